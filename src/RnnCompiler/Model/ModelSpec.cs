@@ -1,0 +1,285 @@
+using System.Collections.Generic;
+
+namespace RnnEmbedded.Compiler.Model;
+
+/// <summary>Which recurrent cell a layer uses.</summary>
+public enum CellKind
+{
+    Rnn,
+    Lstm,
+    Gru,
+}
+
+/// <summary>Nonlinearity of a plain (Elman) RNN cell.</summary>
+public enum RnnActivation
+{
+    Tanh,
+    Relu,
+    Sigmoid,
+}
+
+/// <summary>
+/// GRU candidate form. ResetAfter (PyTorch, Keras reset_after=True, ONNX linear_before_reset=1):
+/// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). ResetBefore (Cho et al. 2014, ONNX default):
+/// n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn).
+/// </summary>
+public enum GruForm
+{
+    ResetAfter,
+    ResetBefore,
+}
+
+/// <summary>How the model's input reaches the first layer.</summary>
+public enum InputKind
+{
+    /// <summary>Token id → row of an embedding matrix (V, E).</summary>
+    Embedding,
+
+    /// <summary>Token id → one-hot vector of length V (the first layer's W_ih has V columns).</summary>
+    OneHot,
+
+    /// <summary>A dense feature vector of length InputSize per step.</summary>
+    Dense,
+}
+
+/// <summary>What the model is for; carried in metadata, used by tools and samples.</summary>
+public enum TaskKind
+{
+    Generic,
+    CharLm,
+    WordLm,
+    Caption,
+}
+
+/// <summary>What the tokens of a vocabulary are.</summary>
+public enum VocabularyKind
+{
+    None,
+    Characters,
+    Words,
+}
+
+/// <summary>A row-major float matrix: element (r, c) is Data[r * Cols + c].</summary>
+public sealed class Matrix
+{
+    public Matrix(int rows, int cols, float[] data)
+    {
+        if (rows < 0 || cols < 0 || data is null || (long)rows * cols != data.Length)
+        {
+            throw new System.ArgumentException($"Matrix data length {data?.Length} does not equal rows {rows} × cols {cols}.");
+        }
+
+        Rows = rows;
+        Cols = cols;
+        Data = data;
+    }
+
+    public int Rows { get; }
+
+    public int Cols { get; }
+
+    public float[] Data { get; }
+
+    public float this[int r, int c] => Data[r * Cols + c];
+}
+
+/// <summary>Weights of one direction of one recurrent layer, named as in PyTorch.</summary>
+public sealed class DirectionWeights
+{
+    /// <summary>(G·H, In): gates stacked in PyTorch order (LSTM i,f,g,o; CIFG i,g,o; GRU r,z,n; RNN one block).</summary>
+    public required Matrix W_ih { get; init; }
+
+    /// <summary>(G·H, HOut) where HOut is the projection size P when the LSTM has one, else H.</summary>
+    public required Matrix W_hh { get; init; }
+
+    /// <summary>(G·H) or null when the layer has no bias.</summary>
+    public float[]? b_ih { get; init; }
+
+    /// <summary>(G·H) or null when the layer has no bias.</summary>
+    public float[]? b_hh { get; init; }
+
+    /// <summary>LSTM projection (P, H), PyTorch proj_size; null when absent.</summary>
+    public Matrix? W_hr { get; init; }
+
+    /// <summary>LSTM peepholes (3, H): rows p_i, p_f, p_o (CIFG: p_f row unused and zero); null when absent.</summary>
+    public Matrix? Peepholes { get; init; }
+}
+
+/// <summary>One recurrent layer (both directions when bidirectional).</summary>
+public sealed class LayerSpec
+{
+    public required CellKind Cell { get; init; }
+
+    /// <summary>Width of this layer's input vector.</summary>
+    public required int InputSize { get; init; }
+
+    /// <summary>Hidden (cell) size H.</summary>
+    public required int HiddenSize { get; init; }
+
+    /// <summary>LSTM projection size P, or 0 when there is no projection.</summary>
+    public int ProjectionSize { get; init; }
+
+    public RnnActivation Activation { get; init; } = RnnActivation.Tanh;
+
+    public GruForm GruForm { get; init; } = GruForm.ResetAfter;
+
+    /// <summary>LSTM coupled input-forget gate: f = 1 − i; W_ih/W_hh/b have 3H rows ordered i, g, o.</summary>
+    public bool Cifg { get; init; }
+
+    public bool HasPeepholes => Forward.Peepholes is not null;
+
+    public bool HasBias => Forward.b_ih is not null;
+
+    public bool Bidirectional => Backward is not null;
+
+    public required DirectionWeights Forward { get; init; }
+
+    public DirectionWeights? Backward { get; init; }
+
+    /// <summary>Size of h per direction (P when projected, else H).</summary>
+    public int StateSize => ProjectionSize > 0 ? ProjectionSize : HiddenSize;
+
+    /// <summary>Width of this layer's output (StateSize × directions).</summary>
+    public int OutputSize => StateSize * (Bidirectional ? 2 : 1);
+
+    /// <summary>Number of gate blocks G in W_ih (rows = G·H).</summary>
+    public int GateCount => Cell switch
+    {
+        CellKind.Lstm => Cifg ? 3 : 4,
+        CellKind.Gru => 3,
+        _ => 1,
+    };
+}
+
+/// <summary>A dense layer y = W x + b with W (Out, In).</summary>
+public sealed class DenseSpec
+{
+    public required Matrix W { get; init; }
+
+    public float[]? b { get; init; }
+
+    public int InputSize => W.Cols;
+
+    public int OutputSize => W.Rows;
+}
+
+/// <summary>A vocabulary: token id → text. Special tokens are −1 when absent.</summary>
+public sealed class Vocabulary
+{
+    public Vocabulary(VocabularyKind kind, IReadOnlyList<string> tokens)
+    {
+        Kind = kind;
+        Tokens = tokens;
+        StartToken = IndexOf("<start>");
+        StopToken = IndexOf("<stop>");
+        UnknownToken = IndexOf("<unk>");
+    }
+
+    public VocabularyKind Kind { get; }
+
+    public IReadOnlyList<string> Tokens { get; }
+
+    public int Count => Tokens.Count;
+
+    public int StartToken { get; }
+
+    public int StopToken { get; }
+
+    public int UnknownToken { get; }
+
+    private int IndexOf(string token)
+    {
+        if (Kind != VocabularyKind.Words)
+        {
+            return -1;
+        }
+
+        for (int i = 0; i < Tokens.Count; i++)
+        {
+            if (string.Equals(Tokens[i], token, System.StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
+
+/// <summary>
+/// The model IR: input → stack of recurrent layers → optional dense head.
+/// Sizes: token models take ids in [0, InputSize); dense models take InputSize floats per step.
+/// The output per step is the head's logits (OutputSize) or, with no head, the last layer's output.
+/// </summary>
+public sealed class ModelSpec
+{
+    public required InputKind InputKind { get; init; }
+
+    /// <summary>Vocabulary size V for token input; feature count for dense input.</summary>
+    public required int InputSize { get; init; }
+
+    /// <summary>(V, E) for Embedding input, else null.</summary>
+    public Matrix? Embedding { get; init; }
+
+    /// <summary>Caption decoders: image projection (E, F) applied to the image feature vector at the first step.</summary>
+    public DenseSpec? ImageProjection { get; init; }
+
+    public required IReadOnlyList<LayerSpec> Layers { get; init; }
+
+    public DenseSpec? Head { get; init; }
+
+    public Vocabulary? Vocabulary { get; init; }
+
+    public TaskKind Task { get; init; } = TaskKind.Generic;
+
+    /// <summary>Every __metadata__ entry of the source file, ordinal order.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new SortedDictionary<string, string>(System.StringComparer.Ordinal);
+
+    public bool HasTokenInput => InputKind != InputKind.Dense;
+
+    public bool Bidirectional
+    {
+        get
+        {
+            foreach (LayerSpec layer in Layers)
+            {
+                if (layer.Bidirectional)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Width of the vector the first layer sees.</summary>
+    public int FirstLayerInputSize => InputKind switch
+    {
+        InputKind.Embedding => Embedding!.Cols,
+        _ => InputSize,
+    };
+
+    public int OutputSize => Head?.OutputSize ?? Layers[Layers.Count - 1].OutputSize;
+
+    /// <summary>Total number of float parameters.</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long n = (Embedding?.Data.LongLength ?? 0) + Count(ImageProjection) + Count(Head);
+            foreach (LayerSpec layer in Layers)
+            {
+                n += Count(layer.Forward) + (layer.Backward is null ? 0 : Count(layer.Backward));
+            }
+
+            return n;
+        }
+    }
+
+    private static long Count(DenseSpec? d) => d is null ? 0 : d.W.Data.LongLength + (d.b?.LongLength ?? 0);
+
+    private static long Count(DirectionWeights w) =>
+        w.W_ih.Data.LongLength + w.W_hh.Data.LongLength + (w.b_ih?.LongLength ?? 0) + (w.b_hh?.LongLength ?? 0)
+        + (w.W_hr?.Data.LongLength ?? 0) + (w.Peepholes?.Data.LongLength ?? 0);
+}
