@@ -89,3 +89,29 @@ internal static class ModelRunner
         return r;
     }
 }
+
+/// <summary>Caption decoders: StepImage first, then the tokens.</summary>
+internal static class CaptionRunner
+{
+    public static float[][] Step(Type model, float[] image, int[] tokens)
+    {
+        System.Reflection.MethodInfo m = typeof(CaptionRunner).GetMethod(nameof(StepCore), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(model);
+        return (float[][])m.Invoke(null, new object[] { image, tokens })!;
+    }
+
+    private static float[][] StepCore<TModel>(float[] image, int[] tokens)
+        where TModel : struct, ICaptionModel<TModel>
+    {
+        var model = default(TModel);
+        var outputs = new float[tokens.Length + 1][];
+        outputs[0] = new float[TModel.OutputSize];
+        model.StepImage(image, outputs[0]);
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            outputs[t + 1] = new float[TModel.OutputSize];
+            model.Step(tokens[t], outputs[t + 1]);
+        }
+
+        return outputs;
+    }
+}
