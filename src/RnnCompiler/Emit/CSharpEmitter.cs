@@ -581,7 +581,7 @@ public static class CSharpEmitter
                 w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
                 w.Line($"{Span} x = stackalloc float[{Int(Pad(img.OutputSize))}]; // ({img.OutputSize},) projected image = b + W x");
                 w.Line("Image_b.CopyTo(x);");
-                w.Line($"{K}.PackedGemv.MultiplyAdd(Image_W, {Int(img.InputSize)}, features, x, s_width);");
+                w.Line($"{K}.PackedGemv.MultiplyAdd(Image_W, features, x, s_width);");
                 WriteStepBody(w, $"x.Slice(0, {Int(img.OutputSize)})");
                 w.Close();
             }
@@ -780,19 +780,19 @@ public static class CSharpEmitter
             else
             {
                 w.Line($"{n}_Bias.CopyTo({g}); // b_ih + b_hh where exact");
-                w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Wih, {Int(layer.InputSize)}, x, {g}, {width}); // += W_ih x");
+                w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Wih, x, {g}, {width}); // += W_ih x");
             }
 
             string hs = $"h.Slice(0, {Int(s)})";
             switch (layer.Cell)
             {
                 case CellKind.Rnn:
-                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh, {Int(s)}, {hs}, g, {width}); // += W_hh h");
+                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh, {hs}, g, {width}); // += W_hh h");
                     w.Line($"{K}.Activations.{layer.Activation}(g.Slice(0, {Int(h)}), h.Slice(0, {Int(h)}), {width}); // h' = act(..)");
                     break;
 
                 case CellKind.Lstm:
-                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh, {Int(s)}, {hs}, g, {width}); // += W_hh h");
+                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh, {hs}, g, {width}); // += W_hh h");
                     string target = layer.ProjectionSize > 0 ? "m" : $"h.Slice(0, {Int(h)})";
                     if (layer.ProjectionSize > 0)
                     {
@@ -814,8 +814,7 @@ public static class CSharpEmitter
                     {
                         int p = layer.ProjectionSize;
                         w.Line($"{Span} hp = stackalloc float[{Int(Pad(p))}]; // ({p},) h' = W_hr m");
-                        w.Line("hp.Clear();");
-                        w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whr, {Int(h)}, m, hp, {width});");
+                        w.Line($"{K}.PackedGemv.Multiply({n}_Whr, m, hp, {width});");
                         w.Line($"hp.Slice(0, {Int(p)}).CopyTo(h);");
                     }
 
@@ -824,21 +823,20 @@ public static class CSharpEmitter
                 case CellKind.Gru when layer.GruForm == GruForm.ResetAfter:
                     w.Line($"{Span} gh = stackalloc float[{Int(ghp)}]; // ({gh},) (0, 0, b_hn) + W_hh h");
                     w.Line($"{n}_Bhh.CopyTo(gh);");
-                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh, {Int(s)}, {hs}, gh, {width});");
+                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh, {hs}, gh, {width});");
                     w.Line($"{K}.CellKernels.GruResetAfter(gi.Slice(0, {Int(gh)}), gh.Slice(0, {Int(gh)}), h.Slice(0, {Int(h)}), {width}); // n = tanh(.. + r⊙(W_hn h + b_hn)); h' = (1−z)⊙n + z⊙h");
                     break;
 
                 default: // GRU reset-before
                     int rzp = Pad(2 * h);
                     w.Line($"{Span} ghrz = stackalloc float[{Int(rzp)}]; // ({2 * h},) W_hr h, W_hz h");
-                    w.Line("ghrz.Clear();");
-                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whh_rz, {Int(s)}, {hs}, ghrz, {width});");
+                    w.Line($"{K}.PackedGemv.Multiply({n}_Whh_rz, {hs}, ghrz, {width});");
                     w.Line($"{Span} z = stackalloc float[{Int(h)}]; // ({h},) z");
                     w.Line($"{Span} rh = stackalloc float[{Int(h)}]; // ({h},) r ⊙ h");
                     w.Line($"{K}.CellKernels.GruResetBeforeGates(gi.Slice(0, {Int(2 * h)}), ghrz.Slice(0, {Int(2 * h)}), h.Slice(0, {Int(h)}), z, rh, {width});");
                     w.Line($"{Span} np = stackalloc float[{Int(Pad(h))}]; // ({h},) W_in x + b_in + b_hn + W_hn (r⊙h)");
                     w.Line($"gi.Slice({Int(2 * h)}, {Int(Pad(h))}).CopyTo(np);");
-                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whn, {Int(s)}, rh, np, {width});");
+                    w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whn, rh, np, {width});");
                     w.Line($"{K}.CellKernels.GruCombine(np.Slice(0, {Int(h)}), z, h.Slice(0, {Int(h)}), {width}); // h' = (1−z)⊙tanh(n) + z⊙h");
                     break;
             }
@@ -868,7 +866,7 @@ public static class CSharpEmitter
                 int o = head.OutputSize;
                 w.Line($"{Span} y = stackalloc float[{Int(Pad(o))}]; // ({o},) logits = b + W x");
                 w.Line("Head_b.CopyTo(y);");
-                w.Line($"{K}.PackedGemv.MultiplyAdd(Head_W, {Int(head.InputSize)}, x.Slice(0, {Int(head.InputSize)}), y, s_width);");
+                w.Line($"{K}.PackedGemv.MultiplyAdd(Head_W, x.Slice(0, {Int(head.InputSize)}), y, s_width);");
                 w.Line($"y.Slice(0, {Int(o)}).CopyTo(output);");
             }
             else
