@@ -6,7 +6,14 @@ using RnnEmbedded.Tests.Infrastructure;
 
 namespace RnnEmbedded.Tests;
 
+/// <summary>GC counts are process-wide: tests that assert "no collection" must not run beside allocating tests.</summary>
+[CollectionDefinition(nameof(NoParallelGc), DisableParallelization = true)]
+public sealed class NoParallelGc
+{
+}
+
 /// <summary>100k steps of a generated model allocate nothing and trigger no GC (JIT build).</summary>
+[Collection(nameof(NoParallelGc))]
 public class AllocationTests
 {
     public static TheoryData<int> Widths() => new() { 512, 256, 128, 0 };

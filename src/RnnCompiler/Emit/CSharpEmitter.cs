@@ -486,7 +486,9 @@ public static class CSharpEmitter
             w.Line("/// <summary>All token texts concatenated; see VocabularyOffsets.</summary>");
             w.Line($"public static global::System.ReadOnlySpan<char> VocabularyText => {Str(text.ToString())};");
             w.Line("/// <summary>V + 1 offsets into VocabularyText (empty without a vocabulary).</summary>");
-            w.Line($"public static global::System.ReadOnlySpan<int> VocabularyOffsets => new int[] {{ {offsets} }};");
+            w.Line(vocab is null
+                ? "public static global::System.ReadOnlySpan<int> VocabularyOffsets => default;"
+                : $"public static global::System.ReadOnlySpan<int> VocabularyOffsets => new int[] {{ {offsets} }}; // static data, no allocation");
             w.Line();
             w.Line($"private static readonly {K}.VectorWidth s_width = {K}.Simd.Resolve({K}.VectorWidth.{_widthCap});");
             w.Line();

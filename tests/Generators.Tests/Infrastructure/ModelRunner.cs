@@ -6,17 +6,17 @@ namespace RnnEmbedded.Tests.Infrastructure;
 /// <summary>Runs a generated model type (known only at run time) through its generic interface, without boxing.</summary>
 internal static class ModelRunner
 {
-    public static float[][] StepTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(StepTokensCore), model, tokens);
+    public static float[][] StepTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(StepTokensCore), model, new object[] { tokens });
 
-    public static float[][] StepDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(StepDenseCore), model, inputs);
+    public static float[][] StepDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(StepDenseCore), model, new object[] { inputs });
 
-    public static float[][] RunTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(RunTokensCore), model, tokens);
+    public static float[][] RunTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(RunTokensCore), model, new object[] { tokens });
 
-    public static float[][] RunDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(RunDenseCore), model, inputs);
+    public static float[][] RunDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(RunDenseCore), model, new object[] { inputs });
 
     public static int OutputSize(Type model) => Invoke<int>(nameof(OutputSizeCore), model);
 
-    private static T Invoke<T>(string name, Type model, params object[] args)
+    private static T Invoke<T>(string name, Type model, object[]? args = null)
     {
         MethodInfo m = typeof(ModelRunner).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(model);
         try
