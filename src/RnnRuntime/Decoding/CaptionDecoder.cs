@@ -4,6 +4,9 @@ namespace RnnEmbedded.Runtime;
 /// Show-and-Tell caption decoding (Vinyals et al. 2015): the model first steps on the image feature vector
 /// (<see cref="ICaptionModel{TSelf}.StepImage"/>, output ignored), then on &lt;start&gt;; from there each step's logits
 /// choose the next word, until &lt;stop&gt; or <see cref="MaxLength"/> words. Greedy or beam search.
+/// In beam search <see cref="MaxLength"/> counts tokens with &lt;stop&gt; included (the <see cref="BeamSearch{TModel}"/>
+/// rule): a caption that has not stopped after MaxLength words is complete as it is (truncated, scored without
+/// &lt;stop&gt;); greedy decoding likewise returns at most MaxLength words.
 /// Buffers are allocated in the constructor; decoding allocates nothing. Not thread-safe.
 /// </summary>
 public sealed class CaptionDecoder<TModel>
@@ -11,7 +14,7 @@ public sealed class CaptionDecoder<TModel>
 {
     private readonly BeamSearch<TModel> _beam;
     private readonly float[] _logits;        // (V,)
-    private readonly int[] _resultTokens;    // (MaxResults, MaxLength + 1)
+    private readonly int[] _resultTokens;    // (MaxResults, MaxLength)
     private readonly int[] _resultLengths;   // (MaxResults,)
 
     /// <summary>A decoder writing at most <paramref name="maxLength"/> words per caption.</summary>
@@ -30,10 +33,10 @@ public sealed class CaptionDecoder<TModel>
         }
 
         MaxLength = maxLength;
-        _beam = new BeamSearch<TModel>(beamWidth, maxLength + 1, maxResults);
+        _beam = new BeamSearch<TModel>(beamWidth, maxLength, maxResults);
         _beam.SetStopToken(TModel.StopToken);
         _logits = new float[v];
-        _resultTokens = new int[maxResults * (maxLength + 1)];
+        _resultTokens = new int[maxResults * maxLength];
         _resultLengths = new int[maxResults];
     }
 
@@ -121,7 +124,7 @@ public sealed class CaptionDecoder<TModel>
 
         Start(features, out TModel state, _logits);
         int found = _beam.Search(state, _logits, _resultTokens, _resultLengths.AsSpan(0, n), scores);
-        int stride = MaxLength + 1;
+        int stride = MaxLength;
         for (int r = 0; r < found; r++)
         {
             ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * stride, _resultLengths[r]);

@@ -38,7 +38,7 @@ public sealed class KeystrokeEngine<TModel>
     private int _textStart;
     private int _textCount;
     private bool _textTruncated;               // characters were dropped from the front of the text ring
-    private readonly int[] _resultTokens;      // (MaxCompletions, MaxCompletionLength + 1)
+    private readonly int[] _resultTokens;      // (MaxCompletions, MaxCompletionLength)
     private readonly int[] _resultLengths;     // (MaxCompletions,)
     private readonly float[] _resultScores;    // (MaxCompletions,)
     private readonly float[] _probs;           // (V,)
@@ -62,7 +62,7 @@ public sealed class KeystrokeEngine<TModel>
         _options = options;
         int v = vocabulary.Count;
         _vocabularySize = v;
-        _beam = new BeamSearch<TModel>(options.CompletionBeamWidth, options.MaxCompletionLength + 1, options.MaxCompletions)
+        _beam = new BeamSearch<TModel>(options.CompletionBeamWidth, options.MaxCompletionLength, options.MaxCompletions)
         {
             LengthPenalty = options.CompletionLengthPenalty,
             MinLength = 2,
@@ -83,7 +83,7 @@ public sealed class KeystrokeEngine<TModel>
         _historyStates = new TModel[options.HistoryCapacity];
         _historyLogits = new float[checked(options.HistoryCapacity * v)];
         _text = new char[options.TextCapacity];
-        _resultTokens = new int[options.MaxCompletions * (options.MaxCompletionLength + 1)];
+        _resultTokens = new int[options.MaxCompletions * options.MaxCompletionLength];
         _resultLengths = new int[options.MaxCompletions];
         _resultScores = new float[options.MaxCompletions];
 
@@ -264,8 +264,10 @@ public sealed class KeystrokeEngine<TModel>
     /// <summary>
     /// The top n = scores.Length completions of the current word, best first: completion r is
     /// <c>chars[r * MaxCompletionLength ..][..lengths[r]]</c> (the characters to append; the closing boundary not
-    /// included) with score log P(completion + boundary) / len^α. A completion has at least one character; one that
-    /// reaches MaxCompletionLength without a boundary is returned truncated. Returns the count found.
+    /// included) with score log P(completion + boundary) / len^α, len counting the boundary. A completion has at least
+    /// one character. MaxCompletionLength counts tokens with the boundary included (the <see cref="BeamSearch{TModel}"/>
+    /// rule): a completion still open after MaxCompletionLength characters is returned as it is (truncated, scored
+    /// without a boundary). Returns the count found.
     /// </summary>
     public int Completions(Span<char> chars, Span<int> lengths, Span<float> scores)
     {
@@ -287,10 +289,9 @@ public sealed class KeystrokeEngine<TModel>
         }
 
         int found = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, n));
-        int tokenStride = stride + 1;
         for (int r = 0; r < found; r++)
         {
-            ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * tokenStride, _resultLengths[r]);
+            ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * stride, _resultLengths[r]);
             int length = tokens.Length;
             if (length > 0 && _isBoundaryToken[tokens[length - 1]])
             {
@@ -402,9 +403,9 @@ public sealed class KeystrokeEngine<TModel>
             DecodingThrow.OutOfRange(nameof(options.CompletionBeamWidth), options.CompletionBeamWidth, "CompletionBeamWidth must be ≥ 1.");
         }
 
-        if (options.MaxCompletionLength < 1)
+        if (options.MaxCompletionLength < 2)
         {
-            DecodingThrow.OutOfRange(nameof(options.MaxCompletionLength), options.MaxCompletionLength, "MaxCompletionLength must be ≥ 1.");
+            DecodingThrow.OutOfRange(nameof(options.MaxCompletionLength), options.MaxCompletionLength, "MaxCompletionLength must be ≥ 2 (a character and its boundary).");
         }
 
         if (options.MaxCompletions < 1)

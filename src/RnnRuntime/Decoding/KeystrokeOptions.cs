@@ -24,7 +24,7 @@ public sealed class KeystrokeOptions
     /// <summary>Live hypotheses in the completion beam search. ≥ 1; default 4.</summary>
     public int CompletionBeamWidth { get; init; } = 4;
 
-    /// <summary>Most characters in one completion (the boundary not counted). ≥ 1; default 16.</summary>
+    /// <summary>Most tokens the completion search generates, the closing boundary included (see <see cref="KeystrokeEngine{TModel}.Completions"/>). ≥ 2; default 16.</summary>
     public int MaxCompletionLength { get; init; } = 16;
 
     /// <summary>Most completions one call can return. ≥ 1; default 8.</summary>

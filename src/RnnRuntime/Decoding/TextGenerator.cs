@@ -198,8 +198,9 @@ public sealed class TextGenerator<TModel>
     }
 
     /// <summary>
-    /// Writes generated words separated by single spaces into <paramref name="text"/> until the stop token (the
-    /// vocabulary's &lt;stop&gt; unless given), <paramref name="maxWords"/> words, or a word that does not fit.
+    /// Generates up to <paramref name="maxWords"/> tokens and writes the words separated by single spaces into
+    /// <paramref name="text"/>, ending early at the stop token (the vocabulary's &lt;stop&gt; unless given) or at a word
+    /// that does not fit. A generated &lt;start&gt; is not written (as in <see cref="WordVocabulary.Decode"/>).
     /// Returns the characters written; <paramref name="wordCount"/> receives the words written.
     /// </summary>
     public int GenerateWords(Span<char> text, WordVocabulary vocabulary, int maxWords, out int wordCount, int stopToken = -2)
@@ -217,12 +218,17 @@ public sealed class TextGenerator<TModel>
 
         int written = 0;
         wordCount = 0;
-        while (wordCount < maxWords)
+        for (int i = 0; i < maxWords; i++)
         {
             int token = Next(stopToken);
             if (token == stopToken)
             {
                 break;
+            }
+
+            if (token == vocabulary.StartToken)
+            {
+                continue; // like Decode: <start> is never written (it still counts toward maxWords)
             }
 
             ReadOnlySpan<char> word = vocabulary.GetWord(token);

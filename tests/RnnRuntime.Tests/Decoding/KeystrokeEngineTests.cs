@@ -169,7 +169,7 @@ public class KeystrokeEngineTests
         int found = engine.Completions(chars, lengths, scores);
 
         var logits = engine.Logits.ToArray();
-        List<Exhaustive.Hypothesis> expected = Exhaustive.Search(engine.State, logits, 4, t => t >= 3, 2, 0);
+        List<Exhaustive.Hypothesis> expected = Exhaustive.Search(engine.State, logits, 3, t => t >= 3, 2, 0);
         Assert.Equal(5, found);
         for (int r = 0; r < found; r++)
         {
@@ -180,6 +180,34 @@ public class KeystrokeEngineTests
             Assert.InRange(scores[r], expected[r].Score - 1e-4, expected[r].Score + 1e-4);
             Assert.True(lengths[r] >= 1);
         }
+    }
+
+    [Fact]
+    public void Completions_IncludeTruncatedWords_WithinTheBuffer()
+    {
+        var options = new KeystrokeOptions { CompletionBeamWidth = 9, MaxCompletionLength = 2, MaxCompletions = 18 };
+        KeystrokeEngine<TinyCharModel> engine = NewEngine(options);
+        engine.Type("ca");
+        var chars = new char[18 * 2];
+        var lengths = new int[18];
+        int found = engine.Completions(chars, lengths, new float[18]);
+
+        // Every complete hypothesis: 3 one-char words × 3 boundaries, plus 9 truncated two-char words.
+        Assert.Equal(18, found);
+        Assert.Equal(9, lengths.Count(l => l == 1));
+        Assert.Equal(9, lengths.Count(l => l == 2));
+        var truncated = new HashSet<string>();
+        for (int r = 0; r < found; r++)
+        {
+            string word = new(chars, r * 2, lengths[r]);
+            Assert.All(word, c => Assert.Contains(c, "abc"));
+            if (word.Length == 2)
+            {
+                truncated.Add(word);
+            }
+        }
+
+        Assert.Equal(9, truncated.Count);
     }
 
     [Fact]
@@ -273,7 +301,7 @@ public class KeystrokeEngineTests
     {
         Assert.Equal("HistoryCapacity", Assert.Throws<ArgumentOutOfRangeException>(() => NewEngine(new KeystrokeOptions { HistoryCapacity = 0 })).ParamName);
         Assert.Equal("TextCapacity", Assert.Throws<ArgumentOutOfRangeException>(() => NewEngine(new KeystrokeOptions { HistoryCapacity = 8, TextCapacity = 4 })).ParamName);
-        Assert.Equal("MaxCompletionLength", Assert.Throws<ArgumentOutOfRangeException>(() => NewEngine(new KeystrokeOptions { MaxCompletionLength = 0 })).ParamName);
+        Assert.Equal("MaxCompletionLength", Assert.Throws<ArgumentOutOfRangeException>(() => NewEngine(new KeystrokeOptions { MaxCompletionLength = 1 })).ParamName);
         Assert.Equal("CompletionBeamWidth", Assert.Throws<ArgumentOutOfRangeException>(() => NewEngine(new KeystrokeOptions { CompletionBeamWidth = 0 })).ParamName);
         Assert.Equal("vocabulary", Assert.Throws<ArgumentException>(() => NewEngine(vocabulary: new CharVocabulary("abc"))).ParamName);
         KeystrokeEngine<TinyCharModel> engine = NewEngine();
