@@ -1,0 +1,421 @@
+namespace RnnEmbedded.Runtime;
+
+/// <summary>
+/// Keystroke prediction over a character model: <see cref="Type(char)"/> costs one model step,
+/// <see cref="Backspace"/> none (it restores the saved pre-keystroke state from a fixed-size history ring), and the
+/// next-character distribution and the top-k completions of the current word are read from the current state.
+/// All buffers are allocated in the constructor; typing, backspace, distributions and completions allocate nothing.
+/// Not thread-safe.
+/// </summary>
+/// <remarks>
+/// <para>History: each keystroke saves the model state and logits from before it into a ring of
+/// <see cref="KeystrokeOptions.HistoryCapacity"/> entries (state by value: <c>TModel</c> is a struct), and the
+/// typed character into a text ring of <see cref="KeystrokeOptions.TextCapacity"/>. Backspace pops the ring, so
+/// type-then-backspace leaves the state bit-identical to never having typed. When more backspaces arrive than the
+/// ring holds, the engine re-primes: it starts from the initial state after the last reset character still in the
+/// text ring (or from the oldest retained character) and re-reads the text up to the cursor, refilling the ring.
+/// That is exact whenever the text since the last reset fits the text ring; otherwise the state reflects only the
+/// retained text (<see cref="IsExact"/> turns false).</para>
+/// <para>Characters the vocabulary lacks follow its <see cref="UnknownCharPolicy"/>; with Skip they still take a
+/// history slot (so backspace deletes them) but do not step the model.</para>
+/// </remarks>
+public sealed class KeystrokeEngine<TModel>
+    where TModel : struct, IRecurrentModel<TModel>
+{
+    private readonly int _vocabularySize;
+    private readonly KeystrokeOptions _options;
+    private readonly BeamSearch<TModel> _beam;
+    private readonly bool[] _isBoundaryToken;  // (V,)
+    private readonly TModel _initial;
+    private readonly float[] _initialLogits;   // (V,)
+    private TModel _model;
+    private readonly float[] _logits;          // (V,) logits of the current state
+    private readonly TModel[] _historyStates;  // (HistoryCapacity,) state before keystroke
+    private readonly float[] _historyLogits;   // (HistoryCapacity, V)
+    private int _historyHead;                  // next slot to write
+    private int _historyCount;
+    private readonly char[] _text;             // (TextCapacity,) ring of typed characters
+    private int _textStart;
+    private int _textCount;
+    private bool _textTruncated;               // characters were dropped from the front of the text ring
+    private readonly int[] _resultTokens;      // (MaxCompletions, MaxCompletionLength)
+    private readonly int[] _resultLengths;     // (MaxCompletions,)
+    private readonly float[] _resultScores;    // (MaxCompletions,)
+    private readonly float[] _probs;           // (V,)
+
+    public KeystrokeEngine(CharVocabulary vocabulary, KeystrokeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        options ??= new KeystrokeOptions();
+        BeamSearch<TModel>.CheckModel();
+        if (vocabulary.Count != TModel.OutputSize)
+        {
+            DecodingThrow.Argument(nameof(vocabulary), $"the vocabulary has {vocabulary.Count} characters but {typeof(TModel).Name} writes {TModel.OutputSize} logits.");
+        }
+
+        Validate(options);
+        ArgumentNullException.ThrowIfNull(options.ResetAfter, nameof(options.ResetAfter));
+        ArgumentNullException.ThrowIfNull(options.WordBoundaries, nameof(options.WordBoundaries));
+        ArgumentNullException.ThrowIfNull(options.Primer, nameof(options.Primer));
+
+        Vocabulary = vocabulary;
+        _options = options;
+        int v = vocabulary.Count;
+        _vocabularySize = v;
+        _beam = new BeamSearch<TModel>(options.CompletionBeamWidth, options.MaxCompletionLength, options.MaxCompletions)
+        {
+            LengthPenalty = options.CompletionLengthPenalty,
+            MinLength = 2,
+        };
+        _isBoundaryToken = new bool[v];
+        foreach (char c in options.WordBoundaries)
+        {
+            if (vocabulary.TryGetId(c, out int id))
+            {
+                _isBoundaryToken[id] = true;
+                _beam.AddStopToken(id);
+            }
+        }
+
+        _logits = new float[v];
+        _initialLogits = new float[v];
+        _probs = new float[v];
+        _historyStates = new TModel[options.HistoryCapacity];
+        _historyLogits = new float[checked(options.HistoryCapacity * v)];
+        _text = new char[options.TextCapacity];
+        _resultTokens = new int[options.MaxCompletions * options.MaxCompletionLength];
+        _resultLengths = new int[options.MaxCompletions];
+        _resultScores = new float[options.MaxCompletions];
+
+        foreach (char c in options.Primer)
+        {
+            int id = vocabulary.Map(c);
+            if (id >= 0)
+            {
+                _model.Step(id, _logits);
+            }
+        }
+
+        _initial = _model;
+        _logits.CopyTo(_initialLogits);
+    }
+
+    public CharVocabulary Vocabulary { get; }
+
+    public KeystrokeOptions Options => _options;
+
+    /// <summary>The current model state (read-only view; copy it to snapshot).</summary>
+    public ref readonly TModel State => ref _model;
+
+    /// <summary>Logits of the next character in the current state (all zero before any step: uniform).</summary>
+    public ReadOnlySpan<float> Logits => _logits;
+
+    /// <summary>Characters of typed text currently retained (at most TextCapacity).</summary>
+    public int TextLength => _textCount;
+
+    /// <summary>Keystrokes that backspace can undo in O(1) right now.</summary>
+    public int HistoryCount => _historyCount;
+
+    /// <summary>False once text has fallen out of the text ring with no reset character after it: a re-prime is then approximate.</summary>
+    public bool IsExact => !_textTruncated || LastResetIndex() >= 0;
+
+    /// <summary>Types one character: one model step (none for a skipped unseen character).</summary>
+    public void Type(char c)
+    {
+        int id = Vocabulary.Map(c); // may throw (policy Throw) before anything changes
+        AppendText(c);
+        Advance(c, id);
+    }
+
+    /// <summary>Types every character of <paramref name="text"/>.</summary>
+    public void Type(ReadOnlySpan<char> text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            Type(text[i]);
+        }
+    }
+
+    /// <summary>Deletes the last typed character; returns false when there is none. No model step unless the history ran out.</summary>
+    public bool Backspace()
+    {
+        if (_textCount == 0)
+        {
+            return false;
+        }
+
+        _textCount--;
+        if (_historyCount > 0)
+        {
+            _historyHead = _historyHead == 0 ? _historyStates.Length - 1 : _historyHead - 1;
+            _historyCount--;
+            _model = _historyStates[_historyHead];
+            _historyLogits.AsSpan(_historyHead * _vocabularySize, _vocabularySize).CopyTo(_logits);
+        }
+        else
+        {
+            Reprime();
+        }
+
+        return true;
+    }
+
+    /// <summary>Forgets all text and history and returns to the initial state.</summary>
+    public void Clear()
+    {
+        _textCount = 0;
+        _textStart = 0;
+        _textTruncated = false;
+        _historyCount = 0;
+        _historyHead = 0;
+        _model = _initial;
+        _initialLogits.CopyTo(_logits);
+    }
+
+    /// <summary>Copies the retained typed text into <paramref name="destination"/>; returns its length.</summary>
+    public int CopyText(Span<char> destination)
+    {
+        if (destination.Length < _textCount)
+        {
+            DecodingThrow.TooShort(nameof(destination), destination.Length, _textCount);
+        }
+
+        for (int i = 0; i < _textCount; i++)
+        {
+            destination[i] = TextAt(i);
+        }
+
+        return _textCount;
+    }
+
+    /// <summary>Copies the current (partial) word — the characters after the last word boundary — into <paramref name="destination"/>.</summary>
+    public int CopyCurrentWord(Span<char> destination)
+    {
+        int start = _textCount;
+        while (start > 0 && !IsBoundaryChar(TextAt(start - 1)))
+        {
+            start--;
+        }
+
+        int length = _textCount - start;
+        if (destination.Length < length)
+        {
+            DecodingThrow.TooShort(nameof(destination), destination.Length, length);
+        }
+
+        for (int i = 0; i < length; i++)
+        {
+            destination[i] = TextAt(start + i);
+        }
+
+        return length;
+    }
+
+    /// <summary>The next-character distribution: probs[id] for every token id (length V).</summary>
+    public void NextCharDistribution(Span<float> probs)
+    {
+        if (probs.Length != _vocabularySize)
+        {
+            DecodingThrow.Length(nameof(probs), probs.Length, _vocabularySize);
+        }
+
+        Softmax.Apply(_logits, probs);
+    }
+
+    /// <summary>The k = chars.Length most probable next characters, best first, with their probabilities. Returns k (≤ V).</summary>
+    public int TopNextChars(Span<char> chars, Span<float> probs)
+    {
+        int k = Math.Min(chars.Length, _vocabularySize);
+        if (k < 1)
+        {
+            DecodingThrow.Empty(nameof(chars));
+        }
+
+        if (probs.Length < k)
+        {
+            DecodingThrow.TooShort(nameof(probs), probs.Length, k);
+        }
+
+        Softmax.Apply(_logits, _probs);
+        int filled = 0;
+        for (int id = 0; id < _vocabularySize; id++)
+        {
+            float p = _probs[id];
+            if (filled == k && !(p > probs[k - 1]))
+            {
+                continue;
+            }
+
+            int j = filled < k ? filled++ : k - 1;
+            while (j > 0 && probs[j - 1] < p)
+            {
+                probs[j] = probs[j - 1];
+                chars[j] = chars[j - 1];
+                j--;
+            }
+
+            probs[j] = p;
+            chars[j] = Vocabulary.GetChar(id);
+        }
+
+        return filled;
+    }
+
+    /// <summary>
+    /// The top n = scores.Length completions of the current word, best first: completion r is
+    /// <c>chars[r * MaxCompletionLength ..][..lengths[r]]</c> (the characters to append; the closing boundary not
+    /// included) with score log P(completion + boundary) / len^α, len counting the boundary. A completion has at least
+    /// one character. MaxCompletionLength counts tokens with the boundary included (the <see cref="BeamSearch{TModel}"/>
+    /// rule): a completion still open after MaxCompletionLength characters is returned as it is (truncated, scored
+    /// without a boundary). Returns the count found.
+    /// </summary>
+    public int Completions(Span<char> chars, Span<int> lengths, Span<float> scores)
+    {
+        int n = scores.Length;
+        int stride = _options.MaxCompletionLength;
+        if (n < 1 || n > _options.MaxCompletions)
+        {
+            DecodingThrow.Argument(nameof(scores), $"scores has {n} elements; the number of completions must be in [1, {_options.MaxCompletions}].");
+        }
+
+        if (lengths.Length < n)
+        {
+            DecodingThrow.TooShort(nameof(lengths), lengths.Length, n);
+        }
+
+        if (chars.Length < n * stride)
+        {
+            DecodingThrow.TooShort(nameof(chars), chars.Length, n * stride);
+        }
+
+        int found = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, n));
+        for (int r = 0; r < found; r++)
+        {
+            ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * stride, _resultLengths[r]);
+            int length = tokens.Length;
+            if (length > 0 && _isBoundaryToken[tokens[length - 1]])
+            {
+                length--;
+            }
+
+            Span<char> target = chars.Slice(r * stride, stride);
+            for (int i = 0; i < length; i++)
+            {
+                target[i] = Vocabulary.GetChar(tokens[i]);
+            }
+
+            lengths[r] = length;
+            scores[r] = _resultScores[r];
+        }
+
+        return found;
+    }
+
+    private void Advance(char c, int id)
+    {
+        // Save the pre-keystroke state; the oldest entry is overwritten when the ring is full.
+        _historyStates[_historyHead] = _model;
+        _logits.CopyTo(_historyLogits.AsSpan(_historyHead * _vocabularySize, _vocabularySize));
+        _historyHead = _historyHead + 1 == _historyStates.Length ? 0 : _historyHead + 1;
+        if (_historyCount < _historyStates.Length)
+        {
+            _historyCount++;
+        }
+
+        if (id >= 0)
+        {
+            _model.Step(id, _logits);
+        }
+
+        if (IsResetChar(c))
+        {
+            _model = _initial;
+            _initialLogits.CopyTo(_logits);
+        }
+    }
+
+    private void Reprime()
+    {
+        int start = LastResetIndex() + 1;
+        _model = _initial;
+        _initialLogits.CopyTo(_logits);
+        _historyCount = 0;
+        _historyHead = 0;
+        for (int i = start; i < _textCount; i++)
+        {
+            char c = TextAt(i);
+            Advance(c, Vocabulary.Map(c));
+        }
+    }
+
+    private int LastResetIndex()
+    {
+        for (int i = _textCount - 1; i >= 0; i--)
+        {
+            if (IsResetChar(TextAt(i)))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void AppendText(char c)
+    {
+        int capacity = _text.Length;
+        if (_textCount == capacity)
+        {
+            _textStart = _textStart + 1 == capacity ? 0 : _textStart + 1;
+            _textCount--;
+            _textTruncated = true;
+        }
+
+        int end = _textStart + _textCount;
+        _text[end >= capacity ? end - capacity : end] = c;
+        _textCount++;
+    }
+
+    private char TextAt(int i)
+    {
+        int index = _textStart + i;
+        return _text[index >= _text.Length ? index - _text.Length : index];
+    }
+
+    private bool IsResetChar(char c) => _options.ResetAfter.Length != 0 && _options.ResetAfter.Contains(c);
+
+    private bool IsBoundaryChar(char c) => _options.WordBoundaries.Contains(c);
+
+    private static void Validate(KeystrokeOptions options)
+    {
+        if (options.HistoryCapacity < 1)
+        {
+            DecodingThrow.OutOfRange(nameof(options.HistoryCapacity), options.HistoryCapacity, "HistoryCapacity must be ≥ 1.");
+        }
+
+        if (options.TextCapacity < options.HistoryCapacity)
+        {
+            DecodingThrow.OutOfRange(nameof(options.TextCapacity), options.TextCapacity, "TextCapacity must be ≥ HistoryCapacity.");
+        }
+
+        if (options.CompletionBeamWidth < 1)
+        {
+            DecodingThrow.OutOfRange(nameof(options.CompletionBeamWidth), options.CompletionBeamWidth, "CompletionBeamWidth must be ≥ 1.");
+        }
+
+        if (options.MaxCompletionLength < 2)
+        {
+            DecodingThrow.OutOfRange(nameof(options.MaxCompletionLength), options.MaxCompletionLength, "MaxCompletionLength must be ≥ 2 (a character and its boundary).");
+        }
+
+        if (options.MaxCompletions < 1)
+        {
+            DecodingThrow.OutOfRange(nameof(options.MaxCompletions), options.MaxCompletions, "MaxCompletions must be ≥ 1.");
+        }
+
+        if (!(options.CompletionLengthPenalty >= 0f) || float.IsPositiveInfinity(options.CompletionLengthPenalty))
+        {
+            DecodingThrow.OutOfRange(nameof(options.CompletionLengthPenalty), options.CompletionLengthPenalty, "CompletionLengthPenalty must be finite and ≥ 0.");
+        }
+    }
+}
