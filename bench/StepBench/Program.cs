@@ -50,7 +50,7 @@ internal static class Ratios
             for (int t = 0; t < steps; t++)
             {
                 model.Step(t * 7 % TModel.InputSize, logits);
-                Softmax.Compute(logits, logits);
+                Softmax.Apply(logits);
                 sink += logits[t % TModel.OutputSize];
             }
 
@@ -73,7 +73,7 @@ internal static class Ratios
             for (int t = 0; t < steps; t++)
             {
                 engine.Step(t * 7 % spec.InputSize, logits);
-                Softmax.Compute(logits, logits);
+                Softmax.Apply(logits);
                 sink += logits[t % logits.Length];
             }
 
@@ -102,7 +102,7 @@ internal static class Ratios
 public class StepBenchmark<TModel>
     where TModel : struct, IRecurrentModel<TModel>
 {
-    private TModel _model;
+    private TModel _model = default;
     private readonly float[] _logits = new float[TModel.OutputSize];
     private int _t;
 
@@ -110,7 +110,7 @@ public class StepBenchmark<TModel>
     public float Step()
     {
         _model.Step(_t = (_t + 7) % TModel.InputSize, _logits);
-        Softmax.Compute(_logits, _logits);
+        Softmax.Apply(_logits);
         return _logits[0];
     }
 }
