@@ -71,7 +71,7 @@ public static class SafeTensorsReader
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException
-                                   or ArgumentException or SecurityException or OutOfMemoryException)
+                                   or ArgumentException or SecurityException)
         {
             throw new RnnFormatException(path, null, "cannot read the file: " + e.Message);
         }
