@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+
+namespace RnnEmbedded.Compiler.Model;
+
+/// <summary>
+/// The <c>__metadata__</c> keys a weight file may carry (docs/model-format.md). Every other key under
+/// <c>rnn.</c> except <c>rnn.train.*</c> is rejected, so a misspelt key fails loudly instead of being ignored.
+/// </summary>
+public static class MetadataKeys
+{
+    /// <summary>Format version; the only value is <see cref="CurrentFormat"/>.</summary>
+    public const string Format = "rnn.format";
+
+    /// <summary>generic | char-lm | word-lm | caption.</summary>
+    public const string Task = "rnn.task";
+
+    /// <summary>chars | words.</summary>
+    public const string VocabularyKind = "rnn.vocab.kind";
+
+    /// <summary>JSON array of token strings; index = token id.</summary>
+    public const string Vocabulary = "rnn.vocab";
+
+    /// <summary>embedding | one-hot | dense.</summary>
+    public const string Input = "rnn.input";
+
+    /// <summary>tanh | relu | sigmoid (plain RNN cells only).</summary>
+    public const string Nonlinearity = "rnn.nonlinearity";
+
+    /// <summary>reset_after | reset_before (GRU only).</summary>
+    public const string GruForm = "rnn.gru.form";
+
+    /// <summary>true | false (LSTM only): coupled input-forget gate, f = 1 − i.</summary>
+    public const string LstmCifg = "rnn.lstm.cifg";
+
+    /// <summary>Module prefix of the caption decoder's image projection: tensors &lt;prefix&gt;.weight (E, F) [+ .bias (E)].</summary>
+    public const string ImageProjection = "rnn.image_projection";
+
+    /// <summary>Module prefix of the embedding: tensor &lt;prefix&gt;.weight (V, E).</summary>
+    public const string Embedding = "rnn.embedding";
+
+    /// <summary>Module prefix of the dense head: tensors &lt;prefix&gt;.weight (O, In) [+ .bias (O)].</summary>
+    public const string Head = "rnn.head";
+
+    /// <summary>Free-form training record: any key starting with this prefix is kept and not interpreted.</summary>
+    public const string TrainPrefix = "rnn.train.";
+
+    /// <summary>Every key under <c>rnn.</c> is ours.</summary>
+    public const string Namespace = "rnn.";
+
+    /// <summary>The value <see cref="ModelWriter"/> writes for <see cref="Format"/>.</summary>
+    public const string CurrentFormat = "1";
+
+    /// <summary>The interpreted keys, ordinal order.</summary>
+    public static IReadOnlyList<string> Known { get; } = new[]
+    {
+        Embedding, Format, GruForm, Head, ImageProjection, Input, LstmCifg, Nonlinearity, Task, Vocabulary, VocabularyKind,
+    };
+
+    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption" };
+    internal static readonly string[] VocabularyKindValues = { "chars", "words" };
+    internal static readonly string[] InputValues = { "embedding", "one-hot", "dense" };
+    internal static readonly string[] NonlinearityValues = { "tanh", "relu", "sigmoid" };
+    internal static readonly string[] GruFormValues = { "reset_after", "reset_before" };
+    internal static readonly string[] BoolValues = { "true", "false" };
+    internal static readonly string[] FormatValues = { CurrentFormat };
+
+    internal static string ToText(TaskKind task) => TaskValues[(int)task];
+
+    internal static string ToText(InputKind input) => InputValues[(int)input];
+
+    internal static string ToText(RnnActivation activation) => NonlinearityValues[(int)activation];
+
+    internal static string ToText(Model.GruForm form) => GruFormValues[(int)form];
+
+    internal static string ToText(Model.VocabularyKind kind) => kind switch
+    {
+        Model.VocabularyKind.Characters => "chars",
+        Model.VocabularyKind.Words => "words",
+        _ => throw new System.ArgumentException("A vocabulary needs kind Characters or Words, not None.", nameof(kind)),
+    };
+}

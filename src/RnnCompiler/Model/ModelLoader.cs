@@ -1,0 +1,12 @@
+using RnnEmbedded.Compiler.Formats;
+
+namespace RnnEmbedded.Compiler.Model;
+
+/// <summary>Reads a safetensors weight file and builds the model it describes.</summary>
+public static class ModelLoader
+{
+    /// <summary><see cref="SafeTensorsReader.ReadFile"/> then <see cref="ModelBuilder.Build"/>.</summary>
+    /// <exception cref="RnnFormatException">The file cannot be read, is not valid safetensors, or does not describe a supported model.</exception>
+    public static ModelSpec Load(string path, SafeTensorsReadOptions? options = null) =>
+        ModelBuilder.Build(SafeTensorsReader.ReadFile(path, options));
+}

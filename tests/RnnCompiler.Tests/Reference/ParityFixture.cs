@@ -1,0 +1,126 @@
+using System.Globalization;
+
+namespace RnnEmbedded.Tests.Reference;
+
+/// <summary>
+/// A parity fixture written by tests/fixtures/make_fixtures.py: <c>&lt;name&gt;.safetensors</c> and
+/// <c>&lt;name&gt;.expected.txt</c> (format in docs/model-format.md), copied to the test output as fixtures/.
+/// </summary>
+public sealed class ParityFixture
+{
+    private ParityFixture(string name, string inputKind, int[] tokens, float[][] dense, float[]? image, float[][] outputs)
+    {
+        Name = name;
+        InputKind = inputKind;
+        Tokens = tokens;
+        Dense = dense;
+        Image = image;
+        Outputs = outputs;
+    }
+
+    /// <summary>Every fixture make_fixtures.py writes. A missing file fails its test; an unlisted file fails FixtureDirectory_HoldsExactlyTheListedFixtures.</summary>
+    public static readonly string[] Names =
+    {
+        "caption_lstm",
+        "gru_1layer",
+        "gru_2layer_odd",
+        "gru_bidir_nohead",
+        "gru_dense",
+        "gru_nobias_untied_head",
+        "lstm_1layer",
+        "lstm_2layer_odd",
+        "lstm_3layer_nobias",
+        "lstm_bidir_2layer",
+        "lstm_dense_nohead",
+        "lstm_onehot",
+        "lstm_proj",
+        "lstm_proj_bidir",
+        "rnn_dense_bidir",
+        "rnn_onehot_charlm",
+        "rnn_relu",
+        "rnn_tanh_3layer",
+    };
+
+    public static string Directory => Path.Combine(AppContext.BaseDirectory, "fixtures");
+
+    public string Name { get; }
+
+    /// <summary>tokens | dense | caption.</summary>
+    public string InputKind { get; }
+
+    public int[] Tokens { get; }
+
+    public float[][] Dense { get; }
+
+    public float[]? Image { get; }
+
+    /// <summary>PyTorch's output, one row per step.</summary>
+    public float[][] Outputs { get; }
+
+    public string WeightsPath => Path.Combine(Directory, Name + ".safetensors");
+
+    public static ParityFixture Load(string name)
+    {
+        string weights = Path.Combine(Directory, name + ".safetensors");
+        string expected = Path.Combine(Directory, name + ".expected.txt");
+        Assert.True(File.Exists(weights), $"Missing fixture file {weights}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
+        Assert.True(File.Exists(expected), $"Missing fixture file {expected}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
+
+        string? inputKind = null;
+        int[] tokens = [];
+        var dense = new List<float[]>();
+        float[]? image = null;
+        var outputs = new List<float[]>();
+        int steps = -1;
+        foreach (string raw in File.ReadAllLines(expected))
+        {
+            string line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            int space = line.IndexOf(' ');
+            string keyword = space < 0 ? line : line[..space];
+            string rest = space < 0 ? "" : line[(space + 1)..];
+            switch (keyword)
+            {
+                case "torch":
+                    break;
+                case "input":
+                    inputKind = rest;
+                    break;
+                case "tokens":
+                    tokens = rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "dense":
+                    dense.Add(Floats(rest));
+                    break;
+                case "image":
+                    image = Floats(rest);
+                    break;
+                case "steps":
+                    steps = int.Parse(rest, CultureInfo.InvariantCulture);
+                    break;
+                case "output":
+                    outputs.Add(Floats(rest));
+                    break;
+                default:
+                    Assert.Fail($"{expected}: unknown line keyword '{keyword}'");
+                    break;
+            }
+        }
+
+        Assert.True(inputKind is "tokens" or "dense" or "caption", $"{expected}: 'input' must be tokens, dense or caption, found '{inputKind}'");
+        Assert.True(steps == outputs.Count, $"{expected}: 'steps {steps}' but {outputs.Count} output lines");
+        int inputSteps = inputKind == "dense" ? dense.Count : tokens.Length + (inputKind == "caption" ? 1 : 0);
+        Assert.True(steps == inputSteps && steps > 0, $"{expected}: {steps} outputs for {inputSteps} input steps");
+        Assert.True(inputKind != "caption" || image is not null, $"{expected}: a caption fixture needs an 'image' line");
+        return new ParityFixture(name, inputKind!, tokens, dense.ToArray(), image, outputs.ToArray());
+    }
+
+    private static float[] Floats(string text) =>
+        text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => (float)double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture))
+            .ToArray();
+}
