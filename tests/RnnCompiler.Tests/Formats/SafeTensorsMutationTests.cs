@@ -82,6 +82,8 @@ public sealed class SafeTensorsMutationTests
             }
         }
 
+        _log.WriteLine($"random byte mutations: {loaded} loaded, {rejected} rejected");
+
         // Both outcomes must occur, or the mutations did not exercise the reader.
         Assert.True(loaded > 0, "no mutation loaded");
         Assert.True(rejected > Iterations / 2, $"only {rejected} mutations were rejected");
@@ -126,6 +128,7 @@ public sealed class SafeTensorsMutationTests
             }
         }
 
+        _log.WriteLine($"header mutations: {loaded} of {Iterations} loaded");
         Assert.True(loaded > 0, "no header mutation loaded");
     }
 
