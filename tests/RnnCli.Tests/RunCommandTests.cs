@@ -115,6 +115,40 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public void Run_TextOnCharModel_EqualsTheMatchingTokenIds()
+    {
+        // rnn_onehot_charlm vocabulary: a b c d e f g h ' ' ',' '.' '\n'
+        CliResult byText = Run("run", FixturePath("rnn_onehot_charlm"), "--text", "abc h.\n");
+        CliResult byIds = Run("run", FixturePath("rnn_onehot_charlm"), "--tokens", "0,1,2,8,7,10,11");
+
+        Assert.Equal(0, byText.ExitCode);
+        Assert.Equal(7, ParseVectors(byText.Output).Length);
+        Assert.Equal(byIds.Output, byText.Output);
+    }
+
+    [Fact]
+    public void Run_TextOnWordModel_MapsUnknownWordsToUnk()
+    {
+        CliResult byText = Run("run", FixturePath("caption_lstm"), "--text", "<start> a  zebra runs");
+        CliResult byIds = Run("run", FixturePath("caption_lstm"), "--tokens", "0,3,2,5");
+
+        Assert.Equal(0, byText.ExitCode);
+        Assert.Equal(byIds.Output, byText.Output);
+    }
+
+    [Theory]
+    [InlineData("rnn_onehot_charlm", "abz", "--text character 3 'z' is not in the model's 12-character vocabulary")]
+    [InlineData("lstm_1layer", "abc", "--text needs a model with a vocabulary")]
+    [InlineData("rnn_onehot_charlm", "", "--text is empty")]
+    public void Run_BadText_Exit1(string fixture, string text, string expected)
+    {
+        CliResult r = Run("run", FixturePath(fixture), "--text", text);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("error: " + expected, r.Error);
+    }
+
+    [Fact]
     public void Run_TokenModelGivenInputs_Exit1()
     {
         string csv = TempFile("1,2,3\n");

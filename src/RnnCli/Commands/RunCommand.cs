@@ -8,7 +8,8 @@ namespace RnnEmbedded.Cli.Commands;
 /// <summary>
 /// <c>rnn run FILE --tokens 3,1,4</c> (token models) or <c>--inputs steps.csv</c> (dense models): streams the inputs
 /// through the reference engine and prints one line per step, the output vector as space-separated round-trip
-/// floats. Caption decoders may take <c>--image features.csv</c> (one line), fed before the tokens.
+/// floats. Models with a vocabulary also take <c>--text</c> (characters or space-separated words). Caption decoders
+/// may take <c>--image features.csv</c> (one line), fed before the tokens.
 /// Bidirectional models see the whole sequence at once.
 /// </summary>
 public static class RunCommand
@@ -18,11 +19,13 @@ public static class RunCommand
         var file = new Argument<string>("file") { Description = "The .safetensors weight file." };
         var tokens = new Option<string>("--tokens") { Description = "Token ids for token models, comma-separated: 3,1,4." };
         var inputs = new Option<string>("--inputs") { Description = "CSV file for dense models: one step per line, comma-separated floats." };
+        var text = new Option<string>("--text") { Description = "Text for models with a vocabulary: characters (char models) or space-separated words." };
         var image = new Option<string>("--image") { Description = "CSV file with one line of image features, for caption decoders." };
         var command = new Command("run", "Run a model with the scalar reference engine and print the output of every step.")
         {
             file,
             tokens,
+            text,
             inputs,
             image,
         };
@@ -30,7 +33,19 @@ public static class RunCommand
         {
             string path = parseResult.GetValue(file)!;
             ModelSpec spec = ModelLoader.Load(path);
-            Execute(spec, parseResult.GetValue(tokens), parseResult.GetValue(inputs), parseResult.GetValue(image),
+            string? tokensText = parseResult.GetValue(tokens);
+            string? textValue = parseResult.GetValue(text);
+            if (textValue is not null)
+            {
+                if (tokensText is not null)
+                {
+                    throw new CommandException("give either --tokens or --text, not both");
+                }
+
+                tokensText = string.Join(",", Tokenize(spec, textValue));
+            }
+
+            Execute(spec, tokensText, parseResult.GetValue(inputs), parseResult.GetValue(image),
                 parseResult.InvocationConfiguration.Output);
             return Cli.ExitOk;
         });
@@ -124,6 +139,70 @@ public static class RunCommand
         }
 
         return ids;
+    }
+
+    /// <summary>
+    /// Token ids for <paramref name="text"/>: one per character (Unicode scalar) for a character vocabulary, one per
+    /// space-separated word for a word vocabulary (unknown words become &lt;unk&gt; when the vocabulary has it).
+    /// </summary>
+    public static int[] Tokenize(ModelSpec spec, string text)
+    {
+        Vocabulary vocabulary = spec.Vocabulary
+            ?? throw new CommandException("--text needs a model with a vocabulary (metadata rnn.vocab); this one has none, use --tokens");
+        if (!spec.HasTokenInput)
+        {
+            throw new CommandException($"this model takes dense inputs ({spec.InputSize} features per step); use --inputs steps.csv instead of --text");
+        }
+
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < vocabulary.Count; i++)
+        {
+            ids.TryAdd(vocabulary.Tokens[i], i);
+        }
+
+        var result = new List<int>();
+        if (vocabulary.Kind == VocabularyKind.Words)
+        {
+            string[] words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            for (int i = 0; i < words.Length; i++)
+            {
+                if (ids.TryGetValue(words[i], out int id))
+                {
+                    result.Add(id);
+                }
+                else if (vocabulary.UnknownToken >= 0)
+                {
+                    result.Add(vocabulary.UnknownToken);
+                }
+                else
+                {
+                    throw new CommandException(
+                        $"--text word {i + 1} '{TextFormat.Truncate(TextFormat.Printable(words[i]), 40)}' is not in the vocabulary, which has no <unk> token");
+                }
+            }
+        }
+        else
+        {
+            int position = 0;
+            foreach (System.Text.Rune rune in text.EnumerateRunes())
+            {
+                position++;
+                if (!ids.TryGetValue(rune.ToString(), out int id))
+                {
+                    throw new CommandException(
+                        $"--text character {position} '{TextFormat.Printable(rune.ToString())}' is not in the model's {vocabulary.Count}-character vocabulary");
+                }
+
+                result.Add(id);
+            }
+        }
+
+        if (result.Count == 0)
+        {
+            throw new CommandException("--text is empty");
+        }
+
+        return result.ToArray();
     }
 
     /// <summary>Reads a CSV of floats: one row per non-empty line, exactly <paramref name="width"/> values each.</summary>
