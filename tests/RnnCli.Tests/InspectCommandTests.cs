@@ -155,6 +155,22 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public void Help_IsWrittenToTheGivenOutput_AndListsTheCommands()
+    {
+        CliResult r = Run("--help");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("inspect <file>", r.Output);
+        Assert.Contains("run <file>", r.Output);
+
+        CliResult runHelp = Run("run", "--help");
+        Assert.Contains("--tokens", runHelp.Output);
+        Assert.Contains("--inputs", runHelp.Output);
+        Assert.Contains("--text", runHelp.Output);
+        Assert.Contains("--image", runHelp.Output);
+    }
+
+    [Fact]
     public void NoArguments_OrUnknownCommand_IsAParseError()
     {
         CliResult missing = Run("inspect");
