@@ -647,6 +647,11 @@ public static class ModelBuilder
 
                 embeddingName = _embeddingName + ".weight";
                 Tensor t = Require(embeddingName, $"(V, {firstInput}) embedding named by {MetadataKeys.Embedding}");
+                if (_tensors.ContainsKey(_embeddingName + ".bias"))
+                {
+                    throw Error(_embeddingName + ".bias", "an embedding has no bias, but this tensor sits beside the embedding's weight");
+                }
+
                 if (!FitsEmbedding(t, firstInput))
                 {
                     throw Error(embeddingName, $"shape {t.ShapeText} does not match the expected (V, {firstInput}): an embedding row feeds layer 0, whose input size is {firstInput}");
