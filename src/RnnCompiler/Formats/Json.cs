@@ -83,6 +83,9 @@ public sealed class JsonValue
         }
     }
 
+    /// <summary>True for a number written with a leading minus sign, including "-0".</summary>
+    public bool HasMinusSign => Kind == JsonKind.Number && _text![_start] == '-';
+
     /// <summary>A short human-readable description of the value for error messages ("a string", "the number 1.5").</summary>
     public string Describe()
     {

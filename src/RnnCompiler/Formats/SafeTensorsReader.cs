@@ -71,7 +71,7 @@ public static class SafeTensorsReader
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException
-                                   or ArgumentException or SecurityException or OutOfMemoryException)
+                                   or ArgumentException or SecurityException)
         {
             throw new RnnFormatException(path, null, "cannot read the file: " + e.Message);
         }
@@ -327,7 +327,7 @@ public static class SafeTensorsReader
         var shapeValues = new long[dims.Count];
         for (int i = 0; i < dims.Count; i++)
         {
-            if (!dims[i].TryGetInt64(out long dim) || dim < 0 || dims[i].RawNumber.StartsWith("-", StringComparison.Ordinal))
+            if (!dims[i].TryGetInt64(out long dim) || dim < 0 || dims[i].HasMinusSign)
             {
                 throw Fail(fileName, name, $"shape entry {i} is {dims[i].Describe()}; shape entries must be non-negative integers");
             }
@@ -392,7 +392,7 @@ public static class SafeTensorsReader
 
     private static long ReadOffset(string fileName, string name, JsonValue value, string which)
     {
-        if (!value.TryGetInt64(out long offset) || offset < 0 || value.RawNumber.StartsWith("-", StringComparison.Ordinal))
+        if (!value.TryGetInt64(out long offset) || offset < 0 || value.HasMinusSign)
         {
             throw Fail(fileName, name, $"data_offsets {which} is {value.Describe()}; expected a non-negative integer");
         }

@@ -223,3 +223,31 @@ public sealed class JsonTests
         Assert.Throws<InvalidOperationException>(() => v.Items[0].Items);
     }
 }
+
+public sealed class JsonAllocationTests
+{
+    private readonly Xunit.Abstractions.ITestOutputHelper _log;
+
+    public JsonAllocationTests(Xunit.Abstractions.ITestOutputHelper log) => _log = log;
+
+    [Theory]
+    [InlineData("[]", "[", "]")]         // empty arrays: one value per 3 characters
+    [InlineData("{}", "[", "]")]
+    [InlineData("0", "[", "]")]          // numbers: one value per 2 characters
+    [InlineData("\"\"", "[", "]")]       // empty strings
+    [InlineData("\"k\":0", "{", "}")]    // (duplicate) keys in one object
+    public void Parse_AllocatesLinearlyInInputLength(string unit, string open, string close)
+    {
+        // Per input character (2 bytes in a .NET string) the parser may spend a constant number of bytes.
+        const long BytesPerChar = 64;
+        string text = open + string.Join(",", Enumerable.Repeat(unit, 200_000)) + close;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        JsonValue value = Json.Parse(text, allowDuplicateKeys: true);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.NotNull(value);
+        _log.WriteLine($"{unit}: {text.Length} chars, {allocated} bytes, {(double)allocated / text.Length:F1} bytes/char");
+        Assert.True(allocated <= BytesPerChar * text.Length, $"{allocated} bytes for {text.Length} characters");
+    }
+}

@@ -1,4 +1,5 @@
 using System.Text;
+using Xunit.Abstractions;
 using RnnEmbedded.Compiler.Formats;
 using static RnnEmbedded.Tests.Formats.SafeTensorsBytes;
 
@@ -10,6 +11,10 @@ namespace RnnEmbedded.Tests.Formats;
 /// </summary>
 public sealed class SafeTensorsMutationTests
 {
+    private readonly ITestOutputHelper _log;
+
+    public SafeTensorsMutationTests(ITestOutputHelper log) => _log = log;
+
     private const int Seed = 20261123;
     private const int Iterations = 3000;
     private const long AllocationFactor = 64;
@@ -77,6 +82,8 @@ public sealed class SafeTensorsMutationTests
             }
         }
 
+        _log.WriteLine($"random byte mutations: {loaded} loaded, {rejected} rejected");
+
         // Both outcomes must occur, or the mutations did not exercise the reader.
         Assert.True(loaded > 0, "no mutation loaded");
         Assert.True(rejected > Iterations / 2, $"only {rejected} mutations were rejected");
@@ -121,6 +128,7 @@ public sealed class SafeTensorsMutationTests
             }
         }
 
+        _log.WriteLine($"header mutations: {loaded} of {Iterations} loaded");
         Assert.True(loaded > 0, "no header mutation loaded");
     }
 
@@ -177,7 +185,7 @@ public sealed class SafeTensorsMutationTests
     }
 
     /// <summary>True when the file loads; false when it is rejected properly. Fails the test otherwise.</summary>
-    private static bool Check(byte[] bytes, string description)
+    private bool Check(byte[] bytes, string description)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         bool loaded;
@@ -199,6 +207,11 @@ public sealed class SafeTensorsMutationTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         long bound = AllocationFactor * bytes.Length + AllocationSlack;
+        if (bytes.Length > 100_000)
+        {
+            _log.WriteLine($"{description}: {bytes.Length} bytes, allocated {allocated} ({(double)allocated / bytes.Length:F1} x file size)");
+        }
+
         Assert.True(allocated <= bound, $"{description}: allocated {allocated} bytes for a {bytes.Length}-byte file (bound {bound})");
         return loaded;
     }

@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using RnnEmbedded.Compiler.Formats;
+using RnnEmbedded.Compiler.Model;
+
+namespace RnnEmbedded.Cli.Commands;
+
+/// <summary><c>rnn inspect FILE</c>: architecture, head, parameter count, vocabulary and metadata of a weight file.</summary>
+public static class InspectCommand
+{
+    /// <summary>Metadata values longer than this are cut in the listing.</summary>
+    public const int MaxMetadataValueLength = 100;
+
+    /// <summary>How many vocabulary tokens the summary lists.</summary>
+    public const int VocabularyPreviewCount = 20;
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The .safetensors weight file." };
+        var command = new Command("inspect", "Show a model's architecture, parameter count, vocabulary and metadata.")
+        {
+            file,
+        };
+        command.SetAction(parseResult =>
+        {
+            string path = parseResult.GetValue(file)!;
+            ModelSpec spec = ModelLoader.Load(path);
+            parseResult.InvocationConfiguration.Output.Write(Describe(spec, path));
+            return Cli.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>The text <c>rnn inspect</c> prints for <paramref name="spec"/>.</summary>
+    public static string Describe(ModelSpec spec, string fileName)
+    {
+        var w = new StringBuilder();
+        w.AppendLine(fileName);
+        w.AppendLine($"task: {TaskName(spec.Task)}");
+        w.AppendLine($"input: {InputText(spec)}");
+        if (spec.ImageProjection is { } projection)
+        {
+            w.AppendLine($"image projection: dense {projection.InputSize} -> {projection.OutputSize}, {(projection.b is null ? "no bias" : "bias")}");
+        }
+
+        w.AppendLine($"layers: {spec.Layers.Count}");
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            w.AppendLine(
+                $"  {i}: {CellName(layer.Cell)} ({Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
+                $"P {(layer.ProjectionSize > 0 ? layer.ProjectionSize.ToString(CultureInfo.InvariantCulture) : "-")}  " +
+                $"{(layer.Bidirectional ? "bidirectional" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
+        }
+
+        w.AppendLine(spec.Head is { } head
+            ? $"head: dense {head.InputSize} -> {head.OutputSize}, {(head.b is null ? "no bias" : "bias")}"
+            : "head: none (output is the last layer's state)");
+        w.AppendLine($"output: {spec.OutputSize} per step");
+        w.AppendLine($"parameters: {spec.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
+        AppendVocabulary(w, spec.Vocabulary);
+
+        w.AppendLine($"metadata: {spec.Metadata.Count} {(spec.Metadata.Count == 1 ? "entry" : "entries")}");
+        var keys = spec.Metadata.Keys.ToList();
+        keys.Sort(StringComparer.Ordinal);
+        foreach (string key in keys)
+        {
+            string value = TextFormat.Truncate(TextFormat.Printable(spec.Metadata[key]), MaxMetadataValueLength);
+            w.AppendLine($"  {TextFormat.Printable(key)} = {value}");
+        }
+
+        return w.ToString();
+    }
+
+    private static void AppendVocabulary(StringBuilder w, Vocabulary? vocabulary)
+    {
+        if (vocabulary is null)
+        {
+            w.AppendLine("vocabulary: none");
+            return;
+        }
+
+        string kind = vocabulary.Kind switch
+        {
+            VocabularyKind.Characters => "characters",
+            VocabularyKind.Words => "words",
+            _ => "unspecified",
+        };
+        w.AppendLine($"vocabulary: {kind}, {vocabulary.Count} tokens");
+        if (vocabulary.Count > 0)
+        {
+            var first = new StringBuilder();
+            int shown = Math.Min(VocabularyPreviewCount, vocabulary.Count);
+            for (int i = 0; i < shown; i++)
+            {
+                first.Append(i == 0 ? "" : " ").Append(Json.Quote(vocabulary.Tokens[i]));
+            }
+
+            if (shown < vocabulary.Count)
+            {
+                first.Append(" ...");
+            }
+
+            w.AppendLine($"  first: {first}");
+        }
+
+        w.AppendLine($"  special: <start> {Special(vocabulary.StartToken)}, <stop> {Special(vocabulary.StopToken)}, <unk> {Special(vocabulary.UnknownToken)}");
+    }
+
+    private static string Special(int id) => id < 0 ? "none" : id.ToString(CultureInfo.InvariantCulture);
+
+    private static string InputText(ModelSpec spec) => spec.InputKind switch
+    {
+        InputKind.Embedding => $"embedding, {spec.InputSize} tokens -> {spec.FirstLayerInputSize} (token ids 0..{spec.InputSize - 1})",
+        InputKind.OneHot => $"one-hot, {spec.InputSize} tokens (token ids 0..{spec.InputSize - 1})",
+        _ => $"dense, {spec.InputSize} features per step",
+    };
+
+    private static string CellName(CellKind cell) => cell switch
+    {
+        CellKind.Lstm => "LSTM",
+        CellKind.Gru => "GRU",
+        _ => "RNN",
+    };
+
+    private static string Variant(LayerSpec layer)
+    {
+        switch (layer.Cell)
+        {
+            case CellKind.Lstm:
+                var parts = new List<string>();
+                if (layer.Cifg)
+                {
+                    parts.Add("cifg");
+                }
+
+                if (layer.HasPeepholes)
+                {
+                    parts.Add("peepholes");
+                }
+
+                if (layer.ProjectionSize > 0)
+                {
+                    parts.Add("projection");
+                }
+
+                return parts.Count == 0 ? "standard" : string.Join("+", parts);
+            case CellKind.Gru:
+                return layer.GruForm == GruForm.ResetAfter ? "reset_after" : "reset_before";
+            default:
+                return layer.Activation.ToString().ToLowerInvariant();
+        }
+    }
+
+    private static string TaskName(TaskKind task) => task switch
+    {
+        TaskKind.CharLm => "char-lm",
+        TaskKind.WordLm => "word-lm",
+        TaskKind.Caption => "caption",
+        _ => "generic",
+    };
+}

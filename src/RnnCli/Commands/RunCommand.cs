@@ -1,0 +1,241 @@
+using System.CommandLine;
+using System.Globalization;
+using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Compiler.Reference;
+
+namespace RnnEmbedded.Cli.Commands;
+
+/// <summary>
+/// <c>rnn run FILE --tokens 3,1,4</c> (token models) or <c>--inputs steps.csv</c> (dense models): streams the inputs
+/// through the reference engine and prints one line per step, the output vector as space-separated round-trip
+/// floats. Caption decoders may take <c>--image features.csv</c> (one line), fed before the tokens.
+/// Bidirectional models see the whole sequence at once.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The .safetensors weight file." };
+        var tokens = new Option<string>("--tokens") { Description = "Token ids for token models, comma-separated: 3,1,4." };
+        var inputs = new Option<string>("--inputs") { Description = "CSV file for dense models: one step per line, comma-separated floats." };
+        var image = new Option<string>("--image") { Description = "CSV file with one line of image features, for caption decoders." };
+        var command = new Command("run", "Run a model with the scalar reference engine and print the output of every step.")
+        {
+            file,
+            tokens,
+            inputs,
+            image,
+        };
+        command.SetAction(parseResult =>
+        {
+            string path = parseResult.GetValue(file)!;
+            ModelSpec spec = ModelLoader.Load(path);
+            Execute(spec, parseResult.GetValue(tokens), parseResult.GetValue(inputs), parseResult.GetValue(image),
+                parseResult.InvocationConfiguration.Output);
+            return Cli.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>Runs <paramref name="spec"/> on the given inputs, writing one line per step to <paramref name="output"/>.</summary>
+    public static void Execute(ModelSpec spec, string? tokensText, string? inputsPath, string? imagePath, TextWriter output)
+    {
+        if (tokensText is not null && inputsPath is not null)
+        {
+            throw new CommandException("give either --tokens or --inputs, not both");
+        }
+
+        float[]? image = null;
+        if (imagePath is not null)
+        {
+            if (spec.ImageProjection is null)
+            {
+                throw new CommandException("--image is only for caption decoders; this model has no image projection");
+            }
+
+            float[][] rows = ReadCsv(imagePath, spec.ImageProjection.InputSize, "image features");
+            if (rows.Length != 1)
+            {
+                throw new CommandException($"{imagePath}: expected one line of {spec.ImageProjection.InputSize} image features, got {rows.Length} lines");
+            }
+
+            image = rows[0];
+            if (spec.Bidirectional)
+            {
+                throw new CommandException("--image cannot be combined with a bidirectional model");
+            }
+        }
+
+        if (spec.HasTokenInput)
+        {
+            if (inputsPath is not null)
+            {
+                throw new CommandException(
+                    $"this model takes token ids ({InputName(spec)} input, {spec.InputSize} tokens); use --tokens 3,1,4 instead of --inputs");
+            }
+
+            if (tokensText is null && image is null)
+            {
+                throw new CommandException($"this model takes token ids ({spec.InputSize} tokens); give them with --tokens 3,1,4");
+            }
+
+            int[] ids = tokensText is null ? [] : ParseTokens(tokensText, spec.InputSize);
+            RunTokens(spec, ids, image, output);
+        }
+        else
+        {
+            if (tokensText is not null)
+            {
+                throw new CommandException(
+                    $"this model takes dense inputs ({spec.InputSize} features per step); use --inputs steps.csv instead of --tokens");
+            }
+
+            if (inputsPath is null)
+            {
+                throw new CommandException($"this model takes dense inputs ({spec.InputSize} features per step); give them with --inputs steps.csv");
+            }
+
+            float[][] steps = ReadCsv(inputsPath, spec.InputSize, "inputs");
+            RunDense(spec, steps, image, output);
+        }
+    }
+
+    /// <summary>Parses "3,1,4" (spaces allowed) and checks every id against [0, vocabularySize).</summary>
+    public static int[] ParseTokens(string text, int vocabularySize)
+    {
+        string[] parts = text.Split(',');
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            string part = parts[i].Trim();
+            if (!int.TryParse(part, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int id))
+            {
+                throw new CommandException(
+                    $"--tokens item {i + 1} is '{TextFormat.Truncate(TextFormat.Printable(part), 40)}'; expected comma-separated integer token ids such as 3,1,4");
+            }
+
+            if (id < 0 || id >= vocabularySize)
+            {
+                throw new CommandException(
+                    $"--tokens item {i + 1} is {id}, out of range; the model has {vocabularySize} tokens (ids 0..{vocabularySize - 1})");
+            }
+
+            ids[i] = id;
+        }
+
+        return ids;
+    }
+
+    /// <summary>Reads a CSV of floats: one row per non-empty line, exactly <paramref name="width"/> values each.</summary>
+    public static float[][] ReadCsv(string path, int width, string what)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CommandException($"{path}: cannot read the {what} file: {e.Message}");
+        }
+
+        var rows = new List<float[]>();
+        for (int lineIndex = 0; lineIndex < lines.Length; lineIndex++)
+        {
+            string line = lines[lineIndex].Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            string[] cells = line.Split(',');
+            if (cells.Length != width)
+            {
+                throw new CommandException($"{path} line {lineIndex + 1}: expected {width} comma-separated values, got {cells.Length}");
+            }
+
+            var row = new float[width];
+            for (int c = 0; c < width; c++)
+            {
+                string cell = cells[c].Trim();
+                if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
+                {
+                    throw new CommandException(
+                        $"{path} line {lineIndex + 1} column {c + 1}: '{TextFormat.Truncate(TextFormat.Printable(cell), 40)}' is not a finite number");
+                }
+
+                row[c] = value;
+            }
+
+            rows.Add(row);
+        }
+
+        return rows.ToArray();
+    }
+
+    private static void RunTokens(ModelSpec spec, int[] ids, float[]? image, TextWriter output)
+    {
+        if (spec.Bidirectional)
+        {
+            if (ids.Length == 0)
+            {
+                throw new CommandException("a bidirectional model needs at least one token");
+            }
+
+            WriteAll(ReferenceEngine.Run(spec, ids), output);
+            return;
+        }
+
+        var engine = new ReferenceEngine(spec);
+        var result = new float[spec.OutputSize];
+        if (image is not null)
+        {
+            engine.StepImage(image, result);
+            output.WriteLine(TextFormat.Vector(result));
+        }
+
+        foreach (int id in ids)
+        {
+            engine.Step(id, result);
+            output.WriteLine(TextFormat.Vector(result));
+        }
+    }
+
+    private static void RunDense(ModelSpec spec, float[][] steps, float[]? image, TextWriter output)
+    {
+        if (spec.Bidirectional)
+        {
+            if (steps.Length == 0)
+            {
+                throw new CommandException("a bidirectional model needs at least one input step");
+            }
+
+            WriteAll(ReferenceEngine.Run(spec, steps), output);
+            return;
+        }
+
+        var engine = new ReferenceEngine(spec);
+        var result = new float[spec.OutputSize];
+        if (image is not null)
+        {
+            engine.StepImage(image, result);
+            output.WriteLine(TextFormat.Vector(result));
+        }
+
+        foreach (float[] step in steps)
+        {
+            engine.Step(step, result);
+            output.WriteLine(TextFormat.Vector(result));
+        }
+    }
+
+    private static void WriteAll(float[][] outputs, TextWriter output)
+    {
+        foreach (float[] step in outputs)
+        {
+            output.WriteLine(TextFormat.Vector(step));
+        }
+    }
+
+    private static string InputName(ModelSpec spec) => spec.InputKind == InputKind.OneHot ? "one-hot" : "embedding";
+}
