@@ -56,6 +56,7 @@ public static class SafeTensorsReader
     };
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+#if !RNN_GENERATOR // file I/O: not compiled into the Roslyn generator (RS1035)
 
     /// <summary>Reads a file; I/O failures are reported as <see cref="RnnFormatException"/> naming <paramref name="path"/>.</summary>
     public static WeightFile ReadFile(string path, SafeTensorsReadOptions? options = null)
@@ -78,6 +79,7 @@ public static class SafeTensorsReader
 
         return Read(bytes, path, options);
     }
+#endif
 
     /// <summary>Parses and validates a whole safetensors file held in memory.</summary>
     /// <param name="bytes">The file's content.</param>

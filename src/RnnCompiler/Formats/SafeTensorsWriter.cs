@@ -137,6 +137,7 @@ public static class SafeTensorsWriter
 
         return bytes;
     }
+#if !RNN_GENERATOR // file I/O: not compiled into the Roslyn generator (RS1035)
 
     /// <summary>
     /// Writes the file atomically: the bytes go to a temporary file in the same directory, which then replaces
@@ -178,6 +179,7 @@ public static class SafeTensorsWriter
             }
         }
     }
+#endif
 
     private static void Validate(Tensor tensor, HashSet<string> names)
     {

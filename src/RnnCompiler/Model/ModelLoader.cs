@@ -2,6 +2,7 @@ using RnnEmbedded.Compiler.Formats;
 
 namespace RnnEmbedded.Compiler.Model;
 
+#if !RNN_GENERATOR // file I/O: not compiled into the Roslyn generator (RS1035)
 /// <summary>Reads a safetensors weight file and builds the model it describes.</summary>
 public static class ModelLoader
 {
@@ -10,3 +11,4 @@ public static class ModelLoader
     public static ModelSpec Load(string path, SafeTensorsReadOptions? options = null) =>
         ModelBuilder.Build(SafeTensorsReader.ReadFile(path, options));
 }
+#endif

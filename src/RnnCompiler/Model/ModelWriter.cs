@@ -138,6 +138,7 @@ public static class ModelWriter
 
         return (tensors, metadata);
     }
+#if !RNN_GENERATOR // file I/O: not compiled into the Roslyn generator (RS1035)
 
     /// <summary>Writes <paramref name="spec"/> to a safetensors file (temp file + rename).</summary>
     public static void WriteFile(string path, ModelSpec spec)
@@ -145,6 +146,7 @@ public static class ModelWriter
         (IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string> metadata) = ToTensors(spec);
         SafeTensorsWriter.WriteFile(path, tensors, metadata);
     }
+#endif
 
     private static void AddDirection(List<Tensor> tensors, int layer, string suffix, DirectionWeights w)
     {

@@ -1,0 +1,20 @@
+namespace RnnEmbedded.Compiler.Emit;
+
+/// <summary>What to generate for one model.</summary>
+public sealed class EmitOptions
+{
+    /// <summary>Fully qualified name of the generated struct, e.g. "Demo.CharModel" (namespace optional).</summary>
+    public required string TypeName { get; init; }
+
+    /// <summary>Widest vector path the generated code may use: 512, 256, 128 or 0 (scalar).</summary>
+    public int MaxVectorWidth { get; init; } = 512;
+
+    /// <summary>The weight file as the user named it, for the header comment.</summary>
+    public string SourceName { get; init; } = "";
+
+    /// <summary>
+    /// Fold the embedding into the first layer's input projection (a (V, G·H) table, one row gather per step)
+    /// when the table is at most this many times the size of embedding + W_ih. 0 disables folding.
+    /// </summary>
+    public double EmbeddingFoldMaxGrowth { get; init; } = 2.0;
+}

@@ -1,0 +1,470 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnEmbedded.Runtime.Kernels;
+
+/// <summary>
+/// The pointwise half of a recurrent step, after the matrix-vector products have filled the preactivation
+/// buffers. H is the cell size (<c>c.Length</c> / <c>h.Length</c>); every buffer length is checked exactly.
+/// Gate blocks are contiguous H-long runs in PyTorch order. Outputs must not overlap inputs or each other
+/// (checked), except the documented read-write state (<c>c</c>, <c>h</c>). Each kernel runs at
+/// <c>Simd.Resolve(width)</c> over any H ≥ 0: full vectors, then one overlapped last vector whose inputs are
+/// read before the loop (so read-write state is never updated twice); H below a vector falls to the next
+/// narrower width, down to scalar.
+/// </summary>
+[SkipLocalsInit]
+public static class CellKernels
+{
+    // ---- RNN ------------------------------------------------------------------------------------------
+
+    /// <summary>Elman RNN, in place: values (H,) holds W_ih x + b_ih + W_hh h + b_hh and receives h' = act(values).</summary>
+    public static void Rnn(Span<float> values, ActivationKind activation, VectorWidth width) =>
+        Activations.Apply(activation, values, values, width);
+
+    /// <summary>Elman RNN: h (H,) = act(preactivation (H,)).</summary>
+    public static void Rnn(ReadOnlySpan<float> preactivation, Span<float> h, ActivationKind activation, VectorWidth width) =>
+        Activations.Apply(activation, preactivation, h, width);
+
+    // ---- LSTM -----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// LSTM pointwise step. gates (4H,) = preactivations i, f, g, o (W_ih x + b_ih + W_hh h + b_hh);
+    /// c (H,) cell state, read and updated in place: c' = σ(f)⊙c + σ(i)⊙tanh(g);
+    /// h (H,) output only: h' = σ(o)⊙tanh(c'). With a projection pass a scratch m (H,) as h; the caller then
+    /// computes h = W_hr m.
+    /// </summary>
+    public static void Lstm(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
+        LstmPeephole(gates, ReadOnlySpan<float>.Empty, c, h, cifg: false, width);
+
+    /// <summary>Coupled input-forget LSTM without peepholes: gates (3H,) = i, g, o and f = 1 − σ(i). c, h as in <see cref="Lstm"/>.</summary>
+    public static void LstmCifg(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
+        LstmPeephole(gates, ReadOnlySpan<float>.Empty, c, h, cifg: true, width);
+
+    /// <summary>
+    /// LSTM with peepholes (ONNX rule) and/or CIFG. gates: (4H,) i, f, g, o, or (3H,) i, g, o when
+    /// <paramref name="cifg"/>. peepholes: (3H,) p_i, p_f, p_o (p_f unused with CIFG), or empty for none.
+    /// i = σ(i + p_i⊙c), f = cifg ? 1 − i : σ(f + p_f⊙c), g = tanh(g), c' = f⊙c + i⊙g,
+    /// o = σ(o + p_o⊙c'), h' = o⊙tanh(c'). c (H,) read-write, h (H,) output only.
+    /// </summary>
+    public static void LstmPeephole(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, bool cifg, VectorWidth width)
+    {
+        int n = c.Length;
+        if (h.Length != n)
+        {
+            KernelThrow.Length(nameof(h), $"length {h.Length} must equal c.Length {n} (H).");
+        }
+
+        int gateCount = cifg ? 3 : 4;
+        if (gates.Length != gateCount * n)
+        {
+            KernelThrow.Length(nameof(gates), $"length {gates.Length} must be {gateCount}·H = {gateCount * n} ({(cifg ? "i, g, o" : "i, f, g, o")}).");
+        }
+
+        bool peephole = !peepholes.IsEmpty;
+        if (peephole && peepholes.Length != 3 * n)
+        {
+            KernelThrow.Length(nameof(peepholes), $"length {peepholes.Length} must be 3·H = {3 * n} (p_i, p_f, p_o) or 0.");
+        }
+
+        NoOverlap(c, nameof(c), gates, nameof(gates));
+        NoOverlap(h, nameof(h), gates, nameof(gates));
+        NoOverlap(c, nameof(c), peepholes, nameof(peepholes));
+        NoOverlap(h, nameof(h), peepholes, nameof(peepholes));
+        NoOverlap(h, nameof(h), c, nameof(c));
+
+        ref float g = ref MemoryMarshal.GetReference(gates);
+        ref float p = ref MemoryMarshal.GetReference(peepholes);
+        ref float cr = ref MemoryMarshal.GetReference(c);
+        ref float hr = ref MemoryMarshal.GetReference(h);
+        switch ((peephole, cifg))
+        {
+            case (false, false):
+                Lstm<LstmPlain>(ref g, ref p, ref cr, ref hr, n, width);
+                break;
+            case (true, false):
+                Lstm<LstmPeep>(ref g, ref p, ref cr, ref hr, n, width);
+                break;
+            case (false, true):
+                Lstm<LstmCoupled>(ref g, ref p, ref cr, ref hr, n, width);
+                break;
+            default:
+                Lstm<LstmCoupledPeep>(ref g, ref p, ref cr, ref hr, n, width);
+                break;
+        }
+    }
+
+    private static void Lstm<TVariant>(ref float gates, ref float peep, ref float c, ref float h, int n, VectorWidth width)
+        where TVariant : ILstmVariant
+    {
+        width = Simd.Resolve(width);
+        if (width == VectorWidth.V512 && n >= Vector512<float>.Count)
+        {
+            LstmLoop<TVariant, V512Ops, Vector512<float>>(ref gates, ref peep, ref c, ref h, (nuint)n);
+        }
+        else if (width >= VectorWidth.V256 && n >= Vector256<float>.Count)
+        {
+            LstmLoop<TVariant, V256Ops, Vector256<float>>(ref gates, ref peep, ref c, ref h, (nuint)n);
+        }
+        else if (width >= VectorWidth.V128 && n >= Vector128<float>.Count)
+        {
+            LstmLoop<TVariant, V128Ops, Vector128<float>>(ref gates, ref peep, ref c, ref h, (nuint)n);
+        }
+        else if (n > 0)
+        {
+            LstmLoop<TVariant, ScalarOps, float>(ref gates, ref peep, ref c, ref h, (nuint)n);
+        }
+    }
+
+    private static void LstmLoop<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint last = n - count;
+        LstmLanes<TV> tail = LoadLstm<TVariant, TOps, TV>(ref gates, ref peep, ref c, n, last);
+        for (nuint k = 0; k < last; k += count)
+        {
+            LstmLanes<TV> lanes = LoadLstm<TVariant, TOps, TV>(ref gates, ref peep, ref c, n, k);
+            StepLstm<TVariant, TOps, TV>(in lanes, ref c, ref h, k);
+        }
+
+        StepLstm<TVariant, TOps, TV>(in tail, ref c, ref h, last);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static LstmLanes<TV> LoadLstm<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, nuint n, nuint k)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        LstmLanes<TV> lanes = default;
+        lanes.I = TOps.Load(ref gates, k);
+        if (TVariant.Cifg)
+        {
+            lanes.G = TOps.Load(ref gates, n + k);
+            lanes.O = TOps.Load(ref gates, (2 * n) + k);
+        }
+        else
+        {
+            lanes.F = TOps.Load(ref gates, n + k);
+            lanes.G = TOps.Load(ref gates, (2 * n) + k);
+            lanes.O = TOps.Load(ref gates, (3 * n) + k);
+        }
+
+        lanes.C = TOps.Load(ref c, k);
+        if (TVariant.Peephole)
+        {
+            lanes.Pi = TOps.Load(ref peep, k);
+            if (!TVariant.Cifg)
+            {
+                lanes.Pf = TOps.Load(ref peep, n + k);
+            }
+
+            lanes.Po = TOps.Load(ref peep, (2 * n) + k);
+        }
+
+        return lanes;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepLstm<TVariant, TOps, TV>(in LstmLanes<TV> l, ref float c, ref float h, nuint k)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        TV i = VectorMath.Sigmoid<TOps, TV>(TVariant.Peephole ? TOps.MultiplyAdd(l.Pi, l.C, l.I) : l.I);
+        TV f = TVariant.Cifg
+            ? TOps.Subtract(TOps.Create(1f), i)
+            : VectorMath.Sigmoid<TOps, TV>(TVariant.Peephole ? TOps.MultiplyAdd(l.Pf, l.C, l.F) : l.F);
+        TV g = VectorMath.Tanh<TOps, TV>(l.G);
+        TV cNew = TOps.MultiplyAdd(f, l.C, TOps.Multiply(i, g));
+        TV o = VectorMath.Sigmoid<TOps, TV>(TVariant.Peephole ? TOps.MultiplyAdd(l.Po, cNew, l.O) : l.O);
+        TV hNew = TOps.Multiply(o, VectorMath.Tanh<TOps, TV>(cNew));
+        TOps.Store(cNew, ref c, k);
+        TOps.Store(hNew, ref h, k);
+    }
+
+    // ---- GRU, reset after (PyTorch) -------------------------------------------------------------------
+
+    /// <summary>
+    /// GRU "reset after" (PyTorch, Keras reset_after=True, ONNX linear_before_reset=1). gi (3H,) = W_ih x + b_ih
+    /// for r, z, n; gh (3H,) = W_hh h + b_hh for r, z, n; h (H,) read and updated in place:
+    /// r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r⊙gh_n), h' = (1 − z)⊙n + z⊙h.
+    /// </summary>
+    public static void GruResetAfter(ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, Span<float> h, VectorWidth width)
+    {
+        int n = h.Length;
+        if (gi.Length != 3 * n)
+        {
+            KernelThrow.Length(nameof(gi), $"length {gi.Length} must be 3·H = {3 * n} (r, z, n).");
+        }
+
+        if (gh.Length != 3 * n)
+        {
+            KernelThrow.Length(nameof(gh), $"length {gh.Length} must be 3·H = {3 * n} (r, z, n).");
+        }
+
+        NoOverlap(h, nameof(h), gi, nameof(gi));
+        NoOverlap(h, nameof(h), gh, nameof(gh));
+
+        ref float a = ref MemoryMarshal.GetReference(gi);
+        ref float b = ref MemoryMarshal.GetReference(gh);
+        ref float hr = ref MemoryMarshal.GetReference(h);
+        width = Simd.Resolve(width);
+        if (width == VectorWidth.V512 && n >= Vector512<float>.Count)
+        {
+            GruAfterLoop<V512Ops, Vector512<float>>(ref a, ref b, ref hr, (nuint)n);
+        }
+        else if (width >= VectorWidth.V256 && n >= Vector256<float>.Count)
+        {
+            GruAfterLoop<V256Ops, Vector256<float>>(ref a, ref b, ref hr, (nuint)n);
+        }
+        else if (width >= VectorWidth.V128 && n >= Vector128<float>.Count)
+        {
+            GruAfterLoop<V128Ops, Vector128<float>>(ref a, ref b, ref hr, (nuint)n);
+        }
+        else if (n > 0)
+        {
+            GruAfterLoop<ScalarOps, float>(ref a, ref b, ref hr, (nuint)n);
+        }
+    }
+
+    private static void GruAfterLoop<TOps, TV>(ref float gi, ref float gh, ref float h, nuint n)
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint last = n - count;
+        TV tailH = TOps.Load(ref h, last); // the only read-write input
+        for (nuint k = 0; k < last; k += count)
+        {
+            TOps.Store(GruAfter<TOps, TV>(ref gi, ref gh, TOps.Load(ref h, k), n, k), ref h, k);
+        }
+
+        TOps.Store(GruAfter<TOps, TV>(ref gi, ref gh, tailH, n, last), ref h, last);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV GruAfter<TOps, TV>(ref float gi, ref float gh, TV h, nuint n, nuint k)
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        TV r = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, k), TOps.Load(ref gh, k)));
+        TV z = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, n + k), TOps.Load(ref gh, n + k)));
+        TV cand = VectorMath.Tanh<TOps, TV>(TOps.MultiplyAdd(r, TOps.Load(ref gh, (2 * n) + k), TOps.Load(ref gi, (2 * n) + k)));
+        return TOps.MultiplyAdd(z, TOps.Subtract(h, cand), cand); // (1 − z)⊙n + z⊙h = n + z⊙(h − n)
+    }
+
+    // ---- GRU, reset before (Cho et al. 2014, ONNX default): gates, then the caller's W_hn (r⊙h), then combine.
+
+    /// <summary>
+    /// GRU "reset before", first half. gi and gh: (2H,) or (3H,), r then z preactivations first (an n block, if
+    /// present, is not read). h (H,) read only. Writes z (H,) = σ(gi_z + gh_z) and rh (H,) = σ(gi_r + gh_r)⊙h.
+    /// The caller then forms nPre = W_in x + b_in + W_hn rh + b_hn and calls <see cref="GruCombine"/>.
+    /// </summary>
+    public static void GruResetBeforeGates(ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> h, Span<float> z, Span<float> rh, VectorWidth width)
+    {
+        int n = h.Length;
+        if (gi.Length != 2 * n && gi.Length != 3 * n)
+        {
+            KernelThrow.Length(nameof(gi), $"length {gi.Length} must be 2·H = {2 * n} (r, z) or 3·H = {3 * n} (r, z, n).");
+        }
+
+        if (gh.Length != 2 * n && gh.Length != 3 * n)
+        {
+            KernelThrow.Length(nameof(gh), $"length {gh.Length} must be 2·H = {2 * n} (r, z) or 3·H = {3 * n} (r, z, n).");
+        }
+
+        if (z.Length != n)
+        {
+            KernelThrow.Length(nameof(z), $"length {z.Length} must equal h.Length {n} (H).");
+        }
+
+        if (rh.Length != n)
+        {
+            KernelThrow.Length(nameof(rh), $"length {rh.Length} must equal h.Length {n} (H).");
+        }
+
+        NoOverlap(z, nameof(z), gi, nameof(gi));
+        NoOverlap(z, nameof(z), gh, nameof(gh));
+        NoOverlap(z, nameof(z), h, nameof(h));
+        NoOverlap(rh, nameof(rh), gi, nameof(gi));
+        NoOverlap(rh, nameof(rh), gh, nameof(gh));
+        NoOverlap(rh, nameof(rh), h, nameof(h));
+        NoOverlap(rh, nameof(rh), z, nameof(z));
+
+        ref float a = ref MemoryMarshal.GetReference(gi);
+        ref float b = ref MemoryMarshal.GetReference(gh);
+        ref float hr = ref MemoryMarshal.GetReference(h);
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float rhr = ref MemoryMarshal.GetReference(rh);
+        width = Simd.Resolve(width);
+        if (width == VectorWidth.V512 && n >= Vector512<float>.Count)
+        {
+            GruBeforeLoop<V512Ops, Vector512<float>>(ref a, ref b, ref hr, ref zr, ref rhr, (nuint)n);
+        }
+        else if (width >= VectorWidth.V256 && n >= Vector256<float>.Count)
+        {
+            GruBeforeLoop<V256Ops, Vector256<float>>(ref a, ref b, ref hr, ref zr, ref rhr, (nuint)n);
+        }
+        else if (width >= VectorWidth.V128 && n >= Vector128<float>.Count)
+        {
+            GruBeforeLoop<V128Ops, Vector128<float>>(ref a, ref b, ref hr, ref zr, ref rhr, (nuint)n);
+        }
+        else if (n > 0)
+        {
+            GruBeforeLoop<ScalarOps, float>(ref a, ref b, ref hr, ref zr, ref rhr, (nuint)n);
+        }
+    }
+
+    // Inputs are read-only and outputs write-only, so the overlapped last vector needs no preload.
+    private static void GruBeforeLoop<TOps, TV>(ref float gi, ref float gh, ref float h, ref float z, ref float rh, nuint n)
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint last = n - count;
+        for (nuint k = 0; ; k += count)
+        {
+            if (k > last)
+            {
+                k = last;
+            }
+
+            TV r = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, k), TOps.Load(ref gh, k)));
+            TOps.Store(VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, n + k), TOps.Load(ref gh, n + k))), ref z, k);
+            TOps.Store(TOps.Multiply(r, TOps.Load(ref h, k)), ref rh, k);
+            if (k == last)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// GRU "reset before", second half: nPre (H,) = W_in x + b_in + W_hn (r⊙h) + b_hn, z (H,) from
+    /// <see cref="GruResetBeforeGates"/>, h (H,) read and updated in place: h' = (1 − z)⊙tanh(nPre) + z⊙h.
+    /// </summary>
+    public static void GruCombine(ReadOnlySpan<float> nPre, ReadOnlySpan<float> z, Span<float> h, VectorWidth width)
+    {
+        int n = h.Length;
+        if (nPre.Length != n)
+        {
+            KernelThrow.Length(nameof(nPre), $"length {nPre.Length} must equal h.Length {n} (H).");
+        }
+
+        if (z.Length != n)
+        {
+            KernelThrow.Length(nameof(z), $"length {z.Length} must equal h.Length {n} (H).");
+        }
+
+        NoOverlap(h, nameof(h), nPre, nameof(nPre));
+        NoOverlap(h, nameof(h), z, nameof(z));
+
+        ref float a = ref MemoryMarshal.GetReference(nPre);
+        ref float b = ref MemoryMarshal.GetReference(z);
+        ref float hr = ref MemoryMarshal.GetReference(h);
+        width = Simd.Resolve(width);
+        if (width == VectorWidth.V512 && n >= Vector512<float>.Count)
+        {
+            GruCombineLoop<V512Ops, Vector512<float>>(ref a, ref b, ref hr, (nuint)n);
+        }
+        else if (width >= VectorWidth.V256 && n >= Vector256<float>.Count)
+        {
+            GruCombineLoop<V256Ops, Vector256<float>>(ref a, ref b, ref hr, (nuint)n);
+        }
+        else if (width >= VectorWidth.V128 && n >= Vector128<float>.Count)
+        {
+            GruCombineLoop<V128Ops, Vector128<float>>(ref a, ref b, ref hr, (nuint)n);
+        }
+        else if (n > 0)
+        {
+            GruCombineLoop<ScalarOps, float>(ref a, ref b, ref hr, (nuint)n);
+        }
+    }
+
+    private static void GruCombineLoop<TOps, TV>(ref float nPre, ref float z, ref float h, nuint n)
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint count = (nuint)TOps.Count;
+        nuint last = n - count;
+        TV tailH = TOps.Load(ref h, last);
+        for (nuint k = 0; k < last; k += count)
+        {
+            TOps.Store(Combine<TOps, TV>(TOps.Load(ref nPre, k), TOps.Load(ref z, k), TOps.Load(ref h, k)), ref h, k);
+        }
+
+        TOps.Store(Combine<TOps, TV>(TOps.Load(ref nPre, last), TOps.Load(ref z, last), tailH), ref h, last);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Combine<TOps, TV>(TV nPre, TV z, TV h)
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        TV cand = VectorMath.Tanh<TOps, TV>(nPre);
+        return TOps.MultiplyAdd(z, TOps.Subtract(h, cand), cand);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------
+
+    private static void NoOverlap(ReadOnlySpan<float> output, string outputName, ReadOnlySpan<float> other, string otherName)
+    {
+        if (output.Overlaps(other))
+        {
+            KernelThrow.Overlap(outputName, otherName);
+        }
+    }
+
+    private interface ILstmVariant
+    {
+        static abstract bool Peephole { get; }
+
+        static abstract bool Cifg { get; }
+    }
+
+    private readonly struct LstmPlain : ILstmVariant
+    {
+        public static bool Peephole => false;
+
+        public static bool Cifg => false;
+    }
+
+    private readonly struct LstmPeep : ILstmVariant
+    {
+        public static bool Peephole => true;
+
+        public static bool Cifg => false;
+    }
+
+    private readonly struct LstmCoupled : ILstmVariant
+    {
+        public static bool Peephole => false;
+
+        public static bool Cifg => true;
+    }
+
+    private readonly struct LstmCoupledPeep : ILstmVariant
+    {
+        public static bool Peephole => true;
+
+        public static bool Cifg => true;
+    }
+
+    // Inputs of one vector of LSTM lanes, loaded together so the overlapped last vector can be read up front.
+    private struct LstmLanes<TV>
+        where TV : struct
+    {
+        public TV I;
+        public TV F;
+        public TV G;
+        public TV O;
+        public TV C;
+        public TV Pi;
+        public TV Pf;
+        public TV Po;
+    }
+}

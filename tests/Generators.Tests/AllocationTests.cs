@@ -1,0 +1,52 @@
+using System.Reflection;
+using RnnEmbedded.Compiler.Emit;
+using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Tests.Infrastructure;
+
+namespace RnnEmbedded.Tests;
+
+/// <summary>100k steps of a generated model allocate nothing and trigger no GC (JIT build).</summary>
+public class AllocationTests
+{
+    public static TheoryData<int> Widths() => new() { 512, 256, 128, 0 };
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Step_100kSteps_AllocatesNothing(int width)
+    {
+        ModelSpec spec = TestModels.Lstm(vocab: 40, e: 16, h: 64, layers: 2);
+        string src = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = "Alloc.M" + width, MaxVectorWidth = width });
+        Type type = InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation("Alloc" + width, src)).GetType("Alloc.M" + width)!;
+        MethodInfo m = typeof(AllocationTests).GetMethod(nameof(Measure), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
+        var (bytes, gcs) = ((long, int))m.Invoke(null, new object[] { 100_000 })!;
+        Assert.Equal(0L, bytes);
+        Assert.Equal(0, gcs);
+    }
+
+    private static (long Bytes, int Collections) Measure<TModel>(int steps)
+        where TModel : struct, IRecurrentModel<TModel>
+    {
+        var model = default(TModel);
+        Span<float> logits = stackalloc float[TModel.OutputSize];
+        for (int t = 0; t < 1000; t++)
+        {
+            model.Step(t % TModel.InputSize, logits); // warm up: tiering, static init
+        }
+
+        int gc0 = GC.CollectionCount(0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < steps; t++)
+        {
+            model.Step(t * 7 % TModel.InputSize, logits);
+            if ((t & 1023) == 0)
+            {
+                var snapshot = model; // copying state is free too
+                model = snapshot;
+            }
+        }
+
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        return (after - before, GC.CollectionCount(0) - gc0);
+    }
+}

@@ -1,0 +1,90 @@
+extern alias gen;
+
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace RnnEmbedded.Tests.Infrastructure;
+
+/// <summary>An RnnModel item as the MSBuild bridge would present it to the generator.</summary>
+internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512")
+{
+    public string CarrierText => "rnn-carrier/1\n" + SourcePath + "\n" + Convert.ToBase64String(WeightFile) + "\n";
+
+    public string CarrierPath => "/obj/rnn/" + ClassName + ".rnnmodel";
+}
+
+/// <summary>Runs the real generator through Roslyn's GeneratorDriver, as the compiler would.</summary>
+internal static class GeneratorHarness
+{
+    public static GeneratorDriver CreateDriver(IEnumerable<ModelItem> items, string? carrierOverride = null)
+    {
+        var texts = new List<AdditionalText>();
+        var options = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (ModelItem item in items)
+        {
+            texts.Add(new InMemoryText(item.CarrierPath, carrierOverride ?? item.CarrierText));
+            options[item.CarrierPath] = new Dictionary<string, string>
+            {
+                ["build_metadata.AdditionalFiles.RnnClassName"] = item.ClassName,
+                ["build_metadata.AdditionalFiles.RnnMaxVectorWidth"] = item.MaxVectorWidth,
+                ["build_metadata.AdditionalFiles.RnnSourceFile"] = item.SourcePath,
+            };
+        }
+
+        return CSharpGeneratorDriver.Create(
+            new[] { new gen::RnnEmbedded.Generators.RnnGenerator().AsSourceGenerator() },
+            texts,
+            InMemoryCompiler.ParseOptions,
+            new OptionsProvider(options),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
+
+    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(GeneratorDriver driver, string userSource = "")
+    {
+        CSharpCompilation compilation = InMemoryCompiler.CreateCompilation("Generated", userSource);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+        return (driver, output, diagnostics);
+    }
+
+    private sealed class InMemoryText : AdditionalText
+    {
+        private readonly SourceText _text;
+
+        public InMemoryText(string path, string text)
+        {
+            Path = path;
+            _text = SourceText.From(text);
+        }
+
+        public override string Path { get; }
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => _text;
+    }
+
+    private sealed class OptionsProvider : AnalyzerConfigOptionsProvider
+    {
+        private readonly Dictionary<string, Dictionary<string, string>> _perFile;
+
+        public OptionsProvider(Dictionary<string, Dictionary<string, string>> perFile) => _perFile = perFile;
+
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(new Dictionary<string, string>());
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => GlobalOptions;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            _perFile.TryGetValue(textFile.Path, out Dictionary<string, string>? o) ? new Options(o) : GlobalOptions;
+    }
+
+    private sealed class Options : AnalyzerConfigOptions
+    {
+        private readonly Dictionary<string, string> _values;
+
+        public Options(Dictionary<string, string> values) => _values = values;
+
+        public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value) => _values.TryGetValue(key, out value);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Reflection;
+using RnnEmbedded.Runtime;
+
+namespace RnnEmbedded.Tests.Infrastructure;
+
+/// <summary>Runs a generated model type (known only at run time) through its generic interface, without boxing.</summary>
+internal static class ModelRunner
+{
+    public static float[][] StepTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(StepTokensCore), model, tokens);
+
+    public static float[][] StepDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(StepDenseCore), model, inputs);
+
+    public static float[][] RunTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(RunTokensCore), model, tokens);
+
+    public static float[][] RunDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(RunDenseCore), model, inputs);
+
+    public static int OutputSize(Type model) => Invoke<int>(nameof(OutputSizeCore), model);
+
+    private static T Invoke<T>(string name, Type model, params object[] args)
+    {
+        MethodInfo m = typeof(ModelRunner).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(model);
+        try
+        {
+            return (T)m.Invoke(null, args)!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    private static int OutputSizeCore<TModel>()
+        where TModel : struct, IRecurrentModel<TModel> => TModel.OutputSize;
+
+    private static float[][] StepTokensCore<TModel>(int[] tokens)
+        where TModel : struct, IRecurrentModel<TModel>
+    {
+        var model = default(TModel);
+        var outputs = new float[tokens.Length][];
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            outputs[t] = new float[TModel.OutputSize];
+            model.Step(tokens[t], outputs[t]);
+        }
+
+        return outputs;
+    }
+
+    private static float[][] StepDenseCore<TModel>(float[][] inputs)
+        where TModel : struct, IRecurrentModel<TModel>
+    {
+        var model = default(TModel);
+        var outputs = new float[inputs.Length][];
+        for (int t = 0; t < inputs.Length; t++)
+        {
+            outputs[t] = new float[TModel.OutputSize];
+            model.Step(inputs[t], outputs[t]);
+        }
+
+        return outputs;
+    }
+
+    private static float[][] RunTokensCore<TModel>(int[] tokens)
+        where TModel : struct, IRecurrentModel<TModel>
+    {
+        var flat = new float[tokens.Length * TModel.OutputSize];
+        TModel.Run(tokens, flat);
+        return Split(flat, tokens.Length, TModel.OutputSize);
+    }
+
+    private static float[][] RunDenseCore<TModel>(float[][] inputs)
+        where TModel : struct, IRecurrentModel<TModel>
+    {
+        float[] flatIn = inputs.SelectMany(x => x).ToArray();
+        var flat = new float[inputs.Length * TModel.OutputSize];
+        TModel.Run(flatIn, flat);
+        return Split(flat, inputs.Length, TModel.OutputSize);
+    }
+
+    private static float[][] Split(float[] flat, int steps, int width)
+    {
+        var r = new float[steps][];
+        for (int t = 0; t < steps; t++)
+        {
+            r[t] = flat.AsSpan(t * width, width).ToArray();
+        }
+
+        return r;
+    }
+}
+
+/// <summary>Caption decoders: StepImage first, then the tokens.</summary>
+internal static class CaptionRunner
+{
+    public static float[][] Step(Type model, float[] image, int[] tokens)
+    {
+        System.Reflection.MethodInfo m = typeof(CaptionRunner).GetMethod(nameof(StepCore), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(model);
+        return (float[][])m.Invoke(null, new object[] { image, tokens })!;
+    }
+
+    private static float[][] StepCore<TModel>(float[] image, int[] tokens)
+        where TModel : struct, ICaptionModel<TModel>
+    {
+        var model = default(TModel);
+        var outputs = new float[tokens.Length + 1][];
+        outputs[0] = new float[TModel.OutputSize];
+        model.StepImage(image, outputs[0]);
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            outputs[t + 1] = new float[TModel.OutputSize];
+            model.Step(tokens[t], outputs[t + 1]);
+        }
+
+        return outputs;
+    }
+}
