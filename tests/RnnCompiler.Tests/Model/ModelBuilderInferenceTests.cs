@@ -124,4 +124,29 @@ public sealed class ModelBuilderInferenceTests
         Assert.Equal(10, spec.InputSize);
         Assert.Equal(4, spec.Metadata.Count);
     }
+
+    [Fact]
+    public void Build_BareRecurrentStateDict_HasEmptyPrefix()
+    {
+        // torch.nn.GRU(3, 2).state_dict(): names without a module prefix.
+        ModelSpec spec = TestModels.Build(
+            TestModels.T("weight_ih_l0", [6, 3], TestModels.Values(18, 1)),
+            TestModels.T("weight_hh_l0", [6, 2], TestModels.Values(12, 2)),
+            TestModels.T("bias_ih_l0", [6], TestModels.Values(6, 3)),
+            TestModels.T("bias_hh_l0", [6], TestModels.Values(6, 4)));
+        Assert.Equal((CellKind.Gru, InputKind.Dense, 3, 2), (spec.Layers[0].Cell, spec.InputKind, spec.InputSize, spec.OutputSize));
+    }
+
+    [Fact]
+    public void Build_NestedModulePrefixes_AreFound()
+    {
+        ModelSpec spec = TestModels.Build(
+            TestModels.T("model.tok.embed.weight", [7, 3], TestModels.Values(21, 1)),
+            TestModels.T("model.encoder.rnn.weight_ih_l0", [2, 3], TestModels.Values(6, 2)),
+            TestModels.T("model.encoder.rnn.weight_hh_l0", [2, 2], TestModels.Values(4, 3)),
+            TestModels.T("model.out.fc.weight", [7, 2], TestModels.Values(14, 4)),
+            TestModels.T("model.out.fc.bias", [7], TestModels.Values(7, 5)));
+        Assert.Equal((CellKind.Rnn, InputKind.Embedding, 7, 7), (spec.Layers[0].Cell, spec.InputKind, spec.InputSize, spec.OutputSize));
+        Assert.NotNull(spec.Head!.b);
+    }
 }
