@@ -453,6 +453,11 @@ public static class ModelBuilder
                     1 => CellKind.Rnn,
                     _ => throw Error(hhName, $"shape {hh.ShapeText}: rows must be 4 (LSTM), 3 (GRU, or LSTM with {MetadataKeys.LstmCifg}=true) or 1 (RNN) times the columns H"),
                 };
+                if (ratio == 4 && cifg)
+                {
+                    throw Error(hhName, $"shape {hh.ShapeText} has 4H rows (a full LSTM), but {MetadataKeys.LstmCifg}=true: a CIFG LSTM has 3H rows ordered i, g, o");
+                }
+
                 if (ratio == 3 && hasPeepholes && !cifg)
                 {
                     throw Error(hhName, $"shape {hh.ShapeText} has 3H rows and peepholes exist: a CIFG LSTM must say {MetadataKeys.LstmCifg}=true");
@@ -461,7 +466,7 @@ public static class ModelBuilder
 
             if (firstCell is not null && cell != firstCell)
             {
-                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} a{(cell == CellKind.Lstm ? "n" : "")} {CellName(cell)} cell but layer 0 is {CellName(firstCell.Value)}; all layers of a module have one cell kind");
+                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} {CellName(cell)} but layer 0 is {CellName(firstCell.Value)}; all layers of a module have one cell kind");
             }
 
             CheckVariantMetadata(cell);

@@ -258,6 +258,12 @@ public sealed class ModelBuilderErrorTests
     }
 
     [Fact]
+    public void Build_RejectsCifgKeyOnAFullLstm()
+    {
+        Fails(new() { ["rnn.lstm.cifg"] = "true" }, Lstm(), "lstm.weight_hh_l0", "4H rows", "3H rows ordered i, g, o");
+    }
+
+    [Fact]
     public void Build_RejectsPeepholesOnGru()
     {
         List<Tensor> tensors =
