@@ -453,6 +453,11 @@ public static class ModelBuilder
                     1 => CellKind.Rnn,
                     _ => throw Error(hhName, $"shape {hh.ShapeText}: rows must be 4 (LSTM), 3 (GRU, or LSTM with {MetadataKeys.LstmCifg}=true) or 1 (RNN) times the columns H"),
                 };
+                if (ratio == 4 && cifg)
+                {
+                    throw Error(hhName, $"shape {hh.ShapeText} has 4H rows (a full LSTM), but {MetadataKeys.LstmCifg}=true: a CIFG LSTM has 3H rows ordered i, g, o");
+                }
+
                 if (ratio == 3 && hasPeepholes && !cifg)
                 {
                     throw Error(hhName, $"shape {hh.ShapeText} has 3H rows and peepholes exist: a CIFG LSTM must say {MetadataKeys.LstmCifg}=true");
@@ -461,7 +466,7 @@ public static class ModelBuilder
 
             if (firstCell is not null && cell != firstCell)
             {
-                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} a{(cell == CellKind.Lstm ? "n" : "")} {CellName(cell)} cell but layer 0 is {CellName(firstCell.Value)}; all layers of a module have one cell kind");
+                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} {CellName(cell)} but layer 0 is {CellName(firstCell.Value)}; all layers of a module have one cell kind");
             }
 
             CheckVariantMetadata(cell);
@@ -647,6 +652,11 @@ public static class ModelBuilder
 
                 embeddingName = _embeddingName + ".weight";
                 Tensor t = Require(embeddingName, $"(V, {firstInput}) embedding named by {MetadataKeys.Embedding}");
+                if (_tensors.ContainsKey(_embeddingName + ".bias"))
+                {
+                    throw Error(_embeddingName + ".bias", "an embedding has no bias, but this tensor sits beside the embedding's weight");
+                }
+
                 if (!FitsEmbedding(t, firstInput))
                 {
                     throw Error(embeddingName, $"shape {t.ShapeText} does not match the expected (V, {firstInput}): an embedding row feeds layer 0, whose input size is {firstInput}");

@@ -125,7 +125,7 @@ public static class ModelSpecComparer
 
         for (int i = 0; i < e.Length; i++)
         {
-            if (BitConverter.ToInt32(BitConverter.GetBytes(e[i]), 0) != BitConverter.ToInt32(BitConverter.GetBytes(a[i]), 0))
+            if (Bits(e[i]) != Bits(a[i]))
             {
                 return $"{name}[{i}]: expected {e[i].ToString("R", CultureInfo.InvariantCulture)}, actual {a[i].ToString("R", CultureInfo.InvariantCulture)}";
             }
@@ -133,6 +133,9 @@ public static class ModelSpecComparer
 
         return null;
     }
+
+    /// <summary>The IEEE bits, so −0 ≠ +0 and NaN payloads count (netstandard2.0 lacks BitConverter.SingleToInt32Bits).</summary>
+    private static unsafe int Bits(float value) => *(int*)&value;
 
     private static string? Vocabulary(Vocabulary? e, Vocabulary? a)
     {

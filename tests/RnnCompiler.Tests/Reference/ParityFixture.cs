@@ -8,9 +8,10 @@ namespace RnnEmbedded.Tests.Reference;
 /// </summary>
 public sealed class ParityFixture
 {
-    private ParityFixture(string name, string inputKind, int[] tokens, float[][] dense, float[]? image, float[][] outputs)
+    private ParityFixture(string name, string weightsPath, string inputKind, int[] tokens, float[][] dense, float[]? image, float[][] outputs)
     {
         Name = name;
+        WeightsPath = weightsPath;
         InputKind = inputKind;
         Tokens = tokens;
         Dense = dense;
@@ -41,7 +42,24 @@ public sealed class ParityFixture
         "rnn_tanh_3layer",
     };
 
+    /// <summary>
+    /// Variants PyTorch's modules lack (tests/fixtures/variants), computed by make_fixtures.py's independent
+    /// torch-op implementation, which the script first checks against torch.nn.
+    /// </summary>
+    public static readonly string[] VariantNames =
+    {
+        "gru_reset_before",
+        "gru_reset_before_bidir",
+        "lstm_cifg",
+        "lstm_cifg_peephole_nobias",
+        "lstm_peephole",
+        "lstm_peephole_proj_bidir",
+        "rnn_sigmoid",
+    };
+
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "fixtures");
+
+    public static string VariantDirectory => Path.Combine(Directory, "variants");
 
     public string Name { get; }
 
@@ -57,12 +75,16 @@ public sealed class ParityFixture
     /// <summary>PyTorch's output, one row per step.</summary>
     public float[][] Outputs { get; }
 
-    public string WeightsPath => Path.Combine(Directory, Name + ".safetensors");
+    public string WeightsPath { get; }
 
-    public static ParityFixture Load(string name)
+    public static ParityFixture Load(string name) => LoadFrom(Directory, name);
+
+    public static ParityFixture LoadVariant(string name) => LoadFrom(VariantDirectory, name);
+
+    private static ParityFixture LoadFrom(string directory, string name)
     {
-        string weights = Path.Combine(Directory, name + ".safetensors");
-        string expected = Path.Combine(Directory, name + ".expected.txt");
+        string weights = Path.Combine(directory, name + ".safetensors");
+        string expected = Path.Combine(directory, name + ".expected.txt");
         Assert.True(File.Exists(weights), $"Missing fixture file {weights}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
         Assert.True(File.Exists(expected), $"Missing fixture file {expected}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
 
@@ -116,7 +138,7 @@ public sealed class ParityFixture
         int inputSteps = inputKind == "dense" ? dense.Count : tokens.Length + (inputKind == "caption" ? 1 : 0);
         Assert.True(steps == inputSteps && steps > 0, $"{expected}: {steps} outputs for {inputSteps} input steps");
         Assert.True(inputKind != "caption" || image is not null, $"{expected}: a caption fixture needs an 'image' line");
-        return new ParityFixture(name, inputKind!, tokens, dense.ToArray(), image, outputs.ToArray());
+        return new ParityFixture(name, weights, inputKind!, tokens, dense.ToArray(), image, outputs.ToArray());
     }
 
     private static float[] Floats(string text) =>
