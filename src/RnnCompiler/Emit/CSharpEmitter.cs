@@ -837,7 +837,11 @@ public static class CSharpEmitter
                     w.Line($"{Span} rh = stackalloc float[{Int(h)}]; // ({h},) r ⊙ h");
                     w.Line($"{K}.CellKernels.GruResetBeforeGates(gi.Slice(0, {Int(2 * h)}), ghrz.Slice(0, {Int(2 * h)}), h.Slice(0, {Int(h)}), z, rh, {width});");
                     w.Line($"{Span} np = stackalloc float[{Int(Pad(h))}]; // ({h},) W_in x + b_in + b_hn + W_hn (r⊙h)");
-                    w.Line($"gi.Slice({Int(2 * h)}, {Int(Pad(h))}).CopyTo(np);");
+                    w.Line($"gi.Slice({Int(2 * h)}, {Int(h)}).CopyTo(np);");
+                    if (Pad(h) > h)
+                    {
+                        w.Line($"np.Slice({Int(h)}).Clear();");
+                    }
                     w.Line($"{K}.PackedGemv.MultiplyAdd({n}_Whn, rh, np, {width});");
                     w.Line($"{K}.CellKernels.GruCombine(np.Slice(0, {Int(h)}), z, h.Slice(0, {Int(h)}), {width}); // h' = (1−z)⊙tanh(n) + z⊙h");
                     break;

@@ -24,11 +24,13 @@ internal sealed class Fixture
 
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "fixtures");
 
+    /// <summary>PyTorch fixtures ("lstm_1layer") and the variants PyTorch lacks ("variants/lstm_cifg").</summary>
     public static IEnumerable<string> Names()
     {
-        string[] files = System.IO.Directory.GetFiles(Directory, "*.expected.txt");
-        Array.Sort(files, StringComparer.Ordinal);
-        return files.Select(f => Path.GetFileName(f)[..^".expected.txt".Length]);
+        string[] files = System.IO.Directory.GetFiles(Directory, "*.expected.txt", SearchOption.AllDirectories);
+        string[] names = files.Select(f => Path.GetRelativePath(Directory, f).Replace('\\', '/')[..^".expected.txt".Length]).ToArray();
+        Array.Sort(names, StringComparer.Ordinal);
+        return names;
     }
 
     public static Fixture Load(string name)
