@@ -212,6 +212,7 @@ public sealed class BeamSearch<TModel>
         {
             bool last = depth == MaxLength;
             bool stopAllowed = depth >= _minLength;
+            float lengthDivisor = prune ? 1f : MathF.Pow(depth, _lengthPenalty); // len^α
             int heapCount = 0;
             for (int b = 0; b < live; b++)
             {
@@ -240,7 +241,7 @@ public sealed class BeamSearch<TModel>
 
                     if (stop || last)
                     {
-                        Offer(b, t, s, depth, n, ref done, ref worstDone);
+                        Offer(b, t, s, depth, lengthDivisor, n, ref done, ref worstDone);
                         continue;
                     }
 
@@ -309,9 +310,9 @@ public sealed class BeamSearch<TModel>
         return done;
     }
 
-    private void Offer(int parent, int token, float logProb, int length, int n, ref int done, ref int worstDone)
+    private void Offer(int parent, int token, float logProb, int length, float lengthDivisor, int n, ref int done, ref int worstDone)
     {
-        float score = _lengthPenalty == 0f ? logProb : logProb / MathF.Pow(length, _lengthPenalty);
+        float score = logProb / lengthDivisor;
         int slot;
         if (done < n)
         {
