@@ -16,20 +16,22 @@ public enum UnknownCharAction
 /// <summary>The unseen-character policy of a <see cref="CharVocabulary"/>. <c>default</c> is <see cref="Skip"/>.</summary>
 public readonly record struct UnknownCharPolicy
 {
+    private readonly int _id; // the MapTo id; 0 for the other actions, so default(UnknownCharPolicy) == Skip
+
     private UnknownCharPolicy(UnknownCharAction action, int id)
     {
         Action = action;
-        Id = id;
+        _id = id;
     }
 
     public UnknownCharAction Action { get; }
 
     /// <summary>The replacement id for <see cref="UnknownCharAction.MapTo"/>; −1 otherwise.</summary>
-    public int Id { get; }
+    public int Id => Action == UnknownCharAction.MapTo ? _id : -1;
 
-    public static UnknownCharPolicy Skip => new(UnknownCharAction.Skip, -1);
+    public static UnknownCharPolicy Skip => default;
 
-    public static UnknownCharPolicy Throw => new(UnknownCharAction.Throw, -1);
+    public static UnknownCharPolicy Throw => new(UnknownCharAction.Throw, 0);
 
     /// <summary>Map every unseen character to token <paramref name="id"/> (checked against the vocabulary when used).</summary>
     public static UnknownCharPolicy MapTo(int id)

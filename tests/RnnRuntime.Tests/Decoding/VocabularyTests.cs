@@ -39,6 +39,9 @@ public class CharVocabularyTests
     {
         var vocabulary = new CharVocabulary("ab");
         Assert.Equal(UnknownCharAction.Skip, vocabulary.UnknownPolicy.Action);
+        Assert.Equal(UnknownCharPolicy.Skip, default(UnknownCharPolicy));
+        Assert.Equal(-1, UnknownCharPolicy.Skip.Id);
+        Assert.Equal(7, UnknownCharPolicy.MapTo(7).Id);
         var ids = new int[4];
         Assert.Equal(2, vocabulary.Encode("a?b", ids));
         Assert.Equal([0, 1], ids[..2]);
