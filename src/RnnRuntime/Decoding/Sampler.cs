@@ -253,10 +253,22 @@ public sealed class Sampler
             return;
         }
 
-        Span<float> sorted = scratch[..logits.Length];
-        logits.CopyTo(sorted);
-        sorted.Sort(); // ascending; the largest is last
+        // Only tokens with probability ≥ ε = (1 − p) / V can be in the nucleus: the others weigh < V·ε = 1 − p
+        // together, so the tokens above ε already hold more than p. Sorting just those keeps peaked
+        // distributions over large vocabularies cheap.
         double total = Softmax.SumExp(logits, max);
+        float cutoff = max + (float)Math.Log((1.0 - p) / logits.Length * total);
+        int candidates = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            if (logits[i] >= cutoff)
+            {
+                scratch[candidates++] = logits[i];
+            }
+        }
+
+        Span<float> sorted = scratch[..candidates];
+        sorted.Sort(); // ascending; the largest is last
         double target = p * total;
         double mass = 0;
         float threshold = max;
