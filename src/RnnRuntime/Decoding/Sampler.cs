@@ -268,7 +268,7 @@ public sealed class Sampler
         }
 
         Span<float> sorted = scratch[..candidates];
-        sorted.Sort(); // ascending; the largest is last
+        HeapSortAscending(sorted); // not Span.Sort: under NativeAOT that allocates a comparison delegate per call
         double target = p * total;
         double mass = 0;
         float threshold = max;
@@ -377,6 +377,50 @@ public sealed class Sampler
         }
 
         return a[target];
+    }
+
+    /// <summary>In-place heapsort, ascending: O(n log n), no recursion, no allocation.</summary>
+    internal static void HeapSortAscending(Span<float> a)
+    {
+        int n = a.Length;
+        for (int start = (n >> 1) - 1; start >= 0; start--)
+        {
+            SiftDown(a, start, n);
+        }
+
+        for (int end = n - 1; end > 0; end--)
+        {
+            (a[0], a[end]) = (a[end], a[0]);
+            SiftDown(a, 0, end);
+        }
+    }
+
+    private static void SiftDown(Span<float> a, int root, int count)
+    {
+        float value = a[root];
+        while (true)
+        {
+            int child = (2 * root) + 1;
+            if (child >= count)
+            {
+                break;
+            }
+
+            if (child + 1 < count && a[child + 1] > a[child])
+            {
+                child++;
+            }
+
+            if (!(a[child] > value))
+            {
+                break;
+            }
+
+            a[root] = a[child];
+            root = child;
+        }
+
+        a[root] = value;
     }
 
     private static float MedianOfThree(float a, float b, float c)
