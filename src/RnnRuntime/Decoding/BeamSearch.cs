@@ -41,6 +41,7 @@ public sealed class BeamSearch<TModel>
     private readonly int[] _order;          // (MaxResults,) result order
     private float _lengthPenalty;
     private int _minLength;
+    private int _lastFound;
 
     /// <summary>
     /// A search that keeps <paramref name="beamWidth"/> live hypotheses, stops at <paramref name="maxLength"/>
@@ -130,9 +131,9 @@ public sealed class BeamSearch<TModel>
     /// <summary>Log-probability (before length normalization) of result <paramref name="rank"/> of the last search.</summary>
     public float GetLogProbability(int rank)
     {
-        if ((uint)rank >= (uint)MaxResults)
+        if ((uint)rank >= (uint)_lastFound)
         {
-            DecodingThrow.OutOfRange(nameof(rank), rank, "rank must be in [0, MaxResults).");
+            DecodingThrow.OutOfRange(nameof(rank), rank, "rank must be below the number of results the last search found.");
         }
 
         return _doneLogProbs[_order[rank]];
@@ -200,6 +201,7 @@ public sealed class BeamSearch<TModel>
 
         Softmax.CheckedMax(logits, nameof(logits), out _);
 
+        _lastFound = 0;
         _states[0] = primed;
         logits.CopyTo(_logits);
         _scores[0] = 0f;
@@ -307,6 +309,7 @@ public sealed class BeamSearch<TModel>
             scores[r] = _doneScores[k];
         }
 
+        _lastFound = done;
         return done;
     }
 
