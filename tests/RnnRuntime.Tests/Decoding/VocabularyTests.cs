@@ -201,13 +201,25 @@ public class WordVocabularyTests
     }
 
     [Fact]
+    public void Lowercase_RejectsUpperCaseStoredWords()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new WordVocabulary("catDog", [0, 3, 6], lowercase: true));
+        Assert.Equal("lowercase", ex.ParamName);
+        Assert.Contains("token 1", ex.Message);
+        var cased = new WordVocabulary("catDog", [0, 3, 6], lowercase: false);
+        Assert.True(cased.TryGetId("Dog", out int id));
+        Assert.Equal(1, id);
+    }
+
+    [Fact]
     public void FromModel_UsesTheModelsSpecialTokens()
     {
         WordVocabulary vocabulary = WordVocabulary.FromModel<TinyCaptionModel>();
         Assert.Equal(6, vocabulary.Count);
+        Assert.True(vocabulary.Lowercase); // every stored word is lower case
         Assert.Equal("cat", vocabulary.GetWord(4).ToString());
         var ids = new int[5];
-        int n = vocabulary.Encode("a cat eats", ids);
+        int n = vocabulary.Encode("A Cat eats", ids);
         Assert.Equal([0, 3, 4, 2, 1], ids[..n]);
         Assert.Equal("TModel", Assert.Throws<ArgumentException>(() => WordVocabulary.FromModel<TinyCharModel>()).ParamName);
     }
