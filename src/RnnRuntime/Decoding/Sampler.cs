@@ -129,7 +129,11 @@ public sealed class Sampler
     /// <summary>Greedy choice: the index of the largest logit (first on ties).</summary>
     public static int Greedy(ReadOnlySpan<float> logits) => Softmax.ArgMax(logits);
 
-    /// <summary>logits[i] /= temperature. Temperature must be finite and &gt; 0 (greedy is a separate path).</summary>
+    /// <summary>
+    /// logits[i] = (logits[i] − max) / temperature. Shifting by the max first leaves the softmax unchanged and means a
+    /// tiny temperature sends the other logits toward −∞ instead of overflowing the largest to +∞.
+    /// Temperature must be finite and &gt; 0 (greedy is a separate path).
+    /// </summary>
     public static void ApplyTemperature(Span<float> logits, float temperature)
     {
         if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
@@ -137,9 +141,15 @@ public sealed class Sampler
             DecodingThrow.OutOfRange(nameof(temperature), temperature, "temperature must be finite and > 0 here (use Greedy for 0).");
         }
 
+        float max = Softmax.CheckedMax(logits, nameof(logits), out _);
+        if (float.IsNegativeInfinity(max))
+        {
+            DecodingThrow.AllNegativeInfinity(nameof(logits));
+        }
+
         for (int i = 0; i < logits.Length; i++)
         {
-            logits[i] /= temperature;
+            logits[i] = (logits[i] - max) / temperature;
         }
     }
 

@@ -239,6 +239,18 @@ public class SamplerTests
     }
 
     [Fact]
+    public void TinyTemperature_DoesNotOverflow_AndPicksTheArgMax()
+    {
+        var sampler = new Sampler(s_logits.Length, new SamplingOptions { Seed = 8, Temperature = 1e-30f });
+        for (int i = 0; i < 100; i++)
+        {
+            float[] logits = s_logits.Select(l => l * 1e10f).ToArray();
+            Assert.Equal(1, sampler.Sample(logits));
+            Assert.Equal(0f, logits[1]);
+        }
+    }
+
+    [Fact]
     public void SameSeed_GivesSameTokens()
     {
         var options = new SamplingOptions { Seed = 99, Temperature = 0.8f, TopK = 4, TopP = 0.95f };
