@@ -263,6 +263,24 @@ public class SamplerTests
     }
 
     [Fact]
+    public void Reseed_RestartsTheStream_AndClearHistoryForgetsSeenTokens()
+    {
+        var a = new Sampler(s_logits.Length, new SamplingOptions { Seed = 1, RepetitionPenalty = 3f });
+        var b = new Sampler(s_logits.Length, new SamplingOptions { Seed = 2, RepetitionPenalty = 3f });
+        for (int i = 0; i < 10; i++)
+        {
+            b.Sample((float[])s_logits.Clone());
+        }
+
+        b.Reseed(1);
+        b.ClearHistory();
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal(a.Sample((float[])s_logits.Clone()), b.Sample((float[])s_logits.Clone()));
+        }
+    }
+
+    [Fact]
     public void RepetitionPenalty_DividesPositiveAndMultipliesNegativeLogits()
     {
         float[] logits = [2f, -1f, 3f];
