@@ -79,7 +79,7 @@ public class CharVocabularyTests
         Assert.Equal("chars", Assert.Throws<ArgumentException>(() => new CharVocabulary("")).ParamName);
         Assert.Equal("offsets", Assert.Throws<ArgumentException>(() => new CharVocabulary("ab", [0])).ParamName);
         Assert.Contains("monotonic", Assert.Throws<ArgumentException>(() => new CharVocabulary("ab", [0, 1, 0])).Message);
-        Assert.Contains("exactly one", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [0, 1, 3])).Message);
+        Assert.Contains("not one code point", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [0, 1, 3])).Message);
         Assert.Contains("text length", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [0, 1, 2])).Message);
         Assert.Contains("must be 0", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [1, 2, 3])).Message);
         Assert.Equal("unknownPolicy", Assert.Throws<ArgumentOutOfRangeException>(() => new CharVocabulary("ab", UnknownCharPolicy.MapTo(2))).ParamName);
