@@ -41,6 +41,7 @@ public sealed class BeamSearch<TModel>
     private readonly int[] _order;          // (MaxResults,) result order
     private float _lengthPenalty;
     private int _minLength;
+    private int _lastFound;
 
     /// <summary>
     /// A search that keeps <paramref name="beamWidth"/> live hypotheses, stops at <paramref name="maxLength"/>
@@ -130,9 +131,9 @@ public sealed class BeamSearch<TModel>
     /// <summary>Log-probability (before length normalization) of result <paramref name="rank"/> of the last search.</summary>
     public float GetLogProbability(int rank)
     {
-        if ((uint)rank >= (uint)MaxResults)
+        if ((uint)rank >= (uint)_lastFound)
         {
-            DecodingThrow.OutOfRange(nameof(rank), rank, "rank must be in [0, MaxResults).");
+            DecodingThrow.OutOfRange(nameof(rank), rank, "rank must be below the number of results the last search found.");
         }
 
         return _doneLogProbs[_order[rank]];
@@ -200,6 +201,7 @@ public sealed class BeamSearch<TModel>
 
         Softmax.CheckedMax(logits, nameof(logits), out _);
 
+        _lastFound = 0;
         _states[0] = primed;
         logits.CopyTo(_logits);
         _scores[0] = 0f;
@@ -212,6 +214,7 @@ public sealed class BeamSearch<TModel>
         {
             bool last = depth == MaxLength;
             bool stopAllowed = depth >= _minLength;
+            float lengthDivisor = prune ? 1f : MathF.Pow(depth, _lengthPenalty); // len^α
             int heapCount = 0;
             for (int b = 0; b < live; b++)
             {
@@ -240,7 +243,7 @@ public sealed class BeamSearch<TModel>
 
                     if (stop || last)
                     {
-                        Offer(b, t, s, depth, n, ref done, ref worstDone);
+                        Offer(b, t, s, depth, lengthDivisor, n, ref done, ref worstDone);
                         continue;
                     }
 
@@ -306,12 +309,13 @@ public sealed class BeamSearch<TModel>
             scores[r] = _doneScores[k];
         }
 
+        _lastFound = done;
         return done;
     }
 
-    private void Offer(int parent, int token, float logProb, int length, int n, ref int done, ref int worstDone)
+    private void Offer(int parent, int token, float logProb, int length, float lengthDivisor, int n, ref int done, ref int worstDone)
     {
-        float score = _lengthPenalty == 0f ? logProb : logProb / MathF.Pow(length, _lengthPenalty);
+        float score = logProb / lengthDivisor;
         int slot;
         if (done < n)
         {

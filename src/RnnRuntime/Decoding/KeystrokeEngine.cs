@@ -42,6 +42,7 @@ public sealed class KeystrokeEngine<TModel>
     private readonly int[] _resultLengths;     // (MaxCompletions,)
     private readonly float[] _resultScores;    // (MaxCompletions,)
     private readonly float[] _probs;           // (V,)
+    private readonly int[] _topIds;            // (V,)
 
     public KeystrokeEngine(CharVocabulary vocabulary, KeystrokeOptions? options = null)
     {
@@ -80,6 +81,7 @@ public sealed class KeystrokeEngine<TModel>
         _logits = new float[v];
         _initialLogits = new float[v];
         _probs = new float[v];
+        _topIds = new int[v];
         _historyStates = new TModel[options.HistoryCapacity];
         _historyLogits = new float[checked(options.HistoryCapacity * v)];
         _text = new char[options.TextCapacity];
@@ -119,10 +121,14 @@ public sealed class KeystrokeEngine<TModel>
     /// <summary>False once text has fallen out of the text ring with no reset character after it: a re-prime is then approximate.</summary>
     public bool IsExact => !_textTruncated || LastResetIndex() >= 0;
 
-    /// <summary>Types one character: one model step (none for a skipped unseen character).</summary>
+    /// <summary>
+    /// Types one UTF-16 unit: one model step (none for a skipped unseen character). A code point above U+FFFF arrives
+    /// as two calls: the high surrogate takes a history slot without a step, the low surrogate steps on the pair's
+    /// token (so deleting an emoji takes two backspaces).
+    /// </summary>
     public void Type(char c)
     {
-        int id = Vocabulary.Map(c); // may throw (policy Throw) before anything changes
+        int id = MapTyped(_textCount > 0 ? TextAt(_textCount - 1) : '\0', c); // may throw (policy Throw) before anything changes
         AppendText(c);
         Advance(c, id);
     }
@@ -222,13 +228,13 @@ public sealed class KeystrokeEngine<TModel>
         Softmax.Apply(_logits, probs);
     }
 
-    /// <summary>The k = chars.Length most probable next characters, best first, with their probabilities. Returns k (≤ V).</summary>
-    public int TopNextChars(Span<char> chars, Span<float> probs)
+    /// <summary>The k = ids.Length most probable next tokens, best first (ties: lower id first), with their probabilities. Returns k (≤ V).</summary>
+    public int TopNextTokens(Span<int> ids, Span<float> probs)
     {
-        int k = Math.Min(chars.Length, _vocabularySize);
+        int k = Math.Min(ids.Length, _vocabularySize);
         if (k < 1)
         {
-            DecodingThrow.Empty(nameof(chars));
+            DecodingThrow.Empty(nameof(ids));
         }
 
         if (probs.Length < k)
@@ -250,20 +256,50 @@ public sealed class KeystrokeEngine<TModel>
             while (j > 0 && probs[j - 1] < p)
             {
                 probs[j] = probs[j - 1];
-                chars[j] = chars[j - 1];
+                ids[j] = ids[j - 1];
                 j--;
             }
 
             probs[j] = p;
-            chars[j] = Vocabulary.GetChar(id);
+            ids[j] = id;
         }
 
         return filled;
     }
 
     /// <summary>
+    /// The k = chars.Length most probable next characters, best first, with their probabilities. Returns k (≤ V).
+    /// Throws <see cref="InvalidOperationException"/> for a vocabulary with surrogate-pair tokens (use <see cref="TopNextTokens"/>).
+    /// </summary>
+    public int TopNextChars(Span<char> chars, Span<float> probs)
+    {
+        if (Vocabulary.HasSurrogatePairs)
+        {
+            ThrowSurrogateVocabulary();
+        }
+
+        int k = Math.Min(chars.Length, _vocabularySize);
+        if (k < 1)
+        {
+            DecodingThrow.Empty(nameof(chars));
+        }
+
+        Span<int> ids = _topIds.AsSpan(0, k);
+        int found = TopNextTokens(ids, probs);
+        for (int i = 0; i < found; i++)
+        {
+            chars[i] = Vocabulary.GetChar(ids[i]);
+        }
+
+        return found;
+    }
+
+    /// <summary>UTF-16 units reserved per completion in <see cref="Completions"/>: MaxCompletionLength, doubled when the vocabulary has surrogate-pair tokens.</summary>
+    public int CompletionStride => _options.MaxCompletionLength * (Vocabulary.HasSurrogatePairs ? 2 : 1);
+
+    /// <summary>
     /// The top n = scores.Length completions of the current word, best first: completion r is
-    /// <c>chars[r * MaxCompletionLength ..][..lengths[r]]</c> (the characters to append; the closing boundary not
+    /// <c>chars[r * CompletionStride ..][..lengths[r]]</c> (the characters to append; the closing boundary not
     /// included) with score log P(completion + boundary) / len^α, len counting the boundary. A completion has at least
     /// one character. MaxCompletionLength counts tokens with the boundary included (the <see cref="BeamSearch{TModel}"/>
     /// rule): a completion still open after MaxCompletionLength characters is returned as it is (truncated, scored
@@ -272,7 +308,8 @@ public sealed class KeystrokeEngine<TModel>
     public int Completions(Span<char> chars, Span<int> lengths, Span<float> scores)
     {
         int n = scores.Length;
-        int stride = _options.MaxCompletionLength;
+        int stride = CompletionStride;
+        int tokenStride = _options.MaxCompletionLength;
         if (n < 1 || n > _options.MaxCompletions)
         {
             DecodingThrow.Argument(nameof(scores), $"scores has {n} elements; the number of completions must be in [1, {_options.MaxCompletions}].");
@@ -291,20 +328,14 @@ public sealed class KeystrokeEngine<TModel>
         int found = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, n));
         for (int r = 0; r < found; r++)
         {
-            ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * stride, _resultLengths[r]);
-            int length = tokens.Length;
-            if (length > 0 && _isBoundaryToken[tokens[length - 1]])
+            ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * tokenStride, _resultLengths[r]);
+            int count = tokens.Length;
+            if (count > 0 && _isBoundaryToken[tokens[count - 1]])
             {
-                length--;
+                count--;
             }
 
-            Span<char> target = chars.Slice(r * stride, stride);
-            for (int i = 0; i < length; i++)
-            {
-                target[i] = Vocabulary.GetChar(tokens[i]);
-            }
-
-            lengths[r] = length;
+            lengths[r] = Vocabulary.Decode(tokens[..count], chars.Slice(r * stride, stride));
             scores[r] = _resultScores[r];
         }
 
@@ -344,8 +375,24 @@ public sealed class KeystrokeEngine<TModel>
         for (int i = start; i < _textCount; i++)
         {
             char c = TextAt(i);
-            Advance(c, Vocabulary.Map(c));
+            Advance(c, MapTyped(i > start ? TextAt(i - 1) : '\0', c));
         }
+    }
+
+    /// <summary>Token of a typed unit given the unit before it: a high surrogate waits (−1), a low one completes its pair.</summary>
+    private int MapTyped(char previous, char c)
+    {
+        if (char.IsHighSurrogate(c))
+        {
+            return -1;
+        }
+
+        if (char.IsLowSurrogate(c) && char.IsHighSurrogate(previous))
+        {
+            return Vocabulary.MapPair(previous, c);
+        }
+
+        return Vocabulary.Map(c);
     }
 
     private int LastResetIndex()
@@ -385,6 +432,9 @@ public sealed class KeystrokeEngine<TModel>
     private bool IsResetChar(char c) => _options.ResetAfter.Length != 0 && _options.ResetAfter.Contains(c);
 
     private bool IsBoundaryChar(char c) => _options.WordBoundaries.Contains(c);
+
+    private static void ThrowSurrogateVocabulary() =>
+        throw new InvalidOperationException("the vocabulary has surrogate-pair tokens, which are not one char; use TopNextTokens.");
 
     private static void Validate(KeystrokeOptions options)
     {

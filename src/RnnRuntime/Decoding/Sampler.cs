@@ -129,7 +129,11 @@ public sealed class Sampler
     /// <summary>Greedy choice: the index of the largest logit (first on ties).</summary>
     public static int Greedy(ReadOnlySpan<float> logits) => Softmax.ArgMax(logits);
 
-    /// <summary>logits[i] /= temperature. Temperature must be finite and &gt; 0 (greedy is a separate path).</summary>
+    /// <summary>
+    /// logits[i] = (logits[i] − max) / temperature. Shifting by the max first leaves the softmax unchanged and means a
+    /// tiny temperature sends the other logits toward −∞ instead of overflowing the largest to +∞.
+    /// Temperature must be finite and &gt; 0 (greedy is a separate path).
+    /// </summary>
     public static void ApplyTemperature(Span<float> logits, float temperature)
     {
         if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
@@ -137,9 +141,15 @@ public sealed class Sampler
             DecodingThrow.OutOfRange(nameof(temperature), temperature, "temperature must be finite and > 0 here (use Greedy for 0).");
         }
 
+        float max = Softmax.CheckedMax(logits, nameof(logits), out _);
+        if (float.IsNegativeInfinity(max))
+        {
+            DecodingThrow.AllNegativeInfinity(nameof(logits));
+        }
+
         for (int i = 0; i < logits.Length; i++)
         {
-            logits[i] /= temperature;
+            logits[i] = (logits[i] - max) / temperature;
         }
     }
 
@@ -253,10 +263,22 @@ public sealed class Sampler
             return;
         }
 
-        Span<float> sorted = scratch[..logits.Length];
-        logits.CopyTo(sorted);
-        sorted.Sort(); // ascending; the largest is last
+        // Only tokens with probability ≥ ε = (1 − p) / V can be in the nucleus: the others weigh < V·ε = 1 − p
+        // together, so the tokens above ε already hold more than p. Sorting just those keeps peaked
+        // distributions over large vocabularies cheap.
         double total = Softmax.SumExp(logits, max);
+        float cutoff = max + (float)Math.Log((1.0 - p) / logits.Length * total);
+        int candidates = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            if (logits[i] >= cutoff)
+            {
+                scratch[candidates++] = logits[i];
+            }
+        }
+
+        Span<float> sorted = scratch[..candidates];
+        HeapSortAscending(sorted); // not Span.Sort: under NativeAOT that allocates a comparison delegate per call
         double target = p * total;
         double mass = 0;
         float threshold = max;
@@ -365,6 +387,50 @@ public sealed class Sampler
         }
 
         return a[target];
+    }
+
+    /// <summary>In-place heapsort, ascending: O(n log n), no recursion, no allocation.</summary>
+    internal static void HeapSortAscending(Span<float> a)
+    {
+        int n = a.Length;
+        for (int start = (n >> 1) - 1; start >= 0; start--)
+        {
+            SiftDown(a, start, n);
+        }
+
+        for (int end = n - 1; end > 0; end--)
+        {
+            (a[0], a[end]) = (a[end], a[0]);
+            SiftDown(a, 0, end);
+        }
+    }
+
+    private static void SiftDown(Span<float> a, int root, int count)
+    {
+        float value = a[root];
+        while (true)
+        {
+            int child = (2 * root) + 1;
+            if (child >= count)
+            {
+                break;
+            }
+
+            if (child + 1 < count && a[child + 1] > a[child])
+            {
+                child++;
+            }
+
+            if (!(a[child] > value))
+            {
+                break;
+            }
+
+            a[root] = a[child];
+            root = child;
+        }
+
+        a[root] = value;
     }
 
     private static float MedianOfThree(float a, float b, float c)

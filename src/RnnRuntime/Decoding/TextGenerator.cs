@@ -87,9 +87,10 @@ public sealed class TextGenerator<TModel>
     public void PrimeText(ReadOnlySpan<char> text, CharVocabulary vocabulary)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
-        for (int i = 0; i < text.Length; i++)
+        int position = 0;
+        while (position < text.Length)
         {
-            int id = vocabulary.Map(text[i]);
+            int id = vocabulary.MapAt(text, ref position);
             if (id >= 0)
             {
                 Prime(id);
@@ -174,7 +175,10 @@ public sealed class TextGenerator<TModel>
         return maxTokens;
     }
 
-    /// <summary>Fills <paramref name="text"/> with generated characters, stopping early at <paramref name="stopToken"/>. Returns the count.</summary>
+    /// <summary>
+    /// Fills <paramref name="text"/> with generated characters, stopping early at <paramref name="stopToken"/>, or when a
+    /// surrogate-pair token does not fit in the last unit (that token is then dropped). Returns the UTF-16 units written.
+    /// </summary>
     public int GenerateText(Span<char> text, CharVocabulary vocabulary, int stopToken = -1)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -183,18 +187,26 @@ public sealed class TextGenerator<TModel>
             DecodingThrow.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
         }
 
-        for (int i = 0; i < text.Length; i++)
+        int written = 0;
+        while (written < text.Length)
         {
             int token = Next(stopToken);
             if (token == stopToken)
             {
-                return i;
+                break;
             }
 
-            text[i] = vocabulary.GetChar(token);
+            ReadOnlySpan<char> chars = vocabulary.GetText(token);
+            if (written + chars.Length > text.Length)
+            {
+                break;
+            }
+
+            chars.CopyTo(text[written..]);
+            written += chars.Length;
         }
 
-        return text.Length;
+        return written;
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace RnnEmbedded.Runtime;
 /// <para>A sentence encodes as <c>&lt;start&gt;</c> (when the vocabulary has one), its words (unknown →
 /// <c>&lt;unk&gt;</c>), <c>&lt;stop&gt;</c> (when it has one); words are split by <see cref="WordTokenizer"/>.
 /// With <see cref="Lowercase"/>, input is lower-cased (invariant) before lookup, so stored words should be lower
-/// case. Decoding writes the words separated by single spaces, leaving out <c>&lt;start&gt;</c> and
+/// case (the constructor rejects upper-case words when <c>lowercase</c> is true). Decoding writes the words separated by single spaces, leaving out <c>&lt;start&gt;</c> and
 /// <c>&lt;stop&gt;</c>; decoding then encoding gives back the same ids.</para>
 /// <para>Rules checked at construction (ArgumentException naming the argument): at least one token; offsets start at
 /// 0, never decrease, end at the text length; no empty token; no token twice; special ids in range or −1.</para>
@@ -76,6 +76,25 @@ public sealed class WordVocabulary
         UnknownToken = unknownToken;
         Lowercase = lowercase;
 
+        if (lowercase)
+        {
+            for (int i = 0; i < _text.Length; i++)
+            {
+                if (char.ToLowerInvariant(_text[i]) != _text[i])
+                {
+                    int id = 0;
+                    while (_offsets[id + 1] <= i)
+                    {
+                        id++;
+                    }
+
+                    throw new ArgumentException(
+                        $"token {id} (\"{GetWord(id).ToString()}\") has upper-case characters, which lower-cased input can never match; pass lowercase: false for a cased vocabulary.",
+                        nameof(lowercase));
+                }
+            }
+        }
+
         int capacity = 4;
         while (capacity < 2 * count)
         {
@@ -105,8 +124,11 @@ public sealed class WordVocabulary
         }
     }
 
-    /// <summary>The word vocabulary a compiled model carries, with its start, stop and unknown ids.</summary>
-    public static WordVocabulary FromModel<TModel>(bool lowercase = true)
+    /// <summary>
+    /// The word vocabulary a compiled model carries, with its start, stop and unknown ids. <paramref name="lowercase"/>
+    /// null (the default) lower-cases input exactly when every stored word is already lower case.
+    /// </summary>
+    public static WordVocabulary FromModel<TModel>(bool? lowercase = null)
         where TModel : struct, IRecurrentModel<TModel>
     {
         if (TModel.VocabularyKind != ModelVocabularyKind.Words)
@@ -114,8 +136,9 @@ public sealed class WordVocabulary
             DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} has vocabulary kind {TModel.VocabularyKind}; a WordVocabulary needs Words.");
         }
 
+        bool fold = lowercase ?? IsLowerCase(TModel.VocabularyText);
         return new WordVocabulary(
-            TModel.VocabularyText, TModel.VocabularyOffsets, TModel.StartToken, TModel.StopToken, TModel.UnknownToken, lowercase);
+            TModel.VocabularyText, TModel.VocabularyOffsets, TModel.StartToken, TModel.StopToken, TModel.UnknownToken, fold);
     }
 
     /// <summary>The classic vocabulary of a corpus: &lt;start&gt;, &lt;stop&gt;, &lt;unk&gt;, then the maxWords most frequent words.</summary>
@@ -398,6 +421,19 @@ public sealed class WordVocabulary
         }
 
         return hash;
+    }
+
+    private static bool IsLowerCase(ReadOnlySpan<char> text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.ToLowerInvariant(text[i]) != text[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void CheckSpecial(string argument, int id, int count)

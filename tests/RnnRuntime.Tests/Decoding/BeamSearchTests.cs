@@ -140,6 +140,16 @@ public class BeamSearchTests
     }
 
     [Fact]
+    public void Search_WithEveryLogitMasked_FindsNothing()
+    {
+        var search = new BeamSearch<TinyCharModel>(2, 3, 2);
+        float ninf = float.NegativeInfinity;
+        float[] logits = [ninf, ninf, ninf, ninf, ninf, ninf];
+        Assert.Equal(0, search.Search(default, logits, new int[6], new int[2], new float[2]));
+        Assert.Equal("rank", Assert.Throws<ArgumentOutOfRangeException>(() => search.GetLogProbability(0)).ParamName);
+    }
+
+    [Fact]
     public void Search_AllocatesNothing_AfterWarmUp()
     {
         (TinyCharModel state, float[] logits) = Primed("ab");

@@ -171,6 +171,53 @@ public class SamplerTests
     }
 
     [Fact]
+    public void ApplyTopP_MatchesASortedNucleus_OnManyRandomInputs()
+    {
+        var rng = new Xoshiro128StarStar(10);
+        var scratch = new float[400];
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int v = 1 + rng.NextInt32(400);
+            float p = 0.05f + (0.94f * rng.NextSingle());
+            float spread = 0.5f + (8f * rng.NextSingle());
+            var logits = new float[v];
+            for (int i = 0; i < v; i++)
+            {
+                logits[i] = spread * ((rng.NextSingle() * 2f) - 1f);
+            }
+
+            float[] original = (float[])logits.Clone();
+            Sampler.ApplyTopP(logits, p, scratch);
+
+            double max = original.Max();
+            double[] weights = original.Select(l => Math.Exp(l - max)).ToArray();
+            double total = weights.Sum();
+            int[] order = Enumerable.Range(0, v).OrderByDescending(i => original[i]).ToArray();
+            var expected = new HashSet<int>();
+            double mass = 0;
+            foreach (int i in order)
+            {
+                expected.Add(i);
+                mass += weights[i];
+                if (mass >= p * total)
+                {
+                    break;
+                }
+            }
+
+            for (int i = 0; i < v; i++)
+            {
+                bool kept = !float.IsNegativeInfinity(logits[i]);
+                Assert.Equal(expected.Contains(i), kept);
+                if (kept)
+                {
+                    Assert.Equal(original[i], logits[i]);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void ApplyTopP_KeepsAllTokensTiedWithTheLastKept()
     {
         float[] logits = [0f, 0f, 0f, 0f];
@@ -192,12 +239,42 @@ public class SamplerTests
     }
 
     [Fact]
+    public void TinyTemperature_DoesNotOverflow_AndPicksTheArgMax()
+    {
+        var sampler = new Sampler(s_logits.Length, new SamplingOptions { Seed = 8, Temperature = 1e-30f });
+        for (int i = 0; i < 100; i++)
+        {
+            float[] logits = s_logits.Select(l => l * 1e10f).ToArray();
+            Assert.Equal(1, sampler.Sample(logits));
+            Assert.Equal(0f, logits[1]);
+        }
+    }
+
+    [Fact]
     public void SameSeed_GivesSameTokens()
     {
         var options = new SamplingOptions { Seed = 99, Temperature = 0.8f, TopK = 4, TopP = 0.95f };
         var a = new Sampler(s_logits.Length, options);
         var b = new Sampler(s_logits.Length, options);
         for (int i = 0; i < 500; i++)
+        {
+            Assert.Equal(a.Sample((float[])s_logits.Clone()), b.Sample((float[])s_logits.Clone()));
+        }
+    }
+
+    [Fact]
+    public void Reseed_RestartsTheStream_AndClearHistoryForgetsSeenTokens()
+    {
+        var a = new Sampler(s_logits.Length, new SamplingOptions { Seed = 1, RepetitionPenalty = 3f });
+        var b = new Sampler(s_logits.Length, new SamplingOptions { Seed = 2, RepetitionPenalty = 3f });
+        for (int i = 0; i < 10; i++)
+        {
+            b.Sample((float[])s_logits.Clone());
+        }
+
+        b.Reseed(1);
+        b.ClearHistory();
+        for (int i = 0; i < 200; i++)
         {
             Assert.Equal(a.Sample((float[])s_logits.Clone()), b.Sample((float[])s_logits.Clone()));
         }

@@ -336,3 +336,60 @@ internal struct UniformModel : IRecurrentModel<UniformModel>
 
     public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
 }
+
+/// <summary>A character model over "ab😀 " (token 2 is a surrogate pair, U+1F600).</summary>
+internal struct EmojiCharModel : IRecurrentModel<EmojiCharModel>
+{
+    public const int V = 4;
+    private static readonly float[] s_a = TinyNet.Weights(TinyNet.H * TinyNet.H, 11, 0.9f);
+    private static readonly float[] s_e = TinyNet.Weights(V * TinyNet.H, 12, 1.5f);
+    private static readonly float[] s_w = TinyNet.Weights(V * TinyNet.H, 13, 2.0f);
+    private static readonly float[] s_b = TinyNet.Weights(V, 14, 0.5f);
+
+    private Hidden4 _h;
+
+    public static int InputSize => V;
+
+    public static int OutputSize => V;
+
+    public static bool HasTokenInput => true;
+
+    public static bool IsBidirectional => false;
+
+    public static ModelTask Task => ModelTask.CharLm;
+
+    public static ModelVocabularyKind VocabularyKind => ModelVocabularyKind.Characters;
+
+    public static ReadOnlySpan<char> VocabularyText => "ab\U0001F600 ";
+
+    public static ReadOnlySpan<int> VocabularyOffsets => [0, 1, 2, 4, 5];
+
+    public static int StartToken => -1;
+
+    public static int StopToken => -1;
+
+    public static int UnknownToken => -1;
+
+    public void Step(int token, Span<float> output)
+    {
+        TinyNet.CheckToken(token, V);
+        TinyNet.CheckOutput(output, V);
+        TinyNet.Recur(ref _h, s_a, s_e.AsSpan(token * TinyNet.H, TinyNet.H));
+        TinyNet.Head(ref _h, s_w, s_b, output);
+    }
+
+    public void Step(ReadOnlySpan<float> input, Span<float> output) => throw new NotSupportedException();
+
+    public void Reset() => this = default;
+
+    public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)
+    {
+        var model = default(EmojiCharModel);
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            model.Step(tokens[t], outputs.Slice(t * V, V));
+        }
+    }
+
+    public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
+}

@@ -117,6 +117,19 @@ public class TextGeneratorTests
     }
 
     [Fact]
+    public void PromptTokens_CountForTheRepetitionPenalty()
+    {
+        // Bigram row 0 is [0.1, 2.0, 0.5, -1.0]: greedy picks 1 unless 1 was seen recently.
+        var plain = new TextGenerator<BigramModel>(SamplingOptions.Greedy);
+        plain.Prime(0);
+        Assert.Equal(1, plain.Next());
+
+        var penalized = new TextGenerator<BigramModel>(new SamplingOptions { Temperature = 0f, RepetitionPenalty = 10f });
+        penalized.Prime([1, 0]);
+        Assert.Equal(2, penalized.Next()); // 2.0 / 10 = 0.2 < 0.5
+    }
+
+    [Fact]
     public void Generate_BeforePriming_Throws()
     {
         var generator = new TextGenerator<TinyCharModel>();

@@ -39,6 +39,9 @@ public class CharVocabularyTests
     {
         var vocabulary = new CharVocabulary("ab");
         Assert.Equal(UnknownCharAction.Skip, vocabulary.UnknownPolicy.Action);
+        Assert.Equal(UnknownCharPolicy.Skip, default(UnknownCharPolicy));
+        Assert.Equal(-1, UnknownCharPolicy.Skip.Id);
+        Assert.Equal(7, UnknownCharPolicy.MapTo(7).Id);
         var ids = new int[4];
         Assert.Equal(2, vocabulary.Encode("a?b", ids));
         Assert.Equal([0, 1], ids[..2]);
@@ -76,7 +79,7 @@ public class CharVocabularyTests
         Assert.Equal("chars", Assert.Throws<ArgumentException>(() => new CharVocabulary("")).ParamName);
         Assert.Equal("offsets", Assert.Throws<ArgumentException>(() => new CharVocabulary("ab", [0])).ParamName);
         Assert.Contains("monotonic", Assert.Throws<ArgumentException>(() => new CharVocabulary("ab", [0, 1, 0])).Message);
-        Assert.Contains("exactly one", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [0, 1, 3])).Message);
+        Assert.Contains("not one code point", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [0, 1, 3])).Message);
         Assert.Contains("text length", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [0, 1, 2])).Message);
         Assert.Contains("must be 0", Assert.Throws<ArgumentException>(() => new CharVocabulary("abc", [1, 2, 3])).Message);
         Assert.Equal("unknownPolicy", Assert.Throws<ArgumentOutOfRangeException>(() => new CharVocabulary("ab", UnknownCharPolicy.MapTo(2))).ParamName);
@@ -198,13 +201,25 @@ public class WordVocabularyTests
     }
 
     [Fact]
+    public void Lowercase_RejectsUpperCaseStoredWords()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new WordVocabulary("catDog", [0, 3, 6], lowercase: true));
+        Assert.Equal("lowercase", ex.ParamName);
+        Assert.Contains("token 1", ex.Message);
+        var cased = new WordVocabulary("catDog", [0, 3, 6], lowercase: false);
+        Assert.True(cased.TryGetId("Dog", out int id));
+        Assert.Equal(1, id);
+    }
+
+    [Fact]
     public void FromModel_UsesTheModelsSpecialTokens()
     {
         WordVocabulary vocabulary = WordVocabulary.FromModel<TinyCaptionModel>();
         Assert.Equal(6, vocabulary.Count);
+        Assert.True(vocabulary.Lowercase); // every stored word is lower case
         Assert.Equal("cat", vocabulary.GetWord(4).ToString());
         var ids = new int[5];
-        int n = vocabulary.Encode("a cat eats", ids);
+        int n = vocabulary.Encode("A Cat eats", ids);
         Assert.Equal([0, 3, 4, 2, 1], ids[..n]);
         Assert.Equal("TModel", Assert.Throws<ArgumentException>(() => WordVocabulary.FromModel<TinyCharModel>()).ParamName);
     }
