@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using RnnEmbedded.Compiler.Emit;
 using RnnEmbedded.Runtime.Kernels;
@@ -18,6 +19,7 @@ public class GemvBench
     private float[] _packed = [];
     private float[] _x = [];
     private float[] _y = [];
+    private unsafe float* _aligned;
     private int _rows;
     private int _cols;
 
@@ -45,7 +47,15 @@ public class GemvBench
 
         _packed = PanelPacking.Pack(_rowMajor, _rows, _cols);
         _y = new float[PanelPacking.PaddedRows(_rows)];
+        unsafe
+        {
+            _aligned = (float*)NativeMemory.AlignedAlloc((nuint)_packed.Length * sizeof(float), 64);
+            _packed.CopyTo(new Span<float>(_aligned, _packed.Length));
+        }
     }
+
+    [GlobalCleanup]
+    public unsafe void Cleanup() => NativeMemory.AlignedFree(_aligned);
 
     [Benchmark(Baseline = true)]
     public float NaiveRowMajor()
@@ -107,6 +117,14 @@ public class GemvBench
 
     [Benchmark]
     public float PackedV512() => Run(VectorWidth.V512);
+
+    /// <summary>The same kernel over weights copied to 64-byte-aligned native memory (managed arrays are only 8-byte aligned, so most 64-byte loads straddle two cache lines).</summary>
+    [Benchmark]
+    public unsafe float PackedV512Aligned()
+    {
+        PackedGemv.Multiply(new ReadOnlySpan<float>(_aligned, _packed.Length), _x, _y, VectorWidth.V512);
+        return _y[0];
+    }
 
     private float Run(VectorWidth width)
     {
