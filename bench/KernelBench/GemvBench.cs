@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using RnnEmbedded.Compiler.Emit;
 using RnnEmbedded.Runtime.Kernels;
@@ -19,7 +18,7 @@ public class GemvBench
     private float[] _packed = [];
     private float[] _x = [];
     private float[] _y = [];
-    private unsafe float* _aligned;
+    private AlignedBuffer? _aligned;
     private int _rows;
     private int _cols;
 
@@ -47,15 +46,8 @@ public class GemvBench
 
         _packed = PanelPacking.Pack(_rowMajor, _rows, _cols);
         _y = new float[PanelPacking.PaddedRows(_rows)];
-        unsafe
-        {
-            _aligned = (float*)NativeMemory.AlignedAlloc((nuint)_packed.Length * sizeof(float), 64);
-            _packed.CopyTo(new Span<float>(_aligned, _packed.Length));
-        }
+        _aligned = new AlignedBuffer(_packed);
     }
-
-    [GlobalCleanup]
-    public unsafe void Cleanup() => NativeMemory.AlignedFree(_aligned);
 
     [Benchmark(Baseline = true)]
     public float NaiveRowMajor()
@@ -118,11 +110,18 @@ public class GemvBench
     [Benchmark]
     public float PackedV512() => Run(VectorWidth.V512);
 
-    /// <summary>The same kernel over weights copied to 64-byte-aligned native memory (managed arrays are only 8-byte aligned, so most 64-byte loads straddle two cache lines).</summary>
+    /// <summary>The same kernel over an <see cref="AlignedBuffer"/> copy (managed arrays are only 8-byte aligned, so most 64-byte loads straddle two cache lines).</summary>
     [Benchmark]
-    public unsafe float PackedV512Aligned()
+    public float PackedV512Aligned()
     {
-        PackedGemv.Multiply(new ReadOnlySpan<float>(_aligned, _packed.Length), _x, _y, VectorWidth.V512);
+        PackedGemv.Multiply(_aligned!.Span, _x, _y, VectorWidth.V512);
+        return _y[0];
+    }
+
+    [Benchmark]
+    public float PackedV256Aligned()
+    {
+        PackedGemv.Multiply(_aligned!.Span, _x, _y, VectorWidth.V256);
         return _y[0];
     }
 
