@@ -173,3 +173,56 @@ public sealed class PackedGemvTests
         Assert.Equal("rows", e.ParamName);
     }
 }
+
+public sealed class AlignedBufferTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(4096)]
+    public unsafe void Span_Is64ByteAligned_AndHoldsTheCopy(int length)
+    {
+        float[] source = KernelTestSupport.Uniform(new Random(length), length, -1f, 1f);
+        for (int round = 0; round < 20; round++) // several allocations land at different array addresses
+        {
+            var buffer = new AlignedBuffer(source);
+            Assert.Equal(length, buffer.Length);
+            Assert.Equal(source, buffer.Span.ToArray());
+            if (length > 0)
+            {
+                fixed (float* p = buffer.Span)
+                {
+                    Assert.Equal(0ul, (ulong)p % AlignedBuffer.Alignment);
+                }
+            }
+
+            _ = new float[round + 1]; // shift the next allocation
+        }
+    }
+
+    [Fact]
+    public void Gemv_OverAlignedCopy_EqualsGemvOverArray()
+    {
+        const int Rows = 148, Cols = 64;
+        var random = new Random(8);
+        float[] packed = PanelPacking.Pack(KernelTestSupport.Uniform(random, Rows * Cols, -1f, 1f), Rows, Cols);
+        float[] x = KernelTestSupport.Uniform(random, Cols, -1f, 1f);
+        var aligned = new AlignedBuffer(packed);
+        foreach (VectorWidth width in KernelTestSupport.SupportedWidths())
+        {
+            var expected = new float[160];
+            var actual = new float[160];
+            PackedGemv.Multiply(packed, x, expected, width);
+            PackedGemv.Multiply(aligned.Span, x, actual, width);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void Constructor_RejectsNegativeLength_NamingLength()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new AlignedBuffer(-1));
+        Assert.Equal("length", e.ParamName);
+    }
+}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(RnnEmbedded.Bench.GemvBench).Assembly).Run(args);
