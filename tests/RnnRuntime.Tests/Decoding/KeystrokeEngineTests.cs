@@ -52,6 +52,44 @@ public class KeystrokeEngineTests
         }
     }
 
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("")]
+    public void RandomTypingAndBackspacing_AlwaysEqualsTypingTheTextFromScratch(string resetAfter)
+    {
+        var rng = new Xoshiro128StarStar(21);
+        var options = new KeystrokeOptions { HistoryCapacity = 3, TextCapacity = 64, ResetAfter = resetAfter, Primer = "." };
+        KeystrokeEngine<TinyCharModel> engine = NewEngine(options);
+        var text = new System.Text.StringBuilder();
+        for (int op = 0; op < 400; op++)
+        {
+            bool backspace = text.Length > 0 && (text.Length > 50 || rng.NextInt32(3) == 0);
+            if (backspace)
+            {
+                int count = 1 + rng.NextInt32(Math.Min(text.Length, 6));
+                for (int i = 0; i < count; i++)
+                {
+                    Assert.True(engine.Backspace());
+                }
+
+                text.Length -= count;
+            }
+            else
+            {
+                char c = "abc .\n?"[rng.NextInt32(7)];
+                engine.Type(c);
+                text.Append(c);
+            }
+
+            KeystrokeEngine<TinyCharModel> fresh = NewEngine(options);
+            fresh.Type(text.ToString());
+            Assert.Equal(TinyNet.Bytes(fresh.State), TinyNet.Bytes(engine.State));
+            Assert.Equal(fresh.Logits.ToArray(), engine.Logits.ToArray());
+            Assert.Equal(text.ToString(), Text(engine));
+            Assert.True(engine.IsExact);
+        }
+    }
+
     [Fact]
     public void Typing_CostsOneModelStep_AndBackspaceNone()
     {
