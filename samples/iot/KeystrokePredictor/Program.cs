@@ -80,7 +80,7 @@ static int Predict(KeystrokeEngine<CharModel> engine, Span<char> nextChars, Span
 static int Replay(KeystrokeEngine<CharModel> engine, string keys)
 {
     int n = keys.Length;
-    int stride = engine.Options.MaxCompletionLength;
+    int stride = engine.CompletionStride;
     // Everything the loop writes is allocated up front; the loop itself must allocate nothing.
     var nextChars = new char[n * TopChars];
     var nextProbs = new float[n * TopChars];
@@ -145,7 +145,7 @@ static int Replay(KeystrokeEngine<CharModel> engine, string keys)
 
 static void Interactive(KeystrokeEngine<CharModel> engine)
 {
-    int stride = engine.Options.MaxCompletionLength;
+    int stride = engine.CompletionStride;
     Span<char> nextChars = stackalloc char[TopChars];
     Span<float> nextProbs = stackalloc float[TopChars];
     Span<char> completionChars = stackalloc char[TopCompletions * stride];
