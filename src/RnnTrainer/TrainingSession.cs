@@ -76,7 +76,7 @@ public sealed class TrainingSession
         WeightFile? checkpointFile = null;
         if (options.Resume is not null)
         {
-            checkpointFile = SafeTensorsReader.ReadFile(options.Resume);
+            checkpointFile = SafeTensorsReader.ReadFile(options.Resume, new SafeTensorsReadOptions { AllowNonFinite = true }); // the loss curve holds NaN gaps
             checkpoint = new Dictionary<string, string>(checkpointFile.Metadata);
             if (!checkpoint.TryGetValue("ckpt.kind", out string? kind) || kind != CheckpointKind)
             {
