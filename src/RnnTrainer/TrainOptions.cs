@@ -21,6 +21,15 @@ public sealed record TrainOptions
 
     public int Hidden { get; init; } = 256;
 
+    /// <summary>LSTM peepholes (ONNX rule: i, f see the old cell, o the new one).</summary>
+    public bool Peepholes { get; init; }
+
+    /// <summary>LSTM coupled input-forget gate: f = 1 − i.</summary>
+    public bool Cifg { get; init; }
+
+    /// <summary>GRU candidate form: reset before the recurrent product (Cho et al. 2014) instead of PyTorch's reset after.</summary>
+    public bool GruResetBefore { get; init; }
+
     public int Layers { get; init; } = 1;
 
     public int Embedding { get; init; } = 64;
@@ -102,6 +111,8 @@ public sealed record TrainOptions
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
+        Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
         Check(Batch >= 1, "--batch must be at least 1");
         Check(SeqLen >= 1, "--seq-len must be at least 1");
         Check(Lr > 0 && float.IsFinite(Lr), "--lr must be a positive number");

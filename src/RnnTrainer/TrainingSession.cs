@@ -109,7 +109,8 @@ public sealed class TrainingSession
 
         _data = Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase);
         _workers = new Workers(_options.Threads);
-        var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures);
+        var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
+            _options.Peepholes, _options.Cifg, _options.GruResetBefore);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
         _window = new Window(_net, _options.Batch, _options.SeqLen, _workers) { Dropout = _options.Dropout, Features = _data.Train.Features };
@@ -375,7 +376,7 @@ public sealed class TrainingSession
         Put("trainer", "RnnEmbedded.Trainer");
         Put("corpus", Path.GetFileName(_options.Corpus));
         Put("task", _options.Task.ToString().ToLowerInvariant());
-        Put("cell", CellName(_options.Cell));
+        Put("cell", CellName(_options.Cell) + (_options.Peepholes ? "+peepholes" : "") + (_options.Cifg ? "+cifg" : "") + (_options.GruResetBefore ? "+reset-before" : ""));
         Put("hidden", _options.Hidden.ToString(CultureInfo.InvariantCulture));
         Put("layers", _options.Layers.ToString(CultureInfo.InvariantCulture));
         Put("embedding", _options.Embedding.ToString(CultureInfo.InvariantCulture));

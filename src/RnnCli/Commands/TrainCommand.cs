@@ -18,6 +18,9 @@ public static class TrainCommand
         var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
         var task = new Option<string>("--task") { Description = "char | word | caption", DefaultValueFactory = _ => "char" };
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
+        var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
+        var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
+        var gruForm = new Option<string>("--gru-form") { Description = "reset-after (PyTorch) | reset-before (Cho et al. 2014)", DefaultValueFactory = _ => "reset-after" };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 256 };
         var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 1 };
         var embedding = new Option<int>("--embedding") { Description = "Embedding size E.", DefaultValueFactory = _ => 64 };
@@ -52,7 +55,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
         {
-            corpus, task, cell, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            corpus, task, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalEvery,
             evalSeconds, patience, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
         };
@@ -72,6 +75,9 @@ public static class TrainCommand
                 Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption)),
                 Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
+                Peepholes = parseResult.GetValue(peepholes),
+                Cifg = parseResult.GetValue(cifg),
+                GruResetBefore = Parse(parseResult.GetValue(gruForm)!, "--gru-form", ("reset-after", false), ("reset-before", true)),
                 Hidden = parseResult.GetValue(hidden),
                 Layers = parseResult.GetValue(layers),
                 Embedding = parseResult.GetValue(embedding),
