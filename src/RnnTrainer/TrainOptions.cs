@@ -95,6 +95,9 @@ public sealed record TrainOptions
     /// <summary>Early stopping: stop after this many evaluations without improvement (0: never).</summary>
     public int Patience { get; init; }
 
+    /// <summary>Write the weights of the best validation of this invocation instead of the last ones.</summary>
+    public bool KeepBest { get; init; }
+
     public double CheckpointSeconds { get; init; } = 120;
 
     public double SampleSeconds { get; init; } = 60;

@@ -256,6 +256,29 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void KeepBest_WritesTheWeightsOfTheBestValidation()
+    {
+        string corpus = Write("best.txt", CharCorpus());
+        var evals = new List<EvalResult>();
+        TrainOptions options = Small(corpus, "best.safetensors") with { Lr = 0.05f, Steps = 60, EvalEvery = 10, KeepBest = true };
+        TrainResult result = new TrainingSession(options, new TrainObserver { Evaluated = evals.Add }).Run();
+        double best = evals.Min(e => e.Loss);
+        Assert.Equal(6, evals.Count);
+        Assert.Equal(best, result.Validation!.Loss);
+
+        ModelSpec spec = ModelLoader.Load(result.ModelPath);
+        TokenStream val = new TrainingSession(options with { Steps = 0 }).Data.Validation;
+        float[][] logits = ReferenceEngine.Run(spec, val.Inputs);
+        double loss = 0;
+        for (int t = 0; t < val.Length; t++)
+        {
+            loss += CrossEntropy(logits[t], val.Targets[t]);
+        }
+
+        Assert.Equal(best, loss / val.Length, LossTolerance);
+    }
+
+    [Fact]
     public void Constructor_RejectsACorpusShorterThanOneWindow()
     {
         string corpus = Write("short.txt", "abcabcabc");

@@ -47,6 +47,7 @@ public static class TrainCommand
         var evalEvery = new Option<long>("--eval-every") { Description = "Validate every N steps (default: every --eval-seconds)." };
         var evalSeconds = new Option<double>("--eval-seconds") { Description = "Validate every this many seconds.", DefaultValueFactory = _ => 60 };
         var patience = new Option<int>("--patience") { Description = "Early stopping: evaluations without improvement (0: off)." };
+        var keepBest = new Option<bool>("--keep-best") { Description = "Write the weights of the best validation (of this invocation), not the last ones." };
         var checkpointSeconds = new Option<double>("--checkpoint-seconds") { Description = "Checkpoint every this many seconds.", DefaultValueFactory = _ => 120 };
         var sampleSeconds = new Option<double>("--sample-seconds") { Description = "Print a generated sample every this many seconds (0: never).", DefaultValueFactory = _ => 60 };
         var vocabSize = new Option<int>("--vocab-size") { Description = "Word/caption tasks: the N most frequent words.", DefaultValueFactory = _ => 10_000 };
@@ -57,7 +58,7 @@ public static class TrainCommand
         {
             corpus, task, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalEvery,
-            evalSeconds, patience, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
+            evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
         };
         command.SetAction(parseResult =>
         {
@@ -104,6 +105,7 @@ public static class TrainCommand
                 EvalEvery = parseResult.GetValue(evalEvery),
                 EvalSeconds = parseResult.GetValue(evalSeconds),
                 Patience = parseResult.GetValue(patience),
+                KeepBest = parseResult.GetValue(keepBest),
                 CheckpointSeconds = parseResult.GetValue(checkpointSeconds),
                 SampleSeconds = parseResult.GetValue(sampleSeconds),
                 VocabSize = parseResult.GetValue(vocabSize),
