@@ -30,6 +30,12 @@ if (args.Length > 0 && args[0] == "--ratios")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--keystroke")
+{
+    Keystroke.Run(args.Length > 1 ? args[1] : null);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Ratios).Assembly).Run(args);
 
 internal static class Ratios
@@ -88,6 +94,66 @@ internal static class Ratios
         double[] measured = runs[1..]; // the first run is warm-up (tiered JIT)
         Array.Sort(measured);
         Console.WriteLine($"{engine} {cell} H={h} ns_per_step={measured[measured.Length / 2]:F0}" + (sink == 12345f ? " " : ""));
+    }
+}
+
+/// <summary>
+/// Keystroke latency (issue target: one keystroke update plus top-3 completions ≤ 1 ms at p99, one-layer LSTM
+/// H=256): types a passage of held-out text through KeystrokeEngine over the shipped KJV character model and
+/// times each keystroke's Type + TopNextChars(3) + Completions(3), with backspaces mixed in (every 17th key).
+/// </summary>
+internal static class Keystroke
+{
+    private const string Passage =
+        "And it came to pass, when the king heard the words of the law, that he rent his clothes. " +
+        "Then said the LORD unto Moses, Stretch out thine hand toward heaven, that there may be darkness over the land. " +
+        "Blessed are the meek: for they shall inherit the earth. In the beginning was the Word, and the Word was with God.";
+
+    public static void Run(string? textFile)
+    {
+        string text = textFile is null ? Passage : File.ReadAllText(textFile);
+        var options = new KeystrokeOptions { MaxCompletions = 3, CompletionBeamWidth = 4, MaxCompletionLength = 16 };
+        var engine = new KeystrokeEngine<KjvChar>(CharVocabulary.FromModel<KjvChar>(UnknownCharPolicy.Skip), options);
+        Span<char> nextChars = stackalloc char[3];
+        Span<float> nextProbs = stackalloc float[3];
+        Span<char> completionChars = stackalloc char[3 * engine.CompletionStride];
+        Span<int> lengths = stackalloc int[3];
+        Span<float> scores = stackalloc float[3];
+        var micros = new List<double>(text.Length * 3);
+        long allocated = 0;
+        int gc = GC.CollectionCount(0);
+        for (int pass = 0; pass < 3; pass++)
+        {
+            engine.Clear();
+            for (int i = 0; i < text.Length; i++)
+            {
+                long a0 = GC.GetAllocatedBytesForCurrentThread();
+                long t0 = Stopwatch.GetTimestamp();
+                if (i % 17 == 16)
+                {
+                    engine.Backspace();
+                }
+                else
+                {
+                    engine.Type(text[i]);
+                }
+
+                engine.TopNextChars(nextChars, nextProbs);
+                engine.Completions(completionChars, lengths, scores);
+                double us = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                if (pass > 0)
+                {
+                    micros.Add(us); // pass 0 warms up the JIT
+                    allocated += GC.GetAllocatedBytesForCurrentThread() - a0;
+                }
+            }
+        }
+
+        micros.Sort();
+        double P(double q) => micros[Math.Min(micros.Count - 1, (int)Math.Ceiling(q * micros.Count) - 1)];
+        Console.WriteLine($"keystroke LSTM H=256 (KJV char model, vector width {KjvChar.VectorWidth}): keystrokes {micros.Count}  " +
+            $"p50 {P(0.50):F1} us  p90 {P(0.90):F1} us  p99 {P(0.99):F1} us  max {micros[^1]:F1} us  target p99 <= 1000 us  " +
+            $"p99/target {P(0.99) / 1000:F2}  bytes_allocated {allocated}  gc {GC.CollectionCount(0) - gc}");
     }
 }
 

@@ -30,6 +30,9 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     done
   done
 fi
+echo "== keystroke latency"
+dotnet "$dll" --keystroke
+echo "== step time, ratios (median ns/step of 7 runs, each run $steps steps)"
 python3 - "$results" <<'PY'
 import re, sys
 t = {}

@@ -130,6 +130,29 @@ public class GeneratorDiagnosticsTests
     }
 
     [Fact]
+    public void BidirectionalCaptionDecoder_ReportsRnn0002()
+    {
+        var rng = new Random(9);
+        int v = 5, e = 4, h = 3, f = 6;
+        DirectionWeights Dir() => new() { W_ih = TestModels.M(rng, 4 * h, e), W_hh = TestModels.M(rng, 4 * h, h), b_ih = TestModels.V(rng, 4 * h), b_hh = TestModels.V(rng, 4 * h) };
+        var spec = new ModelSpec
+        {
+            InputKind = InputKind.Embedding,
+            InputSize = v,
+            Embedding = TestModels.M(rng, v, e),
+            ImageProjection = new DenseSpec { W = TestModels.M(rng, e, f), b = TestModels.V(rng, e) },
+            Layers = new[] { new LayerSpec { Cell = CellKind.Lstm, InputSize = e, HiddenSize = h, Forward = Dir(), Backward = Dir() } },
+            Head = new DenseSpec { W = TestModels.M(rng, v, 2 * h), b = TestModels.V(rng, v) },
+            Task = TaskKind.Caption,
+            Vocabulary = new Vocabulary(VocabularyKind.Words, new[] { "<start>", "<stop>", "<unk>", "a", "red" }),
+        };
+        Diagnostic d = Single(new ModelItem("Demo.Caption", TestModels.ToBytes(spec), "models/caption.safetensors"));
+        Assert.Equal("RNN0002", d.Id);
+        Assert.Contains("bidirectional", d.GetMessage());
+        Assert.Contains("models/caption.safetensors", d.GetMessage());
+    }
+
+    [Fact]
     public void AdditionalFilesWithoutRnnMetadata_AreIgnored()
     {
         GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(

@@ -156,6 +156,11 @@ public static class CSharpEmitter
                 throw new EmitException("unsupported", "the model has no recurrent layers.");
             }
 
+            if (spec.ImageProjection is not null && spec.Bidirectional)
+            {
+                throw new EmitException("unsupported", "a caption decoder decodes word by word, so it cannot have a bidirectional layer (it would need the whole caption in advance).");
+            }
+
             _foldInput = ShouldFold(spec, options);
         }
 

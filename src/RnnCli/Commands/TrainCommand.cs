@@ -1,0 +1,245 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using RnnEmbedded.Compiler.Formats;
+using RnnEmbedded.Trainer;
+
+namespace RnnEmbedded.Cli.Commands;
+
+/// <summary>
+/// <c>rnn train --corpus FILE --out model.safetensors [options]</c>: trains a char, word or caption model on the CPU
+/// (src/RnnTrainer) and writes a weight file the generator compiles, a loss-curve SVG beside it and a checkpoint.
+/// Progress goes to the output (to the error stream with <c>--json</c>, which prints one JSON object at the end).
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
+        var task = new Option<string>("--task") { Description = "char | word | caption", DefaultValueFactory = _ => "char" };
+        var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 256 };
+        var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 1 };
+        var embedding = new Option<int>("--embedding") { Description = "Embedding size E.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch") { Description = "Parallel streams B.", DefaultValueFactory = _ => 32 };
+        var seqLen = new Option<int>("--seq-len") { Description = "BPTT window T (steps).", DefaultValueFactory = _ => 64 };
+        var lr = new Option<float>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 2e-3f };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam | sgd (with momentum)", DefaultValueFactory = _ => "adam" };
+        var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9f };
+        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0: off).", DefaultValueFactory = _ => 5f };
+        var dropout = new Option<float>("--dropout") { Description = "Dropout between stacked layers.", DefaultValueFactory = _ => 0f };
+        var warmup = new Option<int>("--warmup") { Description = "Linear LR warmup steps.", DefaultValueFactory = _ => 0 };
+        var decay = new Option<string>("--decay") { Description = "none | cosine | linear (over --decay-steps or --steps)", DefaultValueFactory = _ => "none" };
+        var decaySteps = new Option<long>("--decay-steps") { Description = "Decay horizon in steps (default: --steps)." };
+        var minLr = new Option<float>("--min-lr-fraction") { Description = "Final LR as a fraction of --lr.", DefaultValueFactory = _ => 0.1f };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1UL };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (results do not depend on it).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var timeLimit = new Option<string>("--time-limit") { Description = "Stop after this long: 90s, 5m, 1h30m." };
+        var steps = new Option<long>("--steps") { Description = "Stop after this many steps in total (0: no limit)." };
+        var output = new Option<string>("--out") { Description = "Weight file to write.", DefaultValueFactory = _ => "model.safetensors" };
+        var resume = new Option<string>("--resume") { Description = "Checkpoint to continue from (architecture and data order come from it)." };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint path (default: <out>.ckpt.safetensors)." };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Validation split: the last fraction of the corpus.", DefaultValueFactory = _ => 0.1 };
+        var valLimit = new Option<int>("--val-limit") { Description = "Validation positions used, from the start of the split (0: all).", DefaultValueFactory = _ => 200_000 };
+        var evalEvery = new Option<long>("--eval-every") { Description = "Validate every N steps (default: every --eval-seconds)." };
+        var evalSeconds = new Option<double>("--eval-seconds") { Description = "Validate every this many seconds.", DefaultValueFactory = _ => 60 };
+        var patience = new Option<int>("--patience") { Description = "Early stopping: evaluations without improvement (0: off)." };
+        var checkpointSeconds = new Option<double>("--checkpoint-seconds") { Description = "Checkpoint every this many seconds.", DefaultValueFactory = _ => 120 };
+        var sampleSeconds = new Option<double>("--sample-seconds") { Description = "Print a generated sample every this many seconds (0: never).", DefaultValueFactory = _ => 60 };
+        var vocabSize = new Option<int>("--vocab-size") { Description = "Word/caption tasks: the N most frequent words.", DefaultValueFactory = _ => 10_000 };
+        var keepCase = new Option<bool>("--keep-case") { Description = "Word/caption tasks: do not lower-case words." };
+        var json = new Option<bool>("--json") { Description = "Print a final JSON object (val_loss, tokens_per_second, steps, elapsed_seconds, ...)." };
+
+        var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
+        {
+            corpus, task, cell, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalEvery,
+            evalSeconds, patience, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
+        };
+        command.SetAction(parseResult =>
+        {
+            string? corpusPath = parseResult.GetValue(corpus);
+            string? resumePath = parseResult.GetValue(resume);
+            if (corpusPath is null && resumePath is null)
+            {
+                throw new CommandException("--corpus is required (the training text file)");
+            }
+
+            string? limitText = parseResult.GetValue(timeLimit);
+            var options = new TrainOptions
+            {
+                Corpus = corpusPath ?? "",
+                Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption)),
+                Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
+                    ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
+                Hidden = parseResult.GetValue(hidden),
+                Layers = parseResult.GetValue(layers),
+                Embedding = parseResult.GetValue(embedding),
+                Batch = parseResult.GetValue(batch),
+                SeqLen = parseResult.GetValue(seqLen),
+                Lr = parseResult.GetValue(lr),
+                Optimizer = Parse(parseResult.GetValue(optimizer)!, "--optimizer", ("adam", OptimizerKind.Adam), ("sgd", OptimizerKind.Sgd)),
+                Momentum = parseResult.GetValue(momentum),
+                Clip = parseResult.GetValue(clip),
+                Dropout = parseResult.GetValue(dropout),
+                WarmupSteps = parseResult.GetValue(warmup),
+                Decay = Parse(parseResult.GetValue(decay)!, "--decay", ("none", LrDecay.None), ("cosine", LrDecay.Cosine), ("linear", LrDecay.Linear)),
+                DecaySteps = parseResult.GetValue(decaySteps),
+                MinLrFraction = parseResult.GetValue(minLr),
+                Seed = parseResult.GetValue(seed),
+                Threads = parseResult.GetValue(threads),
+                TimeLimit = limitText is null ? null : Guard(() => TrainOptions.ParseDuration(limitText)),
+                Steps = parseResult.GetValue(steps),
+                Out = parseResult.GetValue(output)!,
+                Resume = resumePath,
+                CheckpointPath = parseResult.GetValue(checkpoint),
+                ValFraction = parseResult.GetValue(valFraction),
+                ValLimit = parseResult.GetValue(valLimit),
+                EvalEvery = parseResult.GetValue(evalEvery),
+                EvalSeconds = parseResult.GetValue(evalSeconds),
+                Patience = parseResult.GetValue(patience),
+                CheckpointSeconds = parseResult.GetValue(checkpointSeconds),
+                SampleSeconds = parseResult.GetValue(sampleSeconds),
+                VocabSize = parseResult.GetValue(vocabSize),
+                Lowercase = !parseResult.GetValue(keepCase),
+            };
+            bool asJson = parseResult.GetValue(json);
+            TextWriter stdout = parseResult.InvocationConfiguration.Output;
+            TextWriter progress = asJson ? parseResult.InvocationConfiguration.Error : stdout;
+            return Execute(options, asJson, stdout, progress);
+        });
+        return command;
+    }
+
+    /// <summary>Runs training; Ctrl-C stops after the current step and saves a checkpoint.</summary>
+    public static int Execute(TrainOptions options, bool asJson, TextWriter stdout, TextWriter progress)
+    {
+        bool live = ReferenceEquals(progress, Console.Out) && !Console.IsOutputRedirected
+            || ReferenceEquals(progress, Console.Error) && !Console.IsErrorRedirected;
+        bool pendingLine = false;
+        void Line(string text)
+        {
+            if (pendingLine)
+            {
+                progress.WriteLine();
+                pendingLine = false;
+            }
+
+            progress.WriteLine(text);
+        }
+
+        var observer = new TrainObserver
+        {
+            Message = Line,
+            Progress = p =>
+            {
+                string text = FormattableString.Invariant(
+                    $"step {p.Step,7}  epoch {p.Epoch,3}  loss {p.TrainLoss:F4}  {p.TokensPerSecond,8:F0} tok/s  lr {p.Lr:G3}  elapsed {Format(p.Elapsed)}")
+                    + (p.Remaining is TimeSpan r ? "  ETA " + Format(r) : "");
+                if (live)
+                {
+                    progress.Write("\r" + text + "   ");
+                    pendingLine = true;
+                }
+                else
+                {
+                    progress.WriteLine(text);
+                }
+            },
+            Evaluated = e => Line(string.Create(CultureInfo.InvariantCulture,
+                $"validation at step {e.Step}: {e.Loss:F4} nats/token, perplexity {e.Perplexity:F3}, {e.BitsPerToken:F4} bits/token ({e.Tokens:N0} tokens)")),
+            Sample = s => Line("sample: " + s.ReplaceLineEndings(" ⏎ ")),
+            Checkpointed = path => { },
+        };
+
+        TrainingSession trainer;
+        try
+        {
+            trainer = new TrainingSession(options, observer);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+            or JsonException or KeyNotFoundException)
+        {
+            throw new CommandException(e.Message);
+        }
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler handler = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += handler;
+        TrainResult result;
+        try
+        {
+            result = trainer.Run(cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= handler;
+        }
+
+        EvalResult? val = result.Validation;
+        Line(string.Create(CultureInfo.InvariantCulture,
+            $"done ({result.StopReason}): {result.Steps} steps, {result.Tokens:N0} tokens in {Format(result.Elapsed)}, {result.TokensPerSecond:F0} tokens/s"));
+        if (val is not null)
+        {
+            string unit = trainer.Data.Task == TrainTask.Char ? "bits/char" : "bits/token";
+            Line(string.Create(CultureInfo.InvariantCulture,
+                $"validation: {val.Loss:F4} nats/token, perplexity {val.Perplexity:F3}, {val.BitsPerToken:F4} {unit}"));
+        }
+
+        Line($"wrote {result.ModelPath} ({new FileInfo(result.ModelPath).Length:N0} bytes, {result.ParameterCount:N0} parameters), {result.PlotPath}, checkpoint {result.CheckpointPath}");
+        if (asJson)
+        {
+            var summary = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["val_loss"] = val?.Loss,
+                ["val_perplexity"] = val?.Perplexity,
+                ["val_bits_per_token"] = val?.BitsPerToken,
+                ["train_loss"] = result.TrainLoss,
+                ["tokens_per_second"] = result.TokensPerSecond,
+                ["steps"] = result.Steps,
+                ["tokens"] = result.Tokens,
+                ["elapsed_seconds"] = result.Elapsed.TotalSeconds,
+                ["stop_reason"] = result.StopReason,
+                ["model"] = result.ModelPath,
+                ["checkpoint"] = result.CheckpointPath,
+                ["plot"] = result.PlotPath,
+                ["parameters"] = result.ParameterCount,
+            };
+            stdout.WriteLine(JsonSerializer.Serialize(summary));
+        }
+
+        return result.StopReason == "interrupted" ? 130 : Cli.ExitOk;
+    }
+
+    private static T Parse<T>(string text, string option, params (string Name, T Value)[] choices)
+    {
+        foreach ((string name, T value) in choices)
+        {
+            if (string.Equals(text, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        throw new CommandException($"{option} '{text}' is not one of: {string.Join(", ", choices.Select(c => c.Name))}");
+    }
+
+    private static T Guard<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CommandException(e.Message);
+        }
+    }
+
+    private static string Format(TimeSpan t) =>
+        t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,260 @@
+using RnnEmbedded.Compiler.Model;
+
+namespace RnnEmbedded.Trainer;
+
+/// <summary>The recurrent cell the trainer builds.</summary>
+public enum TrainCell
+{
+    Lstm,
+    Gru,
+    RnnTanh,
+    RnnRelu,
+}
+
+/// <summary>Sizes of a trainable network: embedding (V, E) [+ image projection (E, F)] → L layers of H → head (V, H).</summary>
+public sealed record NetworkShape(int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0)
+{
+    /// <summary>Gate blocks G: LSTM 4 (i, f, g, o), GRU 3 (r, z, n), RNN 1.</summary>
+    public int Gates => Cell switch
+    {
+        TrainCell.Lstm => 4,
+        TrainCell.Gru => 3,
+        _ => 1,
+    };
+
+    public int LayerInput(int k) => k == 0 ? Embedding : Hidden;
+
+    public void Validate()
+    {
+        Check(Vocab >= 2, "the vocabulary needs at least 2 tokens");
+        Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(Hidden >= 1, "--hidden must be at least 1");
+        Check(Layers >= 1, "--layers must be at least 1");
+        Check(ImageFeatures >= 0, "the image feature count cannot be negative");
+    }
+
+    private static void Check(bool ok, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(rule);
+        }
+    }
+}
+
+/// <summary>A parameter tensor (row-major, PyTorch layout) with its gradient and, for matrices used on the right of a forward product, a transposed copy.</summary>
+public sealed class Parameter
+{
+    public Parameter(string name, int rows, int cols, bool transposed)
+    {
+        Name = name;
+        Rows = rows;
+        Cols = cols;
+        Value = new float[rows * cols];
+        Grad = new float[rows * cols];
+        Transposed = transposed ? new float[rows * cols] : null;
+    }
+
+    /// <summary>Canonical tensor name, as <see cref="ModelWriter"/> writes it.</summary>
+    public string Name { get; }
+
+    public int Rows { get; }
+
+    /// <summary>1 for vectors.</summary>
+    public int Cols { get; }
+
+    public float[] Value { get; }
+
+    public float[] Grad { get; }
+
+    /// <summary>(Cols, Rows) copy of Value, refreshed by <see cref="RefreshTransposed"/>.</summary>
+    public float[]? Transposed { get; }
+
+    public void RefreshTransposed()
+    {
+        if (Transposed is not null)
+        {
+            Gemm.Transpose(Value, Rows, Cols, Transposed);
+        }
+    }
+}
+
+/// <summary>
+/// The trainable network and its exact forward and backward passes (hand-written BPTT, see docs/training.md).
+/// Parameter names and layouts are the canonical ones of <see cref="ModelWriter"/>: W_ih (G·H, In), W_hh (G·H, H),
+/// b_ih, b_hh (G·H), head W (V, H), b (V), embedding (V, E), image projection (E, F) + (E).
+/// </summary>
+public sealed class Network
+{
+    private readonly List<Parameter> _all = new();
+
+    public Network(NetworkShape shape)
+    {
+        shape.Validate();
+        Shape = shape;
+        int h = shape.Hidden;
+        int gh = shape.Gates * h;
+        Embedding = Add(new Parameter(ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
+        if (shape.ImageFeatures > 0)
+        {
+            ImageW = Add(new Parameter(ModelWriter.ImageProjectionModule + ".weight", shape.Embedding, shape.ImageFeatures, false));
+            ImageB = Add(new Parameter(ModelWriter.ImageProjectionModule + ".bias", shape.Embedding, 1, false));
+        }
+
+        W_ih = new Parameter[shape.Layers];
+        W_hh = new Parameter[shape.Layers];
+        b_ih = new Parameter[shape.Layers];
+        b_hh = new Parameter[shape.Layers];
+        for (int k = 0; k < shape.Layers; k++)
+        {
+            string p = ModelWriter.RecurrentModule + ".";
+            W_ih[k] = Add(new Parameter(p + "weight_ih_l" + k, gh, shape.LayerInput(k), true));
+            W_hh[k] = Add(new Parameter(p + "weight_hh_l" + k, gh, h, true));
+            b_ih[k] = Add(new Parameter(p + "bias_ih_l" + k, gh, 1, false));
+            b_hh[k] = Add(new Parameter(p + "bias_hh_l" + k, gh, 1, false));
+        }
+
+        HeadW = Add(new Parameter(ModelWriter.HeadModule + ".weight", shape.Vocab, h, true));
+        HeadB = Add(new Parameter(ModelWriter.HeadModule + ".bias", shape.Vocab, 1, false));
+    }
+
+    public NetworkShape Shape { get; }
+
+    public Parameter Embedding { get; }
+
+    public Parameter? ImageW { get; }
+
+    public Parameter? ImageB { get; }
+
+    public Parameter[] W_ih { get; }
+
+    public Parameter[] W_hh { get; }
+
+    public Parameter[] b_ih { get; }
+
+    public Parameter[] b_hh { get; }
+
+    public Parameter HeadW { get; }
+
+    public Parameter HeadB { get; }
+
+    /// <summary>Every parameter in a fixed order (the order of the weight file).</summary>
+    public IReadOnlyList<Parameter> Parameters => _all;
+
+    public long ParameterCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (Parameter p in _all)
+            {
+                n += p.Value.Length;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>PyTorch's default initialisation: embedding N(0, 1); recurrent and dense weights U(−1/√fan, 1/√fan).</summary>
+    public void Initialize(ulong seed)
+    {
+        var rng = new Rng(seed);
+        foreach (Parameter p in _all)
+        {
+            if (ReferenceEquals(p, Embedding))
+            {
+                for (int i = 0; i < p.Value.Length; i++)
+                {
+                    p.Value[i] = rng.NextGaussian();
+                }
+
+                continue;
+            }
+
+            float bound = ReferenceEquals(p, HeadW) || ReferenceEquals(p, HeadB) ? 1f / MathF.Sqrt(Shape.Hidden)
+                : ReferenceEquals(p, ImageW) || ReferenceEquals(p, ImageB) ? 1f / MathF.Sqrt(Shape.ImageFeatures)
+                : 1f / MathF.Sqrt(Shape.Hidden);
+            for (int i = 0; i < p.Value.Length; i++)
+            {
+                p.Value[i] = (2f * rng.NextFloat() - 1f) * bound;
+            }
+        }
+
+        RefreshTransposed();
+    }
+
+    public void RefreshTransposed()
+    {
+        foreach (Parameter p in _all)
+        {
+            p.RefreshTransposed();
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (Parameter p in _all)
+        {
+            Array.Clear(p.Grad);
+        }
+    }
+
+    /// <summary>The model as the compiler's IR (arrays are copies, so training can go on).</summary>
+    public ModelSpec ToSpec(Vocabulary vocabulary, TaskKind task, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        int h = Shape.Hidden;
+        var layers = new List<LayerSpec>();
+        for (int k = 0; k < Shape.Layers; k++)
+        {
+            layers.Add(new LayerSpec
+            {
+                Cell = Shape.Cell switch
+                {
+                    TrainCell.Lstm => CellKind.Lstm,
+                    TrainCell.Gru => CellKind.Gru,
+                    _ => CellKind.Rnn,
+                },
+                Activation = Shape.Cell == TrainCell.RnnRelu ? RnnActivation.Relu : RnnActivation.Tanh,
+                InputSize = Shape.LayerInput(k),
+                HiddenSize = h,
+                Forward = new DirectionWeights
+                {
+                    W_ih = ToMatrix(W_ih[k]),
+                    W_hh = ToMatrix(W_hh[k]),
+                    b_ih = (float[])b_ih[k].Value.Clone(),
+                    b_hh = (float[])b_hh[k].Value.Clone(),
+                },
+            });
+        }
+
+        var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (metadata is not null)
+        {
+            foreach (KeyValuePair<string, string> e in metadata)
+            {
+                meta[e.Key] = e.Value;
+            }
+        }
+
+        return new ModelSpec
+        {
+            InputKind = InputKind.Embedding,
+            InputSize = Shape.Vocab,
+            Embedding = ToMatrix(Embedding),
+            ImageProjection = ImageW is null ? null : new DenseSpec { W = ToMatrix(ImageW), b = (float[])ImageB!.Value.Clone() },
+            Layers = layers,
+            Head = new DenseSpec { W = ToMatrix(HeadW), b = (float[])HeadB.Value.Clone() },
+            Vocabulary = vocabulary,
+            Task = task,
+            Metadata = meta,
+        };
+    }
+
+    private static Matrix ToMatrix(Parameter p) => new(p.Rows, p.Cols, (float[])p.Value.Clone());
+
+    private Parameter Add(Parameter p)
+    {
+        _all.Add(p);
+        return p;
+    }
+}

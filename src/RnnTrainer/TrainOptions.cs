@@ -1,0 +1,176 @@
+using System.Globalization;
+
+namespace RnnEmbedded.Trainer;
+
+/// <summary>Learning-rate decay after warmup.</summary>
+public enum LrDecay
+{
+    None,
+    Cosine,
+    Linear,
+}
+
+/// <summary>Everything a training run is configured by (the <c>rnn train</c> options).</summary>
+public sealed record TrainOptions
+{
+    public string Corpus { get; init; } = "";
+
+    public TrainTask Task { get; init; } = TrainTask.Char;
+
+    public TrainCell Cell { get; init; } = TrainCell.Lstm;
+
+    public int Hidden { get; init; } = 256;
+
+    public int Layers { get; init; } = 1;
+
+    public int Embedding { get; init; } = 64;
+
+    public int Batch { get; init; } = 32;
+
+    public int SeqLen { get; init; } = 64;
+
+    public float Lr { get; init; } = 2e-3f;
+
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    public float Clip { get; init; } = 5f;
+
+    /// <summary>Dropout probability between stacked recurrent layers.</summary>
+    public float Dropout { get; init; }
+
+    public int WarmupSteps { get; init; }
+
+    public LrDecay Decay { get; init; } = LrDecay.None;
+
+    /// <summary>Steps over which the decay runs (defaults to <see cref="Steps"/>).</summary>
+    public long DecaySteps { get; init; }
+
+    /// <summary>Final learning rate as a fraction of <see cref="Lr"/>.</summary>
+    public float MinLrFraction { get; init; } = 0.1f;
+
+    public ulong Seed { get; init; } = 1;
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Stop after this wall-clock time (this invocation); null for no limit.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
+    /// <summary>Stop after this many optimizer steps in total (0: no limit).</summary>
+    public long Steps { get; init; }
+
+    /// <summary>Weight file to write (.safetensors).</summary>
+    public string Out { get; init; } = "model.safetensors";
+
+    /// <summary>Checkpoint to resume from.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>Checkpoint path; defaults to Out with ".ckpt.safetensors".</summary>
+    public string? CheckpointPath { get; init; }
+
+    public double ValFraction { get; init; } = 0.1;
+
+    /// <summary>Validation positions used (the first ones of the split); 0: all.</summary>
+    public int ValLimit { get; init; } = 200_000;
+
+    /// <summary>Parallel streams the validation text is cut into (each starts from the zero state).</summary>
+    public int EvalStreams { get; init; } = 32;
+
+    /// <summary>Evaluate every this many steps (0: every <see cref="EvalSeconds"/>).</summary>
+    public long EvalEvery { get; init; }
+
+    public double EvalSeconds { get; init; } = 60;
+
+    /// <summary>Early stopping: stop after this many evaluations without improvement (0: never).</summary>
+    public int Patience { get; init; }
+
+    public double CheckpointSeconds { get; init; } = 120;
+
+    public double SampleSeconds { get; init; } = 60;
+
+    public int SampleLength { get; init; } = 200;
+
+    public int VocabSize { get; init; } = 10_000;
+
+    public bool Lowercase { get; init; } = true;
+
+    /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
+    public void Validate()
+    {
+        Check(Hidden >= 1, "--hidden must be at least 1");
+        Check(Layers >= 1, "--layers must be at least 1");
+        Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(Batch >= 1, "--batch must be at least 1");
+        Check(SeqLen >= 1, "--seq-len must be at least 1");
+        Check(Lr > 0 && float.IsFinite(Lr), "--lr must be a positive number");
+        Check(Clip >= 0, "--clip cannot be negative");
+        Check(Dropout >= 0 && Dropout < 1, "--dropout must be in [0, 1)");
+        Check(Threads >= 1, "--threads must be at least 1");
+        Check(Steps >= 0, "--steps cannot be negative");
+        Check(WarmupSteps >= 0, "--warmup cannot be negative");
+        Check(ValFraction >= 0 && ValFraction < 1, "--val-fraction must be in [0, 1)");
+        Check(ValLimit >= 0, "--val-limit cannot be negative");
+        Check(EvalStreams >= 1, "--eval-streams must be at least 1");
+        Check(Patience >= 0, "--patience cannot be negative");
+        Check(VocabSize >= 1, "--vocab-size must be at least 1");
+        Check(TimeLimit is null || TimeLimit > TimeSpan.Zero, "--time-limit must be positive");
+        Check(Decay == LrDecay.None || DecaySteps > 0 || Steps > 0, "--decay needs --steps or --decay-steps (the decay horizon)");
+        Check(!string.IsNullOrWhiteSpace(Out), "--out must name a file");
+    }
+
+    /// <summary>"90s", "5m", "1h", "1h30m", "2.5m" or a plain number of seconds.</summary>
+    public static TimeSpan ParseDuration(string text)
+    {
+        string t = text.Trim().ToLowerInvariant();
+        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double plain) && plain > 0)
+        {
+            return TimeSpan.FromSeconds(plain);
+        }
+
+        double total = 0;
+        int i = 0;
+        bool any = false;
+        while (i < t.Length)
+        {
+            int start = i;
+            while (i < t.Length && (char.IsDigit(t[i]) || t[i] == '.'))
+            {
+                i++;
+            }
+
+            if (start == i || i >= t.Length
+                || !double.TryParse(t[start..i], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            {
+                throw new ArgumentException($"--time-limit '{text}' is not a duration like 90s, 5m, 1h30m");
+            }
+
+            double unit = t[i] switch
+            {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => throw new ArgumentException($"--time-limit '{text}' is not a duration like 90s, 5m, 1h30m"),
+            };
+            i++;
+            total += value * unit;
+            any = true;
+        }
+
+        if (!any || total <= 0)
+        {
+            throw new ArgumentException($"--time-limit '{text}' must be a positive duration like 90s, 5m, 1h30m");
+        }
+
+        return TimeSpan.FromSeconds(total);
+    }
+
+    private static void Check(bool ok, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(rule);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using RnnEmbedded.Trainer;
+
+namespace RnnEmbedded.Tests;
+
+public class GradientCheckTests
+{
+    private const float Epsilon = 3e-3f;
+    private const double AbsoluteTolerance = 2e-3;
+    private const double RelativeTolerance = 2e-2;
+
+    [Theory]
+    [InlineData(TrainCell.Lstm, 1, 1)]
+    [InlineData(TrainCell.Lstm, 2, 2)]
+    [InlineData(TrainCell.Gru, 1, 1)]
+    [InlineData(TrainCell.Gru, 2, 2)]
+    [InlineData(TrainCell.RnnTanh, 2, 1)]
+    [InlineData(TrainCell.RnnRelu, 1, 2)]
+    public void Backward_MatchesFiniteDifferences_EveryParameter(TrainCell cell, int layers, int threads)
+    {
+        var shape = new NetworkShape(Vocab: 7, Embedding: 5, Hidden: 6, Layers: layers, Cell: cell);
+        CheckGradients(shape, threads, dropout: layers > 1 ? 0.25f : 0f, images: false);
+    }
+
+    [Fact]
+    public void Backward_MatchesFiniteDifferences_ImageProjectionAndResets()
+    {
+        var shape = new NetworkShape(Vocab: 6, Embedding: 4, Hidden: 5, Layers: 1, Cell: TrainCell.Lstm, ImageFeatures: 3);
+        CheckGradients(shape, 1, dropout: 0f, images: true);
+    }
+
+    private static void CheckGradients(NetworkShape shape, int threads, float dropout, bool images)
+    {
+        var net = new Network(shape);
+        net.Initialize(42);
+        var rng = new Rng(7);
+        foreach (Parameter p in net.Parameters)
+        {
+            // Non-zero biases so every term of the backward pass is exercised.
+            if (p.Cols == 1)
+            {
+                for (int i = 0; i < p.Value.Length; i++)
+                {
+                    p.Value[i] = 0.3f * (2f * rng.NextFloat() - 1f);
+                }
+            }
+        }
+
+        net.RefreshTransposed();
+        var window = new Window(net, batch: 3, steps: 4, new Workers(threads)) { Dropout = dropout };
+        for (int r = 0; r < window.Inputs.Length; r++)
+        {
+            window.Inputs[r] = (int)(rng.NextULong() % (ulong)shape.Vocab);
+            window.Targets[r] = r % 5 == 4 ? -1 : (int)(rng.NextULong() % (ulong)shape.Vocab);
+        }
+
+        if (images)
+        {
+            window.Features = new float[2 * shape.ImageFeatures];
+            for (int i = 0; i < window.Features.Length; i++)
+            {
+                window.Features[i] = 2f * rng.NextFloat() - 1f;
+            }
+
+            window.Inputs[3 * 1 + 0] = -1; // step 1, stream 0: image of sample 0, fresh sequence
+            window.Reset[3 * 1 + 0] = true;
+            window.Inputs[3 * 2 + 2] = -2;
+            window.Reset[3 * 2 + 2] = true;
+        }
+
+        window.Reset[3 * 2 + 1] = true;
+
+        float[] state = window.GetState();
+        for (int i = 0; i < state.Length; i++)
+        {
+            state[i] = 0.5f * (2f * rng.NextFloat() - 1f);
+        }
+
+        double Loss()
+        {
+            window.SetState(state);
+            return window.Forward(dropout > 0 ? new Rng(99) : null);
+        }
+
+        net.ZeroGrad();
+        Loss();
+        window.Backward(1f);
+        int checkedCount = 0;
+        foreach (Parameter p in net.Parameters)
+        {
+            float[] analytic = (float[])p.Grad.Clone();
+            int stride = Math.Max(1, p.Value.Length / 25);
+            for (int i = 0; i < p.Value.Length; i += stride)
+            {
+                float saved = p.Value[i];
+                p.Value[i] = saved + Epsilon;
+                net.RefreshTransposed();
+                double plus = Loss();
+                p.Value[i] = saved - Epsilon;
+                net.RefreshTransposed();
+                double minus = Loss();
+                p.Value[i] = saved;
+                net.RefreshTransposed();
+                double numeric = (plus - minus) / (2 * Epsilon);
+                double diff = Math.Abs(numeric - analytic[i]);
+                Assert.True(
+                    diff <= AbsoluteTolerance + RelativeTolerance * Math.Abs(numeric),
+                    $"{p.Name}[{i}]: analytic {analytic[i]}, numeric {numeric}");
+                checkedCount++;
+            }
+        }
+
+        Assert.True(checkedCount > 50);
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Text.Json;
+using RnnEmbedded.Cli;
+using RnnEmbedded.Cli.Commands;
+
+namespace RnnEmbedded.Tests;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "rnn-train-cli-" + Guid.NewGuid().ToString("N"));
+
+    public TrainCommandTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static (int Exit, string Output, string Error) Invoke(params string[] args)
+    {
+        var root = new RootCommand { TrainCommand.Create() };
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData("--cell", "peephole-gru", "--cell 'peephole-gru' is not one of")]
+    [InlineData("--task", "image", "--task 'image' is not one of")]
+    [InlineData("--hidden", "0", "--hidden must be at least 1")]
+    [InlineData("--dropout", "1.5", "--dropout must be in [0, 1)")]
+    [InlineData("--time-limit", "soon", "--time-limit 'soon' is not a duration")]
+    public void Train_RejectsBadOptionsWithOneClearMessage(string option, string value, string expected)
+    {
+        string corpus = Path.Combine(_dir, "c.txt");
+        File.WriteAllText(corpus, TrainingTests.CharCorpus());
+        var e = Assert.Throws<CommandException>(() => Invoke("train", "--corpus", corpus, option, value, "--out", Path.Combine(_dir, "m.safetensors")));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Train_RejectsAMissingCorpusNamingTheFile()
+    {
+        string missing = Path.Combine(_dir, "nope.txt");
+        var e = Assert.Throws<CommandException>(() => Invoke("train", "--corpus", missing));
+        Assert.Contains("nope.txt", e.Message);
+    }
+
+    [Fact]
+    public void Train_RequiresACorpus()
+    {
+        var e = Assert.Throws<CommandException>(() => Invoke("train", "--steps", "3"));
+        Assert.Contains("--corpus", e.Message);
+    }
+
+    [Fact]
+    public void Train_Json_PrintsTheSummaryObject()
+    {
+        string corpus = Path.Combine(_dir, "c.txt");
+        File.WriteAllText(corpus, TrainingTests.CharCorpus());
+        string model = Path.Combine(_dir, "m.safetensors");
+        (int exit, string output, string error) = Invoke("train", "--corpus", corpus, "--hidden", "16", "--embedding", "8", "--batch", "4",
+            "--seq-len", "8", "--steps", "5", "--threads", "1", "--sample-seconds", "0", "--out", model, "--json");
+        Assert.Equal(0, exit);
+        using JsonDocument doc = JsonDocument.Parse(output);
+        JsonElement r = doc.RootElement;
+        Assert.Equal(5, r.GetProperty("steps").GetInt64());
+        Assert.True(r.GetProperty("val_loss").GetDouble() > 0);
+        Assert.True(r.GetProperty("tokens_per_second").GetDouble() > 0);
+        Assert.True(r.GetProperty("elapsed_seconds").GetDouble() > 0);
+        Assert.Contains("done (step limit): 5 steps", error);
+        Assert.True(File.Exists(model));
+        Assert.True(File.Exists(Path.Combine(_dir, "m.loss.svg")));
+        Assert.True(File.Exists(Path.Combine(_dir, "m.ckpt.safetensors")));
+    }
+}
