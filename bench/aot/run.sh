@@ -14,8 +14,9 @@
 # installed, else a loop around date +%s%N). bench/aot/EmptyAot — a NativeAOT program with the same settings that
 # prints one character — is measured the same way: the floor that the .NET runtime's start-up alone costs.
 #
-# CaptionDecoder is measured only if samples/iot/CaptionDecoder exists; its first-prediction arguments are the
-# first .ppm/.png/.feat file found under samples/iot/CaptionDecoder, or $CAPTION_DECODER_ARGS.
+# CaptionDecoder is measured only if samples/iot/CaptionDecoder exists; its first-prediction arguments are
+# $CAPTION_DECODER_ARGS if set, else the first .ppm/.png image under samples/iot/CaptionDecoder, else "--count 1"
+# (the app's demo mode on one generated scene). Each sample's model is the <RnnModel Include> of its .csproj.
 set -euo pipefail
 
 RUNS=30
@@ -35,7 +36,6 @@ cd "$ROOT"
 OUT="$ROOT/bench/out/aot"
 TFM=net9.0
 RID=linux-x64
-MODEL="models/kjv-char-lstm256.safetensors"
 TARGET_BYTES=4000000       # 4 MB = 4,000,000 bytes
 TARGET_MS=20
 mkdir -p "$OUT"
@@ -46,33 +46,49 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)   (shared machine:
 echo "dotnet sdk $(dotnet --version); publish: -r $RID -p:SampleTfm=$TFM -p:IlcInstructionSet=native"
 echo "git: $(git rev-parse --short HEAD) on $(git rev-parse --abbrev-ref HEAD)$(git diff --quiet HEAD -- src samples && echo '' || echo ' (src/samples modified)')"
 
-echo
-echo "== model"
-if [[ ! -f "$MODEL" ]]; then
-    echo "error: $MODEL is missing; the samples compile it at build time (it lands on main from the trainer)." >&2
-    exit 1
-fi
-MODEL_BYTES=$(stat -c %s "$MODEL")
-if git ls-files --error-unmatch "$MODEL" >/dev/null 2>&1 && git diff --quiet HEAD -- "$MODEL"; then
-    MODEL_ORIGIN="committed ($(git log -1 --format=%h -- "$MODEL"))"
-else
-    MODEL_ORIGIN="NOT the committed model (untracked or modified local file: a stand-in?)"
-fi
-printf '%s: %d bytes (%.2f MB), sha256 %s, %s\n' "$MODEL" "$MODEL_BYTES" \
-    "$(echo "$MODEL_BYTES / 1000000" | bc -l)" "$(sha256sum "$MODEL" | cut -c1-16)" "$MODEL_ORIGIN"
-
 SAMPLES=(KeystrokePredictor TextGenerator)
 [[ -d samples/iot/CaptionDecoder ]] && SAMPLES+=(CaptionDecoder)
+
+# The weight file a sample compiles: its .csproj's <RnnModel Include="...">, as a path from the repo root.
+model_of() {
+    local dir="samples/iot/$1" inc
+    inc=$(grep -o '<RnnModel Include="[^"]*"' "$dir/$1.csproj" | head -1 | sed 's/.*Include="//; s/"$//; s#\\#/#g')
+    [[ -n "$inc" ]] && realpath -m --relative-to="$ROOT" "$dir/$inc"
+}
+
+echo
+echo "== models"
+declare -A MODEL MODEL_BYTES
+for s in "${SAMPLES[@]}"; do
+    m=$(model_of "$s")
+    if [[ -z "$m" || ! -f "$m" ]]; then
+        echo "error: $s compiles '${m:-?}' at build time (<RnnModel> in its .csproj), and it is missing." >&2
+        exit 1
+    fi
+    MODEL[$s]=$m
+    MODEL_BYTES[$s]=$(stat -c %s "$m")
+    if git ls-files --error-unmatch "$m" >/dev/null 2>&1 && git diff --quiet HEAD -- "$m"; then
+        origin="committed ($(git log -1 --format=%h -- "$m"))"
+    else
+        origin="NOT a committed model (untracked or modified local file: a stand-in?)"
+    fi
+    printf '%s: %s, %d bytes (%.2f MB), sha256 %s, %s\n' "$s" "$m" "${MODEL_BYTES[$s]}" \
+        "$(echo "${MODEL_BYTES[$s]} / 1000000" | bc -l)" "$(sha256sum "$m" | cut -c1-16)" "$origin"
+done
 
 first_args() {
     case "$1" in
         KeystrokePredictor) echo "--replay a" ;;
         TextGenerator) echo "--prime a --length 1 --seed 1" ;;
         CaptionDecoder)
+            local image
+            image=$(find samples/iot/CaptionDecoder \( -name '*.ppm' -o -name '*.png' \) -not -path '*/obj/*' -not -path '*/bin/*' | sort | head -1)
             if [[ -n "${CAPTION_DECODER_ARGS:-}" ]]; then
                 echo "$CAPTION_DECODER_ARGS"
+            elif [[ -n "$image" ]]; then
+                echo "$image"
             else
-                find samples/iot/CaptionDecoder \( -name '*.ppm' -o -name '*.png' -o -name '*.feat' \) -not -path '*/obj/*' -not -path '*/bin/*' | sort | head -1
+                echo "--count 1"
             fi ;;
         EmptyAot) echo "" ;;
     esac
@@ -119,7 +135,12 @@ print(units // 2)
 PY
 }
 
-declare -A SIZE MEDIAN P90 MIN MAX GEN_SRC GEN_FLOATS
+# The model source RnnEmbedded.Generators wrote under a CompilerGeneratedFilesOutputPath.
+generated_of() {
+    find "$1" -path '*RnnEmbedded.Generators*' -name '*.g.cs' 2>/dev/null | sort | head -1
+}
+
+declare -A SIZE MEDIAN P90 MIN MAX GEN_SRC GEN_FLOATS RSS FAULTS
 for s in "${SAMPLES[@]}" EmptyAot; do
     dir=$(project_dir "$s")
     gen="$OUT/generated/$s"
@@ -127,7 +148,7 @@ for s in "${SAMPLES[@]}" EmptyAot; do
     echo "== $s"
     if [[ $PUBLISH == 1 ]]; then
         # The generated source is written only when CoreCompile runs: force it if it is missing or stale.
-        if [[ $s != EmptyAot ]] && { [[ -z "$(find "$gen" -name '*.g.cs' 2>/dev/null)" ]] || [[ "$MODEL" -nt "$(find "$gen" -name '*.g.cs' | head -1)" ]]; }; then
+        if [[ $s != EmptyAot ]] && { [[ -z "$(generated_of "$gen")" ]] || [[ "${MODEL[$s]}" -nt "$(generated_of "$gen")" ]]; }; then
             rm -f "$dir/obj/Release/$TFM/$RID/$s.dll"
         fi
         t0=$(date +%s%N)
@@ -142,7 +163,7 @@ for s in "${SAMPLES[@]}" EmptyAot; do
     echo "binary: bench/out/aot/$s/$s, ${SIZE[$s]} bytes; other published files: $(cd "$OUT/$s" && ls | grep -v -x "$s" | tr '\n' ' ')(debug symbols and pdb, not needed to run)"
 
     if [[ $s != EmptyAot ]]; then
-        src=$(find "$gen" -name '*.g.cs' | head -1)
+        src=$(generated_of "$gen")
         if [[ -n "$src" ]]; then
             GEN_SRC[$s]=$(stat -c %s "$src")
             GEN_FLOATS[$s]=$(weight_floats "$src")
@@ -165,6 +186,11 @@ for s in "${SAMPLES[@]}" EmptyAot; do
         echo "error: $s exited with $rc" >&2
         exit 1
     fi
+    if [[ -x /usr/bin/time ]]; then
+        /usr/bin/time -o "$OUT/$s.time.txt" -f '%M %R' "$bin" "${args[@]}" >/dev/null 2>&1
+        read -r RSS[$s] FAULTS[$s] < "$OUT/$s.time.txt"
+        echo "peak resident memory ${RSS[$s]} KB, minor page faults ${FAULTS[$s]} (one run, /usr/bin/time)"
+    fi
     read -r MEDIAN[$s] P90[$s] MIN[$s] MAX[$s] < <(time_runs "$bin" "${args[@]}" | stats)
     echo "exec → exit over $RUNS runs (after $WARMUP warm-up): median ${MEDIAN[$s]} ms, p90 ${P90[$s]} ms, min ${MIN[$s]} ms, max ${MAX[$s]} ms"
 done
@@ -175,25 +201,28 @@ echo
 echo "== figures (linux-x64 NativeAOT, $TFM, IlcInstructionSet=native; MB = 10^6 bytes; time = process wall time exec → exit,"
 echo "   which contains exec → first prediction; $RUNS runs, $(command -v hyperfine >/dev/null && echo hyperfine -N || echo 'date +%s%N loop'))"
 echo
-echo "| Sample | binary (model inside) | vs 4 MB | exec → first prediction, median | p90 | vs 20 ms (median) |"
-echo "|---|---|---|---|---|---|"
+echo "| Sample | binary (model inside) | vs 4 MB | exec → first prediction, median | p90 | vs 20 ms (median) | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
 for s in "${SAMPLES[@]}" EmptyAot; do
     name=$s
     [[ $s == EmptyAot ]] && name="EmptyAot (runtime floor, no model)"
     mb=$(echo "${SIZE[$s]} / 1000000" | bc -l)
     size_ratio=$(echo "${SIZE[$s]} / $TARGET_BYTES" | bc -l)
     if [[ -n "${MEDIAN[$s]:-}" ]]; then
-        printf '| %s | %.2f MB | %.2f× | %s ms | %s ms | %.2f× |\n' "$name" "$mb" "$size_ratio" "${MEDIAN[$s]}" "${P90[$s]}" \
-            "$(echo "${MEDIAN[$s]} / $TARGET_MS" | bc -l)"
+        printf '| %s | %.2f MB | %.2f× | %s ms | %s ms | %.2f× | %s |\n' "$name" "$mb" "$size_ratio" "${MEDIAN[$s]}" "${P90[$s]}" \
+            "$(echo "${MEDIAN[$s]} / $TARGET_MS" | bc -l)" "$([[ -n "${RSS[$s]:-}" ]] && echo "$(echo "${RSS[$s]} / 1024" | bc -l | xargs printf '%.1f') MiB" || echo '?')"
     else
-        printf '| %s | %.2f MB | %.2f× | not timed | | |\n' "$name" "$mb" "$size_ratio"
+        printf '| %s | %.2f MB | %.2f× | not timed | | | |\n' "$name" "$mb" "$size_ratio"
     fi
 done
 echo
-printf 'model file %s: %d bytes (%.2f MB)\n' "$MODEL" "$MODEL_BYTES" "$(echo "$MODEL_BYTES / 1000000" | bc -l)"
 for s in "${SAMPLES[@]}"; do
-    [[ -n "${GEN_FLOATS[$s]:-}" ]] || continue
-    printf '%s: generated weights %d floats = %d bytes (%.2f MB) in a %.2f MB generated source file; binary minus EmptyAot floor: %.2f MB\n' \
-        "$s" "${GEN_FLOATS[$s]}" "$((GEN_FLOATS[$s] * 4))" "$(echo "${GEN_FLOATS[$s]} * 4 / 1000000" | bc -l)" \
+    printf '%s: model file %s %d bytes (%.2f MB)' "$s" "${MODEL[$s]}" "${MODEL_BYTES[$s]}" "$(echo "${MODEL_BYTES[$s]} / 1000000" | bc -l)"
+    if [[ -z "${GEN_FLOATS[$s]:-}" ]]; then
+        echo
+        continue
+    fi
+    printf '; generated weights %d floats = %d bytes (%.2f MB) in a %.2f MB generated source file; binary minus EmptyAot floor: %.2f MB\n' \
+        "${GEN_FLOATS[$s]}" "$((GEN_FLOATS[$s] * 4))" "$(echo "${GEN_FLOATS[$s]} * 4 / 1000000" | bc -l)" \
         "$(echo "${GEN_SRC[$s]} / 1000000" | bc -l)" "$(echo "(${SIZE[$s]} - ${SIZE[EmptyAot]}) / 1000000" | bc -l)"
 done
