@@ -400,6 +400,7 @@ public sealed class TrainingSession
         var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
         void Put(string key, string value) => meta[MetadataKeys.TrainPrefix + key] = value;
         string F(double x) => x.ToString("R", CultureInfo.InvariantCulture);
+        string F32(float x) => x.ToString(CultureInfo.InvariantCulture); // shortest round-trip: 0.002, not 0.0020000000949949026
         Put("trainer", "RnnEmbedded.Trainer");
         Put("corpus", Path.GetFileName(_options.Corpus));
         Put("task", _options.Task.ToString().ToLowerInvariant());
@@ -410,9 +411,11 @@ public sealed class TrainingSession
         Put("batch", _options.Batch.ToString(CultureInfo.InvariantCulture));
         Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture));
         Put("optimizer", _options.Optimizer.ToString().ToLowerInvariant());
-        Put("lr", F(_options.Lr));
-        Put("clip", F(_options.Clip));
-        Put("dropout", F(_options.Dropout));
+        Put("lr", F32(_options.Lr));
+        Put("clip", F32(_options.Clip));
+        Put("dropout", F32(_options.Dropout));
+        Put("warmup_steps", _options.WarmupSteps.ToString(CultureInfo.InvariantCulture));
+        Put("lr_decay", _options.Decay.ToString().ToLowerInvariant());
         Put("seed", _options.Seed.ToString(CultureInfo.InvariantCulture));
         Put("threads", _options.Threads.ToString(CultureInfo.InvariantCulture));
         Put("steps", _step.ToString(CultureInfo.InvariantCulture));
