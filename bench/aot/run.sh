@@ -2,14 +2,15 @@
 # NativeAOT figures for the samples in samples/iot (issue 6): binary size (target ≤ 4 MB, model included) and
 # time from exec to the first prediction (target ≤ 20 ms).
 #
-#   bench/aot/run.sh [--runs N] [--warmup N] [--no-publish]
+#   bench/aot/run.sh [--runs N] [--rounds R] [--warmup N] [--no-publish]
 #
 # Per sample it publishes
 #   dotnet publish samples/iot/<Sample> -c Release -r linux-x64 -p:SampleTfm=net9.0 -p:IlcInstructionSet=native
 #                  -o bench/out/aot/<Sample>
 # (plus EmitCompilerGeneratedFiles, which only writes the generated model source beside the build so its weights
 # can be counted; it does not change the binary), then times the binary's non-interactive mode on a one-character
-# input N times (default 30): the process reads "a", runs the model, prints its first prediction and exits, so
+# input N times (default 60, in R interleaved rounds — default 6 — so that every binary sees the same mix of load
+# on a shared machine; each round is preceded by warm-up runs): the process reads "a", runs the model, prints its first prediction and exits, so
 # exec → first prediction is bounded by the process wall time, which is what is measured (hyperfine -N if
 # installed, else a loop around date +%s%N). bench/aot/EmptyAot — a NativeAOT program with the same settings that
 # prints one character — is measured the same way: the floor that the .NET runtime's start-up alone costs.
@@ -19,15 +20,17 @@
 # (the app's demo mode on one generated scene). Each sample's model is the <RnnModel Include> of its .csproj.
 set -euo pipefail
 
-RUNS=30
+RUNS=60
+ROUNDS=6
 WARMUP=3
 PUBLISH=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs) RUNS="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
         --warmup) WARMUP="$2"; shift 2 ;;
         --no-publish) PUBLISH=0; shift ;;
-        *) echo "usage: bench/aot/run.sh [--runs N] [--warmup N] [--no-publish]" >&2; exit 2 ;;
+        *) echo "usage: bench/aot/run.sh [--runs N] [--rounds R] [--warmup N] [--no-publish]" >&2; exit 2 ;;
     esac
 done
 
@@ -98,16 +101,18 @@ project_dir() {
     if [[ "$1" == EmptyAot ]]; then echo bench/aot/EmptyAot; else echo "samples/iot/$1"; fi
 }
 
-# Exec-to-exit wall times in ms, one per line, for: binary args...
+# Exec-to-exit wall times in ms, one per line, for: count binary args...
 time_runs() {
+    local n="$1"
+    shift
     local json="$OUT/$(basename "$1").hyperfine.json"
     if command -v hyperfine >/dev/null 2>&1; then
-        hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" -- "$*" >/dev/null
+        hyperfine -N --style none --warmup "$WARMUP" --runs "$n" --export-json "$json" -- "$*" >/dev/null 2>&1
         jq -r '.results[0].times[] * 1000' "$json"
     else
         local i t0 t1
         for ((i = 0; i < WARMUP; i++)); do "$@" >/dev/null; done
-        for ((i = 0; i < RUNS; i++)); do
+        for ((i = 0; i < n; i++)); do
             t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N)
             echo "scale=3; ($t1 - $t0) / 1000000" | bc
         done
@@ -140,7 +145,8 @@ generated_of() {
     find "$1" -path '*RnnEmbedded.Generators*' -name '*.g.cs' 2>/dev/null | sort | head -1
 }
 
-declare -A SIZE MEDIAN P90 MIN MAX GEN_SRC GEN_FLOATS RSS FAULTS
+declare -A SIZE MEDIAN P90 MIN MAX GEN_SRC GEN_FLOATS RSS FAULTS CMD
+TIMED=()
 for s in "${SAMPLES[@]}" EmptyAot; do
     dir=$(project_dir "$s")
     gen="$OUT/generated/$s"
@@ -191,28 +197,44 @@ for s in "${SAMPLES[@]}" EmptyAot; do
         read -r RSS[$s] FAULTS[$s] < "$OUT/$s.time.txt"
         echo "peak resident memory ${RSS[$s]} KB, minor page faults ${FAULTS[$s]} (one run, /usr/bin/time)"
     fi
-    read -r MEDIAN[$s] P90[$s] MIN[$s] MAX[$s] < <(time_runs "$bin" "${args[@]}" | stats)
-    echo "exec → exit over $RUNS runs (after $WARMUP warm-up): median ${MEDIAN[$s]} ms, p90 ${P90[$s]} ms, min ${MIN[$s]} ms, max ${MAX[$s]} ms"
+    CMD[$s]="$bin ${args[*]}"
+    TIMED+=("$s")
+done
+
+echo
+echo "== timing: $RUNS runs per binary in $ROUNDS interleaved rounds, $WARMUP warm-up runs before each round"
+per=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+for s in "${TIMED[@]}"; do : >"$OUT/$s.times"; done
+for ((round = 1; round <= ROUNDS; round++)); do
+    for s in "${TIMED[@]}"; do
+        read -r -a cmd <<<"${CMD[$s]}"
+        time_runs "$per" "${cmd[@]}" >>"$OUT/$s.times"
+    done
+    echo "round $round done, load average $(cut -d' ' -f1 /proc/loadavg)"
+done
+for s in "${TIMED[@]}"; do
+    read -r MEDIAN[$s] P90[$s] MIN[$s] MAX[$s] < <(stats <"$OUT/$s.times")
+    echo "$s: exec → exit over $(wc -l <"$OUT/$s.times") runs: median ${MEDIAN[$s]} ms, p90 ${P90[$s]} ms, min ${MIN[$s]} ms, max ${MAX[$s]} ms (times: bench/out/aot/$s.times)"
 done
 
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== figures (linux-x64 NativeAOT, $TFM, IlcInstructionSet=native; MB = 10^6 bytes; time = process wall time exec → exit,"
-echo "   which contains exec → first prediction; $RUNS runs, $(command -v hyperfine >/dev/null && echo hyperfine -N || echo 'date +%s%N loop'))"
+echo "   which contains exec → first prediction; $((per * ROUNDS)) runs in $ROUNDS interleaved rounds, $(command -v hyperfine >/dev/null && echo hyperfine -N || echo 'date +%s%N loop'))"
 echo
-echo "| Sample | binary (model inside) | vs 4 MB | exec → first prediction, median | p90 | vs 20 ms (median) | peak RSS |"
-echo "|---|---|---|---|---|---|---|"
+echo "| Sample | binary (model inside) | vs 4 MB | exec → first prediction, median | p90 | min | vs 20 ms (median) | peak RSS |"
+echo "|---|---|---|---|---|---|---|---|"
 for s in "${SAMPLES[@]}" EmptyAot; do
     name=$s
     [[ $s == EmptyAot ]] && name="EmptyAot (runtime floor, no model)"
     mb=$(echo "${SIZE[$s]} / 1000000" | bc -l)
     size_ratio=$(echo "${SIZE[$s]} / $TARGET_BYTES" | bc -l)
     if [[ -n "${MEDIAN[$s]:-}" ]]; then
-        printf '| %s | %.2f MB | %.2f× | %s ms | %s ms | %.2f× | %s |\n' "$name" "$mb" "$size_ratio" "${MEDIAN[$s]}" "${P90[$s]}" \
+        printf '| %s | %.2f MB | %.2f× | %s ms | %s ms | %s ms | %.2f× | %s |\n' "$name" "$mb" "$size_ratio" "${MEDIAN[$s]}" "${P90[$s]}" "${MIN[$s]}" \
             "$(echo "${MEDIAN[$s]} / $TARGET_MS" | bc -l)" "$([[ -n "${RSS[$s]:-}" ]] && echo "$(echo "${RSS[$s]} / 1024" | bc -l | xargs printf '%.1f') MiB" || echo '?')"
     else
-        printf '| %s | %.2f MB | %.2f× | not timed | | | |\n' "$name" "$mb" "$size_ratio"
+        printf '| %s | %.2f MB | %.2f× | not timed | | | | |\n' "$name" "$mb" "$size_ratio"
     fi
 done
 echo
