@@ -180,3 +180,20 @@ public class StepBenchmark<TModel>
         return _logits[0];
     }
 }
+
+// Generated model structs are internal unless a partial declaration says otherwise; BenchmarkDotNet needs public
+// generic arguments.
+namespace Bench
+{
+    public partial struct Lstm128;
+
+    public partial struct Lstm256;
+
+    public partial struct Lstm512;
+
+    public partial struct Gru128;
+
+    public partial struct Gru256;
+
+    public partial struct Gru512;
+}

@@ -12,12 +12,14 @@ public enum TrainCell
 }
 
 /// <summary>Sizes of a trainable network: embedding (V, E) [+ image projection (E, F)] → L layers of H → head (V, H).</summary>
-public sealed record NetworkShape(int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0)
+public sealed record NetworkShape(
+    int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0, bool Peepholes = false, bool Cifg = false,
+    bool GruResetBefore = false)
 {
-    /// <summary>Gate blocks G: LSTM 4 (i, f, g, o), GRU 3 (r, z, n), RNN 1.</summary>
+    /// <summary>Gate blocks G: LSTM 4 (i, f, g, o) or CIFG 3 (i, g, o), GRU 3 (r, z, n), RNN 1.</summary>
     public int Gates => Cell switch
     {
-        TrainCell.Lstm => 4,
+        TrainCell.Lstm => Cifg ? 3 : 4,
         TrainCell.Gru => 3,
         _ => 1,
     };
@@ -31,6 +33,8 @@ public sealed record NetworkShape(int Vocab, int Embedding, int Hidden, int Laye
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(ImageFeatures >= 0, "the image feature count cannot be negative");
+        Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
+        Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
     }
 
     private static void Check(bool ok, string rule)
@@ -105,6 +109,7 @@ public sealed class Network
         W_hh = new Parameter[shape.Layers];
         b_ih = new Parameter[shape.Layers];
         b_hh = new Parameter[shape.Layers];
+        Peephole = new Parameter?[shape.Layers];
         for (int k = 0; k < shape.Layers; k++)
         {
             string p = ModelWriter.RecurrentModule + ".";
@@ -112,6 +117,11 @@ public sealed class Network
             W_hh[k] = Add(new Parameter(p + "weight_hh_l" + k, gh, h, true));
             b_ih[k] = Add(new Parameter(p + "bias_ih_l" + k, gh, 1, false));
             b_hh[k] = Add(new Parameter(p + "bias_hh_l" + k, gh, 1, false));
+            if (shape.Peepholes)
+            {
+                // (3, H): rows p_i, p_f, p_o (DESIGN.md: i, f see the old cell, o the new one); CIFG leaves p_f at zero.
+                Peephole[k] = Add(new Parameter(p + "peephole_l" + k, 3, h, false));
+            }
         }
 
         HeadW = Add(new Parameter(ModelWriter.HeadModule + ".weight", shape.Vocab, h, true));
@@ -133,6 +143,9 @@ public sealed class Network
     public Parameter[] b_ih { get; }
 
     public Parameter[] b_hh { get; }
+
+    /// <summary>Per layer (3, H) LSTM peepholes, or null.</summary>
+    public Parameter?[] Peephole { get; }
 
     public Parameter HeadW { get; }
 
@@ -161,6 +174,11 @@ public sealed class Network
         var rng = new Rng(seed);
         foreach (Parameter p in _all)
         {
+            if (p.Name.Contains(".peephole_l", StringComparison.Ordinal))
+            {
+                continue; // peepholes start at zero (a plain LSTM)
+            }
+
             if (ReferenceEquals(p, Embedding))
             {
                 for (int i = 0; i < p.Value.Length; i++)
@@ -217,8 +235,11 @@ public sealed class Network
                 Activation = Shape.Cell == TrainCell.RnnRelu ? RnnActivation.Relu : RnnActivation.Tanh,
                 InputSize = Shape.LayerInput(k),
                 HiddenSize = h,
+                Cifg = Shape.Cifg,
+                GruForm = Shape.GruResetBefore ? GruForm.ResetBefore : GruForm.ResetAfter,
                 Forward = new DirectionWeights
                 {
+                    Peepholes = Peephole[k] is Parameter peep ? ToMatrix(peep) : null,
                     W_ih = ToMatrix(W_ih[k]),
                     W_hh = ToMatrix(W_hh[k]),
                     b_ih = (float[])b_ih[k].Value.Clone(),

@@ -21,6 +21,15 @@ public sealed record TrainOptions
 
     public int Hidden { get; init; } = 256;
 
+    /// <summary>LSTM peepholes (ONNX rule: i, f see the old cell, o the new one).</summary>
+    public bool Peepholes { get; init; }
+
+    /// <summary>LSTM coupled input-forget gate: f = 1 − i.</summary>
+    public bool Cifg { get; init; }
+
+    /// <summary>GRU candidate form: reset before the recurrent product (Cho et al. 2014) instead of PyTorch's reset after.</summary>
+    public bool GruResetBefore { get; init; }
+
     public int Layers { get; init; } = 1;
 
     public int Embedding { get; init; } = 64;
@@ -86,6 +95,9 @@ public sealed record TrainOptions
     /// <summary>Early stopping: stop after this many evaluations without improvement (0: never).</summary>
     public int Patience { get; init; }
 
+    /// <summary>Write the weights of the best validation of this invocation instead of the last ones.</summary>
+    public bool KeepBest { get; init; }
+
     public double CheckpointSeconds { get; init; } = 120;
 
     public double SampleSeconds { get; init; } = 60;
@@ -102,6 +114,8 @@ public sealed record TrainOptions
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
+        Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
         Check(Batch >= 1, "--batch must be at least 1");
         Check(SeqLen >= 1, "--seq-len must be at least 1");
         Check(Lr > 0 && float.IsFinite(Lr), "--lr must be a positive number");

@@ -63,6 +63,11 @@ public sealed class TrainingSession
     private int _windowIndex;
     private int _epoch;
     private double _bestVal = double.PositiveInfinity;
+    private float[][]? _bestWeights; // KeepBest: parameter values at the best validation of this invocation
+    private EvalResult? _bestEval;
+    private EvalResult? _lastEval;
+    private EvalResult? _lastEvalJudged;
+    private Window? _evalWindow;
     private int _evalsWithoutImprovement;
     private double _previousSeconds;
     private long _startStep;
@@ -109,7 +114,8 @@ public sealed class TrainingSession
 
         _data = Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase);
         _workers = new Workers(_options.Threads);
-        var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures);
+        var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
+            _options.Peepholes, _options.Cifg, _options.GruResetBefore);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
         _window = new Window(_net, _options.Batch, _options.SeqLen, _workers) { Dropout = _options.Dropout, Features = _data.Train.Features };
@@ -222,7 +228,29 @@ public sealed class TrainingSession
         TimeSpan elapsed = clock.Elapsed;
         double tokensPerSecond = tokensThisRun / Math.Max(1e-9, elapsed.TotalSeconds);
         SaveCheckpoint(elapsed);
-        EvalResult? validation = _data.Validation.Length > 0 ? Evaluate(elapsed) : null;
+        EvalResult? validation = null;
+        if (_data.Validation.Length > 0)
+        {
+            validation = _lastEval is not null && _lastEval.Step == _step ? _lastEval : Evaluate(elapsed);
+            if (!ReferenceEquals(validation, _lastEvalJudged))
+            {
+                EarlyStop(validation);
+            }
+        }
+
+        if (_options.KeepBest && _bestWeights is not null && _bestEval is not null && validation is not null && _bestEval.Loss < validation.Loss)
+        {
+            // The checkpoint keeps the latest state (for --resume); the weight file gets the best one.
+            for (int i = 0; i < _net.Parameters.Count; i++)
+            {
+                Array.Copy(_bestWeights[i], _net.Parameters[i].Value, _bestWeights[i].Length);
+            }
+
+            _net.RefreshTransposed();
+            validation = _bestEval;
+            _observer.Message?.Invoke($"keeping the weights of step {_bestEval.Step} (best validation loss {_bestEval.Loss:F4})");
+        }
+
         string plot = PlotPathFor(_options.Out);
         WriteModel(validation, smoothed, tokensPerSecond, elapsed);
         LossPlot.Write(plot, _curve, _data.Task == TrainTask.Char ? "nats/char" : "nats/token");
@@ -281,8 +309,11 @@ public sealed class TrainingSession
     /// <summary>Mean cross-entropy (nats/token) on the validation stream, cut into EvalStreams zero-state streams.</summary>
     public EvalResult Evaluate(TimeSpan elapsed)
     {
-        double loss = EvaluateStream(_net, _data.Validation, _options.EvalStreams, _options.SeqLen, _workers, out long tokens);
+        int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
+        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers) { Features = _data.Validation.Features };
+        double loss = EvaluateStream(_evalWindow, _data.Validation, out long tokens);
         var result = new EvalResult(_step, elapsed, loss, tokens);
+        _lastEval = result;
         _curve.Add(new[] { _step, double.NaN, loss });
         _observer.Evaluated?.Invoke(result);
         return result;
@@ -292,8 +323,16 @@ public sealed class TrainingSession
     public static double EvaluateStream(Network net, TokenStream stream, int streams, int seqLen, Workers workers, out long tokens)
     {
         int s = Math.Max(1, Math.Min(streams, stream.Length));
+        return EvaluateStream(new Window(net, s, seqLen, workers) { Features = stream.Features }, stream, out tokens);
+    }
+
+    /// <summary>Mean loss over <paramref name="stream"/> cut into window.Batch contiguous zero-state streams.</summary>
+    public static double EvaluateStream(Window window, TokenStream stream, out long tokens)
+    {
+        int s = window.Batch;
+        int seqLen = window.Steps;
         int length = stream.Length / s;
-        var window = new Window(net, s, seqLen, workers) { Features = stream.Features };
+        window.ResetState();
         double sum = 0;
         long count = 0;
         for (int start = 0; start < length; start += seqLen)
@@ -372,22 +411,30 @@ public sealed class TrainingSession
         var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
         void Put(string key, string value) => meta[MetadataKeys.TrainPrefix + key] = value;
         string F(double x) => x.ToString("R", CultureInfo.InvariantCulture);
+        string F32(float x) => x.ToString(CultureInfo.InvariantCulture); // shortest round-trip: 0.002, not 0.0020000000949949026
         Put("trainer", "RnnEmbedded.Trainer");
         Put("corpus", Path.GetFileName(_options.Corpus));
         Put("task", _options.Task.ToString().ToLowerInvariant());
-        Put("cell", CellName(_options.Cell));
+        Put("cell", CellName(_options.Cell) + (_options.Peepholes ? "+peepholes" : "") + (_options.Cifg ? "+cifg" : "") + (_options.GruResetBefore ? "+reset-before" : ""));
         Put("hidden", _options.Hidden.ToString(CultureInfo.InvariantCulture));
         Put("layers", _options.Layers.ToString(CultureInfo.InvariantCulture));
         Put("embedding", _options.Embedding.ToString(CultureInfo.InvariantCulture));
         Put("batch", _options.Batch.ToString(CultureInfo.InvariantCulture));
         Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture));
         Put("optimizer", _options.Optimizer.ToString().ToLowerInvariant());
-        Put("lr", F(_options.Lr));
-        Put("clip", F(_options.Clip));
-        Put("dropout", F(_options.Dropout));
+        Put("lr", F32(_options.Lr));
+        Put("clip", F32(_options.Clip));
+        Put("dropout", F32(_options.Dropout));
+        Put("warmup_steps", _options.WarmupSteps.ToString(CultureInfo.InvariantCulture));
+        Put("lr_decay", _options.Decay.ToString().ToLowerInvariant());
         Put("seed", _options.Seed.ToString(CultureInfo.InvariantCulture));
         Put("threads", _options.Threads.ToString(CultureInfo.InvariantCulture));
         Put("steps", _step.ToString(CultureInfo.InvariantCulture));
+        if (validation is not null && validation.Step != _step)
+        {
+            Put("weights_from_step", validation.Step.ToString(CultureInfo.InvariantCulture));
+        }
+
         Put("epochs", F(_step / (double)_windowsPerEpoch));
         Put("elapsed_seconds", F(Math.Round(_previousSeconds + elapsed.TotalSeconds, 3)));
         Put("tokens_per_second", F(Math.Round(tokensPerSecond, 1)));
@@ -541,10 +588,21 @@ public sealed class TrainingSession
 
     private bool EarlyStop(EvalResult eval)
     {
+        _lastEvalJudged = eval;
         if (eval.Loss < _bestVal - 1e-4)
         {
             _bestVal = eval.Loss;
             _evalsWithoutImprovement = 0;
+            if (_options.KeepBest)
+            {
+                _bestEval = eval;
+                _bestWeights ??= new float[_net.Parameters.Count][];
+                for (int i = 0; i < _net.Parameters.Count; i++)
+                {
+                    _bestWeights[i] = (float[])_net.Parameters[i].Value.Clone();
+                }
+            }
+
             return false;
         }
 

@@ -11,7 +11,9 @@ public sealed unsafe class Window
     private readonly Network _net;
     private readonly Workers _workers;
     private readonly int _h, _gh, _n;
-    private readonly float[][] _x, _gx, _act, _hPrev, _hOut, _cPrev, _c, _tanhC, _ghN, _drop;
+    private readonly float[][] _x, _gx, _act, _hPrev, _hOut, _cPrev, _c, _tanhC, _ghN, _drop, _rh;
+    private readonly float[] _dRh; // (B, H) GRU reset-before: d(r ⊙ h_prev) of one step
+    private readonly bool _resetBefore;
     private readonly float[] _gh1; // (B, GH) recurrent pre-activations of one step
     private readonly float[] _logits; // (N, V): logits, then probabilities, then d loss / d logits
     private readonly double[] _rowLoss; // (N,)
@@ -49,6 +51,8 @@ public sealed unsafe class Window
         _tanhC = new float[layers][];
         _ghN = new float[layers][];
         _drop = new float[layers][];
+        _rh = new float[layers][];
+        _resetBefore = s.Cell == TrainCell.Gru && s.GruResetBefore;
         _hState = new float[layers][];
         _cState = new float[layers][];
         bool lstm = s.Cell == TrainCell.Lstm;
@@ -64,6 +68,7 @@ public sealed unsafe class Window
             _tanhC[k] = lstm ? new float[_n * _h] : Array.Empty<float>();
             _ghN[k] = s.Cell == TrainCell.Gru ? new float[_n * _h] : Array.Empty<float>();
             _drop[k] = Array.Empty<float>();
+            _rh[k] = _resetBefore ? new float[_n * _h] : Array.Empty<float>(); // (N, H) r ⊙ h_prev
             _hState[k] = new float[batch * _h];
             _cState[k] = new float[lstm ? batch * _h : 0];
         }
@@ -77,6 +82,7 @@ public sealed unsafe class Window
         _dX = new float[_n * Math.Max(s.Embedding, _h)];
         _dhNext = new float[batch * _h];
         _dcNext = new float[batch * _h];
+        _dRh = _resetBefore ? new float[batch * _h] : Array.Empty<float>();
     }
 
     public int Batch { get; }
@@ -193,12 +199,16 @@ public sealed unsafe class Window
                 Gemm.Multiply(r1 - r0, inSize, x, r0 * inSize, inSize, 1, wihT, 0, _gh, gx, r0 * _gh, _gh, true, 0, _gh);
             });
 
+            PrepareStep(k, 0); // later steps' h_prev is written by the step before, unit by unit
             for (int t = 0; t < Steps; t++)
             {
-                PrepareStep(k, t);
                 int tt = t;
                 int kk = k;
                 _workers.Run(p => StepForward(kk, tt, p));
+                if (_resetBefore)
+                {
+                    _workers.Run(p => StepForwardGruCandidate(kk, tt, p));
+                }
             }
 
             // Carry the last step's state to the next window.
@@ -299,13 +309,34 @@ public sealed unsafe class Window
             int inSize = s.LayerInput(k);
             Array.Clear(_dhNext);
             Array.Clear(_dcNext);
-            for (int t = Steps - 1; t >= 0; t--)
+            int kk = k;
+            _workers.Run(p => StepBackwardCell(kk, Steps - 1, p));
+            for (int t = Steps - 2; t >= 0; t--)
             {
                 int tt = t;
-                int kk = k;
-                _workers.Run(p => StepBackwardCell(kk, tt, p));
-                _workers.Run(p => StepBackwardRecurrent(kk, tt, p));
+                if (_resetBefore)
+                {
+                    _workers.Run(p => StepBackwardGruReset(kk, tt + 1, p));
+                    _workers.Run(p => StepBackwardRecurrent(kk, tt + 1, p));
+                    _workers.Run(p => StepBackwardCell(kk, tt, p));
+                }
+                else
+                {
+                    // Part p owns units [j0, j1): its columns of dh_prev from step t+1 are all that its cell step t reads.
+                    _workers.Run(p =>
+                    {
+                        StepBackwardRecurrent(kk, tt + 1, p);
+                        StepBackwardCell(kk, tt, p);
+                    });
+                }
             }
+
+            if (_resetBefore)
+            {
+                _workers.Run(p => StepBackwardGruReset(kk, 0, p));
+            }
+
+            // No dh_prev for step 0: truncated BPTT stops at the window edge.
 
             float[] x = _x[k];
             float[] hPrev = _hPrev[k];
@@ -317,7 +348,16 @@ public sealed unsafe class Window
                 (int c0, int c1) = Workers.Split(inSize, _workers.Count, p, 16);
                 Gemm.Multiply(_gh, _n, _dGx, 0, 1, _gh, x, 0, inSize, wih.Grad, 0, inSize, true, c0, c1);
                 (int h0, int h1) = Workers.Split(_h, _workers.Count, p, 16);
-                Gemm.Multiply(_gh, _n, _dGh, 0, 1, _gh, hPrev, 0, _h, whh.Grad, 0, _h, true, h0, h1);
+                if (_resetBefore)
+                {
+                    // r, z rows see h_prev; the n rows see r ⊙ h_prev.
+                    Gemm.Multiply(2 * _h, _n, _dGh, 0, 1, _gh, hPrev, 0, _h, whh.Grad, 0, _h, true, h0, h1);
+                    Gemm.Multiply(_h, _n, _dGh, 2 * _h, 1, _gh, _rh[k], 0, _h, whh.Grad, 2 * _h * _h, _h, true, h0, h1);
+                }
+                else
+                {
+                    Gemm.Multiply(_gh, _n, _dGh, 0, 1, _gh, hPrev, 0, _h, whh.Grad, 0, _h, true, h0, h1);
+                }
 
                 // dX (N, In) = dGx · W_ih, split over rows.
                 (int r0, int r1) = Workers.Split(_n, _workers.Count, p, 8);
@@ -427,6 +467,36 @@ public sealed unsafe class Window
         }
     }
 
+    // h_prev (and c_prev) of step t + 1 for units [j0, j1), from step t's output; zero where the row resets.
+    private void PrepareNext(int k, int t, int j0, int j1)
+    {
+        if (t + 1 >= Steps)
+        {
+            return;
+        }
+
+        int bsz = Batch;
+        bool lstm = _net.Shape.Cell == TrainCell.Lstm;
+        for (int b = 0; b < bsz; b++)
+        {
+            int row = (t + 1) * bsz + b;
+            Span<float> hp = new(_hPrev[k], row * _h + j0, j1 - j0);
+            Span<float> cp = lstm ? new(_cPrev[k], row * _h + j0, j1 - j0) : default;
+            if (Reset[row])
+            {
+                hp.Clear();
+                cp.Clear();
+                continue;
+            }
+
+            new ReadOnlySpan<float>(_hOut[k], (row - bsz) * _h + j0, j1 - j0).CopyTo(hp);
+            if (lstm)
+            {
+                new ReadOnlySpan<float>(_c[k], (row - bsz) * _h + j0, j1 - j0).CopyTo(cp);
+            }
+        }
+    }
+
     // Part p owns hidden units [j0, j1): it computes their columns of every gate block, then the cell.
     private void StepForward(int k, int t, int p)
     {
@@ -442,7 +512,7 @@ public sealed unsafe class Window
         float[] whhT = _net.W_hh[k].Transposed!;
         float[] bhh = _net.b_hh[k].Value;
         float[] hPrev = _hPrev[k];
-        int gates = _net.Shape.Gates;
+        int gates = _resetBefore ? 2 : _net.Shape.Gates; // reset-before: the n block needs r first
         for (int g = 0; g < gates; g++)
         {
             int c0 = g * h + j0, c1 = g * h + j1;
@@ -462,6 +532,9 @@ public sealed unsafe class Window
             case TrainCell.Lstm:
             {
                 float[] cPrev = _cPrev[k], c = _c[k], tanhC = _tanhC[k];
+                bool cifg = _net.Shape.Cifg;
+                float[]? peep = _net.Peephole[k]?.Value; // (3, H): p_i, p_f, p_o
+                int oF = h, oG = cifg ? h : 2 * h, oO = cifg ? 2 * h : 3 * h; // gate blocks: i, f, g, o (CIFG: i, g, o)
                 for (int b = 0; b < bsz; b++)
                 {
                     int row = t * bsz + b;
@@ -469,15 +542,43 @@ public sealed unsafe class Window
                     int sRow = b * gh;
                     for (int j = j0; j < j1; j++)
                     {
-                        float i = Sigmoid(gx[gRow + j] + _gh1[sRow + j]);
-                        float f = Sigmoid(gx[gRow + h + j] + _gh1[sRow + h + j]);
-                        float gg = MathF.Tanh(gx[gRow + 2 * h + j] + _gh1[sRow + 2 * h + j]);
-                        float o = Sigmoid(gx[gRow + 3 * h + j] + _gh1[sRow + 3 * h + j]);
+                        float cp = cPrev[row * h + j];
+                        float ai = gx[gRow + j] + _gh1[sRow + j];
+                        if (peep is not null)
+                        {
+                            ai += peep[j] * cp;
+                        }
+
+                        float i = Sigmoid(ai);
+                        float f;
+                        if (cifg)
+                        {
+                            f = 1f - i;
+                        }
+                        else
+                        {
+                            float af = gx[gRow + oF + j] + _gh1[sRow + oF + j];
+                            if (peep is not null)
+                            {
+                                af += peep[h + j] * cp;
+                            }
+
+                            f = Sigmoid(af);
+                            act[gRow + oF + j] = f;
+                        }
+
+                        float gg = MathF.Tanh(gx[gRow + oG + j] + _gh1[sRow + oG + j]);
+                        float cNew = f * cp + i * gg;
+                        float ao = gx[gRow + oO + j] + _gh1[sRow + oO + j];
+                        if (peep is not null)
+                        {
+                            ao += peep[2 * h + j] * cNew;
+                        }
+
+                        float o = Sigmoid(ao);
                         act[gRow + j] = i;
-                        act[gRow + h + j] = f;
-                        act[gRow + 2 * h + j] = gg;
-                        act[gRow + 3 * h + j] = o;
-                        float cNew = f * cPrev[row * h + j] + i * gg;
+                        act[gRow + oG + j] = gg;
+                        act[gRow + oO + j] = o;
                         float tc = MathF.Tanh(cNew);
                         c[row * h + j] = cNew;
                         tanhC[row * h + j] = tc;
@@ -500,6 +601,14 @@ public sealed unsafe class Window
                     {
                         float r = Sigmoid(gx[gRow + j] + _gh1[sRow + j]);
                         float z = Sigmoid(gx[gRow + h + j] + _gh1[sRow + h + j]);
+                        if (_resetBefore)
+                        {
+                            act[gRow + j] = r;
+                            act[gRow + h + j] = z;
+                            _rh[k][row * h + j] = r * hPrev[row * h + j];
+                            continue;
+                        }
+
                         float hn = _gh1[sRow + 2 * h + j];
                         float n = MathF.Tanh(gx[gRow + 2 * h + j] + r * hn);
                         act[gRow + j] = r;
@@ -529,6 +638,11 @@ public sealed unsafe class Window
                 break;
             }
         }
+
+        if (!_resetBefore)
+        {
+            PrepareNext(k, t, j0, j1);
+        }
     }
 
     // Cell backward of step t for units [j0, j1): writes dGx/dGh rows of step t and the elementwise parts of dh_prev, dc_prev.
@@ -541,6 +655,8 @@ public sealed unsafe class Window
         float[] act = _act[k];
         float[] hOut = _hOut[k];
         float[] hPrev = _hPrev[k];
+        float[]? peep = _net.Peephole[k]?.Value;
+        float[]? dPeep = _net.Peephole[k]?.Grad; // unit j is owned by one part: a fixed summation order (t down, b up)
         for (int b = 0; b < bsz; b++)
         {
             int row = t * bsz + b;
@@ -553,20 +669,63 @@ public sealed unsafe class Window
                 {
                     case TrainCell.Lstm:
                     {
-                        float i = act[gRow + j], f = act[gRow + h + j], g = act[gRow + 2 * h + j], o = act[gRow + 3 * h + j];
+                        bool cifg = _net.Shape.Cifg;
+                        int oF = h, oG = cifg ? h : 2 * h, oO = cifg ? 2 * h : 3 * h;
+                        float i = act[gRow + j], g = act[gRow + oG + j], o = act[gRow + oO + j];
+                        float f = cifg ? 1f - i : act[gRow + oF + j];
                         float tc = _tanhC[k][row * h + j];
+                        float cp = _cPrev[k][row * h + j];
+                        float dao = dh * tc * o * (1f - o);
                         float dc = _dcNext[b * h + j] + dh * o * (1f - tc * tc);
-                        _dGx[gRow + j] = dc * g * i * (1f - i);
-                        _dGx[gRow + h + j] = dc * _cPrev[k][row * h + j] * f * (1f - f);
-                        _dGx[gRow + 2 * h + j] = dc * i * (1f - g * g);
-                        _dGx[gRow + 3 * h + j] = dh * tc * o * (1f - o);
-                        _dcNext[b * h + j] = reset ? 0f : dc * f;
+                        if (peep is not null)
+                        {
+                            dc += dao * peep[2 * h + j]; // o saw p_o ⊙ c (new cell)
+                        }
+
+                        float dai, daf = 0f;
+                        if (cifg)
+                        {
+                            dai = dc * (g - cp) * i * (1f - i); // c = (1 − i) c_prev + i g
+                        }
+                        else
+                        {
+                            dai = dc * g * i * (1f - i);
+                            daf = dc * cp * f * (1f - f);
+                            _dGx[gRow + oF + j] = daf;
+                        }
+
+                        _dGx[gRow + j] = dai;
+                        _dGx[gRow + oG + j] = dc * i * (1f - g * g);
+                        _dGx[gRow + oO + j] = dao;
+                        float dcPrev = dc * f;
+                        if (peep is not null)
+                        {
+                            dcPrev += dai * peep[j] + daf * peep[h + j];
+                            dPeep![j] += dai * cp;
+                            dPeep[h + j] += daf * cp;
+                            dPeep[2 * h + j] += dao * _c[k][row * h + j];
+                        }
+
+                        _dcNext[b * h + j] = reset ? 0f : dcPrev;
                         break;
                     }
 
                     case TrainCell.Gru:
                     {
                         float r = act[gRow + j], z = act[gRow + h + j], n = act[gRow + 2 * h + j];
+                        if (_resetBefore)
+                        {
+                            // r's gradient needs d(r ⊙ h) over all units: StepBackwardGruReset.
+                            float danB = dh * (1f - z) * (1f - n * n);
+                            float dazB = dh * (hPrev[row * h + j] - n) * z * (1f - z);
+                            _dGx[gRow + h + j] = dazB;
+                            _dGx[gRow + 2 * h + j] = danB;
+                            _dGh[gRow + h + j] = dazB;
+                            _dGh[gRow + 2 * h + j] = danB;
+                            _dhNext[b * h + j] = dh * z;
+                            break;
+                        }
+
                         float hn = _ghN[k][row * h + j];
                         float dan = dh * (1f - z) * (1f - n * n);
                         float dar = dan * hn * r * (1f - r);
@@ -596,13 +755,81 @@ public sealed unsafe class Window
         }
     }
 
+    // GRU reset-before, units [j0, j1): n = tanh(x_n + W_hn (r ⊙ h_prev) + b_hn) once r is known for every unit.
+    private void StepForwardGruCandidate(int k, int t, int p)
+    {
+        int bsz = Batch;
+        int h = _h;
+        int gh = _gh;
+        (int j0, int j1) = Workers.Split(h, _workers.Count, p, 16);
+        if (j0 >= j1)
+        {
+            return;
+        }
+
+        float[] bhh = _net.b_hh[k].Value;
+        int c0 = 2 * h + j0, c1 = 2 * h + j1;
+        for (int b = 0; b < bsz; b++)
+        {
+            Array.Copy(bhh, c0, _gh1, b * gh + c0, c1 - c0);
+        }
+
+        Gemm.Multiply(bsz, h, _rh[k], t * bsz * h, h, 1, _net.W_hh[k].Transposed!, 0, gh, _gh1, 0, gh, true, c0, c1);
+        float[] gx = _gx[k], act = _act[k], hOut = _hOut[k], hPrev = _hPrev[k];
+        for (int b = 0; b < bsz; b++)
+        {
+            int row = t * bsz + b;
+            int gRow = row * gh;
+            for (int j = j0; j < j1; j++)
+            {
+                float z = act[gRow + h + j];
+                float n = MathF.Tanh(gx[gRow + 2 * h + j] + _gh1[b * gh + 2 * h + j]);
+                act[gRow + 2 * h + j] = n;
+                hOut[row * h + j] = (1f - z) * n + z * hPrev[row * h + j];
+            }
+        }
+
+        PrepareNext(k, t, j0, j1);
+    }
+
+    // GRU reset-before, units [j0, j1): d(r ⊙ h) = dGh_n · W_hn, then r's gradient and the r-path of dh_prev.
+    private void StepBackwardGruReset(int k, int t, int p)
+    {
+        int bsz = Batch;
+        int h = _h;
+        int gh = _gh;
+        (int j0, int j1) = Workers.Split(h, _workers.Count, p, 16);
+        if (j0 >= j1)
+        {
+            return;
+        }
+
+        Gemm.Multiply(bsz, h, _dGh, t * bsz * gh + 2 * h, gh, 1, _net.W_hh[k].Value, 2 * h * h, h, _dRh, 0, h, false, j0, j1);
+        float[] act = _act[k], hPrev = _hPrev[k];
+        for (int b = 0; b < bsz; b++)
+        {
+            int row = t * bsz + b;
+            int gRow = row * gh;
+            for (int j = j0; j < j1; j++)
+            {
+                float r = act[gRow + j];
+                float d = _dRh[b * h + j];
+                float dar = d * hPrev[row * h + j] * r * (1f - r);
+                _dGx[gRow + j] = dar;
+                _dGh[gRow + j] = dar;
+                _dhNext[b * h + j] += d * r;
+            }
+        }
+    }
+
     // dh_prev (B, H) (+)= dGh_t (B, GH) · W_hh (GH, H) for columns [j0, j1); zero where the row reset.
     private void StepBackwardRecurrent(int k, int t, int p)
     {
         int bsz = Batch;
         (int j0, int j1) = Workers.Split(_h, _workers.Count, p, 16);
         bool gru = _net.Shape.Cell == TrainCell.Gru;
-        Gemm.Multiply(bsz, _gh, _dGh, t * bsz * _gh, _gh, 1, _net.W_hh[k].Value, 0, _h, _dhNext, 0, _h, gru, j0, j1);
+        int depth = _resetBefore ? 2 * _h : _gh; // reset-before: the n block reached h through r ⊙ h (already added)
+        Gemm.Multiply(bsz, depth, _dGh, t * bsz * _gh, _gh, 1, _net.W_hh[k].Value, 0, _h, _dhNext, 0, _h, gru, j0, j1);
         for (int b = 0; b < bsz; b++)
         {
             if (Reset[t * bsz + b])

@@ -3,6 +3,7 @@ using RnnEmbedded.Compiler.Emit;
 using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Compiler.Reference;
 using RnnEmbedded.Tests.Infrastructure;
+using RnnEmbedded.Tests.Reference;
 
 namespace RnnEmbedded.Tests;
 
@@ -17,10 +18,17 @@ public class GeneratedParityTests
     private static readonly Dictionary<int, Lazy<Assembly>> s_assemblies = new[] { 512, 256, 128, 0 }
         .ToDictionary(w => w, w => new Lazy<Assembly>(() => CompileAll(w)));
 
+    /// <summary>PyTorch fixtures ("lstm_1layer") and the variants PyTorch lacks ("variants/lstm_cifg").</summary>
+    private static IEnumerable<string> FixtureNames() =>
+        ParityFixture.Names.Concat(ParityFixture.VariantNames.Select(v => "variants/" + v));
+
+    private static ParityFixture Load(string name) =>
+        name.StartsWith("variants/", StringComparison.Ordinal) ? ParityFixture.LoadVariant(name["variants/".Length..]) : ParityFixture.Load(name);
+
     public static TheoryData<string, int> Cases()
     {
         var data = new TheoryData<string, int>();
-        foreach (string name in Fixture.Names())
+        foreach (string name in FixtureNames())
         {
             foreach (int width in new[] { 512, 256, 128, 0 })
             {
@@ -38,27 +46,21 @@ public class GeneratedParityTests
     private static Assembly CompileAll(int width)
     {
         var sources = new List<string>();
-        foreach (string name in Fixture.Names())
+        foreach (string name in FixtureNames())
         {
-            ModelSpec spec = ModelLoader.Load(Fixture.Load(name).WeightPath);
+            ModelSpec spec = ModelLoader.Load(Load(name).WeightsPath);
             sources.Add(CSharpEmitter.Emit(spec, new EmitOptions { TypeName = TypeName(name, width), MaxVectorWidth = width }));
         }
 
         return InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation("Fixtures_W" + width, sources.ToArray()));
     }
 
-    [Fact]
-    public void FixturesArePresent()
-    {
-        Assert.True(Fixture.Names().Count() >= 25, "the PyTorch fixtures (tests/fixtures) are missing from the test output");
-    }
-
     [Theory]
     [MemberData(nameof(Cases))]
     public void Generated_MatchesPyTorchAndReference(string name, int width)
     {
-        Fixture fx = Fixture.Load(name);
-        ModelSpec spec = ModelLoader.Load(fx.WeightPath);
+        ParityFixture fx = Load(name);
+        ModelSpec spec = ModelLoader.Load(fx.WeightsPath);
         Type type = s_assemblies[width].Value.GetType(TypeName(name, width), throwOnError: true)!;
 
         float[][] generated;
@@ -96,8 +98,8 @@ public class GeneratedParityTests
     [MemberData(nameof(Cases))]
     public void Run_EqualsSteppingFromZeroState(string name, int width)
     {
-        Fixture fx = Fixture.Load(name);
-        ModelSpec spec = ModelLoader.Load(fx.WeightPath);
+        ParityFixture fx = Load(name);
+        ModelSpec spec = ModelLoader.Load(fx.WeightsPath);
         if (spec.Bidirectional || fx.InputKind == "caption")
         {
             return; // bidirectional models only Run; caption decoders start with StepImage (covered above)

@@ -21,6 +21,27 @@ public class GradientCheckTests
         CheckGradients(shape, threads, dropout: layers > 1 ? 0.25f : 0f, images: false);
     }
 
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Backward_MatchesFiniteDifferences_LstmVariants(bool peepholes, bool cifg)
+    {
+        var shape = new NetworkShape(Vocab: 7, Embedding: 5, Hidden: 6, Layers: 2, Cell: TrainCell.Lstm, Peepholes: peepholes, Cifg: cifg);
+        CheckGradients(shape, 2, dropout: 0f, images: false);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    public void Backward_MatchesFiniteDifferences_GruResetBefore(int layers, int threads)
+    {
+        var shape = new NetworkShape(Vocab: 7, Embedding: 5, Hidden: 6, Layers: layers, Cell: TrainCell.Gru, GruResetBefore: true);
+        CheckGradients(shape, threads, dropout: 0f, images: false);
+    }
+
     [Fact]
     public void Backward_MatchesFiniteDifferences_ImageProjectionAndResets()
     {
@@ -35,12 +56,14 @@ public class GradientCheckTests
         var rng = new Rng(7);
         foreach (Parameter p in net.Parameters)
         {
-            // Non-zero biases so every term of the backward pass is exercised.
-            if (p.Cols == 1)
+            // Non-zero biases and peepholes so every term of the backward pass is exercised.
+            if (p.Cols == 1 || p.Name.Contains("peephole", StringComparison.Ordinal))
             {
                 for (int i = 0; i < p.Value.Length; i++)
                 {
-                    p.Value[i] = 0.3f * (2f * rng.NextFloat() - 1f);
+                    p.Value[i] = shape.Cifg && p.Name.Contains("peephole", StringComparison.Ordinal) && i / shape.Hidden == 1
+                        ? 0f
+                        : 0.3f * (2f * rng.NextFloat() - 1f);
                 }
             }
         }

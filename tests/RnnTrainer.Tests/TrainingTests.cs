@@ -116,19 +116,31 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Theory]
-    [InlineData(TrainCell.Lstm)]
-    [InlineData(TrainCell.Gru)]
-    [InlineData(TrainCell.RnnRelu)]
-    public void CharModel_RoundTripsAndReferenceEngineGivesTheReportedValidationLoss(TrainCell cell)
+    [InlineData(TrainCell.Lstm, false, false)]
+    [InlineData(TrainCell.Gru, true, false)]
+    [InlineData(TrainCell.Lstm, true, false)]
+    [InlineData(TrainCell.Lstm, true, true)]
+    [InlineData(TrainCell.Gru, false, false)]
+    [InlineData(TrainCell.RnnRelu, false, false)]
+    public void CharModel_RoundTripsAndReferenceEngineGivesTheReportedValidationLoss(TrainCell cell, bool peepholes, bool cifg)
     {
         string corpus = Write("char.txt", CharCorpus());
-        TrainOptions options = Small(corpus, "char.safetensors") with { Cell = cell, Layers = 2, Steps = 30 };
+        // For GRU, `peepholes` selects the reset-before form.
+        bool gruResetBefore = cell == TrainCell.Gru && peepholes;
+        peepholes &= cell == TrainCell.Lstm;
+        TrainOptions options = Small(corpus, "char.safetensors") with
+        {
+            Cell = cell, Layers = 2, Steps = 30, Peepholes = peepholes, Cifg = cifg, GruResetBefore = gruResetBefore,
+        };
         TrainResult result = new TrainingSession(options).Run();
 
         ModelSpec spec = ModelLoader.Load(result.ModelPath);
         Assert.Equal(TaskKind.CharLm, spec.Task);
         Assert.Equal(VocabularyKind.Characters, spec.Vocabulary!.Kind);
         Assert.Equal(2, spec.Layers.Count);
+        Assert.Equal(peepholes, spec.Layers[0].HasPeepholes);
+        Assert.Equal(cifg, spec.Layers[0].Cifg);
+        Assert.Equal(gruResetBefore ? GruForm.ResetBefore : GruForm.ResetAfter, spec.Layers[0].GruForm);
         Assert.Equal("30", spec.Metadata["rnn.train.steps"]);
         Assert.True(spec.Metadata.ContainsKey("rnn.train.val_bits_per_char"));
 
@@ -241,6 +253,29 @@ public sealed class TrainingTests : IDisposable
 
         Assert.Equal(result.Validation!.Tokens, count);
         Assert.Equal(result.Validation.Loss, loss / count, LossTolerance);
+    }
+
+    [Fact]
+    public void KeepBest_WritesTheWeightsOfTheBestValidation()
+    {
+        string corpus = Write("best.txt", CharCorpus());
+        var evals = new List<EvalResult>();
+        TrainOptions options = Small(corpus, "best.safetensors") with { Lr = 0.05f, Steps = 60, EvalEvery = 10, KeepBest = true };
+        TrainResult result = new TrainingSession(options, new TrainObserver { Evaluated = evals.Add }).Run();
+        double best = evals.Min(e => e.Loss);
+        Assert.Equal(6, evals.Count);
+        Assert.Equal(best, result.Validation!.Loss);
+
+        ModelSpec spec = ModelLoader.Load(result.ModelPath);
+        TokenStream val = new TrainingSession(options with { Steps = 0 }).Data.Validation;
+        float[][] logits = ReferenceEngine.Run(spec, val.Inputs);
+        double loss = 0;
+        for (int t = 0; t < val.Length; t++)
+        {
+            loss += CrossEntropy(logits[t], val.Targets[t]);
+        }
+
+        Assert.Equal(best, loss / val.Length, LossTolerance);
     }
 
     [Fact]

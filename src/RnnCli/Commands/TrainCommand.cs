@@ -18,6 +18,9 @@ public static class TrainCommand
         var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
         var task = new Option<string>("--task") { Description = "char | word | caption", DefaultValueFactory = _ => "char" };
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
+        var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
+        var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
+        var gruForm = new Option<string>("--gru-form") { Description = "reset-after (PyTorch) | reset-before (Cho et al. 2014)", DefaultValueFactory = _ => "reset-after" };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 256 };
         var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 1 };
         var embedding = new Option<int>("--embedding") { Description = "Embedding size E.", DefaultValueFactory = _ => 64 };
@@ -44,6 +47,7 @@ public static class TrainCommand
         var evalEvery = new Option<long>("--eval-every") { Description = "Validate every N steps (default: every --eval-seconds)." };
         var evalSeconds = new Option<double>("--eval-seconds") { Description = "Validate every this many seconds.", DefaultValueFactory = _ => 60 };
         var patience = new Option<int>("--patience") { Description = "Early stopping: evaluations without improvement (0: off)." };
+        var keepBest = new Option<bool>("--keep-best") { Description = "Write the weights of the best validation (of this invocation), not the last ones." };
         var checkpointSeconds = new Option<double>("--checkpoint-seconds") { Description = "Checkpoint every this many seconds.", DefaultValueFactory = _ => 120 };
         var sampleSeconds = new Option<double>("--sample-seconds") { Description = "Print a generated sample every this many seconds (0: never).", DefaultValueFactory = _ => 60 };
         var vocabSize = new Option<int>("--vocab-size") { Description = "Word/caption tasks: the N most frequent words.", DefaultValueFactory = _ => 10_000 };
@@ -52,9 +56,9 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
         {
-            corpus, task, cell, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            corpus, task, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalEvery,
-            evalSeconds, patience, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
+            evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
         };
         command.SetAction(parseResult =>
         {
@@ -72,6 +76,9 @@ public static class TrainCommand
                 Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption)),
                 Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
+                Peepholes = parseResult.GetValue(peepholes),
+                Cifg = parseResult.GetValue(cifg),
+                GruResetBefore = Parse(parseResult.GetValue(gruForm)!, "--gru-form", ("reset-after", false), ("reset-before", true)),
                 Hidden = parseResult.GetValue(hidden),
                 Layers = parseResult.GetValue(layers),
                 Embedding = parseResult.GetValue(embedding),
@@ -98,6 +105,7 @@ public static class TrainCommand
                 EvalEvery = parseResult.GetValue(evalEvery),
                 EvalSeconds = parseResult.GetValue(evalSeconds),
                 Patience = parseResult.GetValue(patience),
+                KeepBest = parseResult.GetValue(keepBest),
                 CheckpointSeconds = parseResult.GetValue(checkpointSeconds),
                 SampleSeconds = parseResult.GetValue(sampleSeconds),
                 VocabSize = parseResult.GetValue(vocabSize),

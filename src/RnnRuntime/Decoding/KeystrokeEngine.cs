@@ -42,6 +42,7 @@ public sealed class KeystrokeEngine<TModel>
     private readonly int[] _resultLengths;     // (MaxCompletions,)
     private readonly float[] _resultScores;    // (MaxCompletions,)
     private readonly float[] _probs;           // (V,)
+    private readonly int _searchResults;       // hypotheses the completion search returns (2 × MaxCompletions)
     private readonly int[] _topIds;            // (V,)
 
     public KeystrokeEngine(CharVocabulary vocabulary, KeystrokeOptions? options = null)
@@ -63,7 +64,10 @@ public sealed class KeystrokeEngine<TModel>
         _options = options;
         int v = vocabulary.Count;
         _vocabularySize = v;
-        _beam = new BeamSearch<TModel>(options.CompletionBeamWidth, options.MaxCompletionLength, options.MaxCompletions)
+        // Twice the completions asked for: hypotheses that differ only in the closing boundary ("RD " and "RD,")
+        // show as the same completion and are merged, so the search keeps spares.
+        _searchResults = 2 * options.MaxCompletions;
+        _beam = new BeamSearch<TModel>(options.CompletionBeamWidth, options.MaxCompletionLength, _searchResults)
         {
             LengthPenalty = options.CompletionLengthPenalty,
             MinLength = 2,
@@ -85,9 +89,9 @@ public sealed class KeystrokeEngine<TModel>
         _historyStates = new TModel[options.HistoryCapacity];
         _historyLogits = new float[checked(options.HistoryCapacity * v)];
         _text = new char[options.TextCapacity];
-        _resultTokens = new int[options.MaxCompletions * options.MaxCompletionLength];
-        _resultLengths = new int[options.MaxCompletions];
-        _resultScores = new float[options.MaxCompletions];
+        _resultTokens = new int[_searchResults * options.MaxCompletionLength];
+        _resultLengths = new int[_searchResults];
+        _resultScores = new float[_searchResults];
 
         foreach (char c in options.Primer)
         {
@@ -303,7 +307,8 @@ public sealed class KeystrokeEngine<TModel>
     /// included) with score log P(completion + boundary) / len^α, len counting the boundary. A completion has at least
     /// one character. MaxCompletionLength counts tokens with the boundary included (the <see cref="BeamSearch{TModel}"/>
     /// rule): a completion still open after MaxCompletionLength characters is returned as it is (truncated, scored
-    /// without a boundary). Returns the count found.
+    /// without a boundary). Hypotheses whose text differs only in the closing boundary ("RD " and "RD,") are listed
+    /// once, with the better score. Returns the count found (distinct texts).
     /// </summary>
     public int Completions(Span<char> chars, Span<int> lengths, Span<float> scores)
     {
@@ -325,8 +330,9 @@ public sealed class KeystrokeEngine<TModel>
             DecodingThrow.TooShort(nameof(chars), chars.Length, n * stride);
         }
 
-        int found = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, n));
-        for (int r = 0; r < found; r++)
+        int searched = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, Math.Min(_searchResults, 2 * n)));
+        int found = 0;
+        for (int r = 0; r < searched && found < n; r++)
         {
             ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * tokenStride, _resultLengths[r]);
             int count = tokens.Length;
@@ -335,8 +341,22 @@ public sealed class KeystrokeEngine<TModel>
                 count--;
             }
 
-            lengths[r] = Vocabulary.Decode(tokens[..count], chars.Slice(r * stride, stride));
-            scores[r] = _resultScores[r];
+            Span<char> slot = chars.Slice(found * stride, stride);
+            int length = Vocabulary.Decode(tokens[..count], slot);
+            bool duplicate = false;
+            for (int q = 0; q < found && !duplicate; q++)
+            {
+                duplicate = chars.Slice(q * stride, lengths[q]).SequenceEqual(slot[..length]);
+            }
+
+            if (duplicate)
+            {
+                continue; // same text, different closing boundary: the better-scored one is already listed
+            }
+
+            lengths[found] = length;
+            scores[found] = _resultScores[r];
+            found++;
         }
 
         return found;

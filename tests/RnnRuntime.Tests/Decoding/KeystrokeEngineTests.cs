@@ -207,16 +207,33 @@ public class KeystrokeEngineTests
         int found = engine.Completions(chars, lengths, scores);
 
         var logits = engine.Logits.ToArray();
-        List<Exhaustive.Hypothesis> expected = Exhaustive.Search(engine.State, logits, 3, t => t >= 3, 2, 0);
-        Assert.Equal(5, found);
+        List<Exhaustive.Hypothesis> all = Exhaustive.Search(engine.State, logits, 3, t => t >= 3, 2, 0);
+
+        // The engine lists each word once (hypotheses differing only in the closing boundary merge, the best
+        // score kept), drawn from the best 2n hypotheses.
+        var expected = new List<(string Word, float Score)>();
+        foreach (Exhaustive.Hypothesis h in all.Take(2 * 5))
+        {
+            int length = h.Tokens[^1] >= 3 ? h.Tokens.Length - 1 : h.Tokens.Length;
+            string word = new(h.Tokens.Take(length).Select(t => s_vocabulary.GetChar(t)).ToArray());
+            if (expected.Count < 5 && !expected.Exists(e => e.Word == word))
+            {
+                expected.Add((word, (float)h.Score));
+            }
+        }
+
+        Assert.Equal(expected.Count, found);
         for (int r = 0; r < found; r++)
         {
-            int[] tokens = expected[r].Tokens;
-            int length = tokens[^1] >= 3 ? tokens.Length - 1 : tokens.Length;
-            string word = new(tokens.Take(length).Select(t => s_vocabulary.GetChar(t)).ToArray());
-            Assert.Equal(word, new string(chars, r * 3, lengths[r]));
+            Assert.Equal(expected[r].Word, new string(chars, r * 3, lengths[r]));
             Assert.InRange(scores[r], expected[r].Score - 1e-4, expected[r].Score + 1e-4);
             Assert.True(lengths[r] >= 1);
+        }
+
+        var distinct = new HashSet<string>();
+        for (int r = 0; r < found; r++)
+        {
+            Assert.True(distinct.Add(new string(chars, r * 3, lengths[r])), "a completion was listed twice");
         }
     }
 
@@ -230,9 +247,9 @@ public class KeystrokeEngineTests
         var lengths = new int[18];
         int found = engine.Completions(chars, lengths, new float[18]);
 
-        // Every complete hypothesis: 3 one-char words × 3 boundaries, plus 9 truncated two-char words.
-        Assert.Equal(18, found);
-        Assert.Equal(9, lengths.Count(l => l == 1));
+        // Every hypothesis: 3 one-char words × 3 boundaries (listed once per word), plus 9 truncated two-char words.
+        Assert.Equal(12, found);
+        Assert.Equal(3, lengths.Count(l => l == 1));
         Assert.Equal(9, lengths.Count(l => l == 2));
         var truncated = new HashSet<string>();
         for (int r = 0; r < found; r++)
