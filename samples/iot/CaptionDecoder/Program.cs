@@ -175,6 +175,22 @@ static int Evaluate(Captioner captioner, int count, ulong seed)
     PrintScore($"beam {captioner.BeamWidth}", bs);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"mean decode time: greedy {greedyTicks * 1e6 / Stopwatch.Frequency / count:F1} µs, beam {beamTicks * 1e6 / Stopwatch.Frequency / count:F1} µs per caption"));
+    (double nats, long tokens) = captioner.CrossEntropy(features, references);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"teacher-forced cross-entropy of the true captions: {nats / tokens:G3} nats/token ({tokens} tokens incl. <stop>)"));
+
+    // Allocation check: decoding to word ids (no strings) after the warm-up above must not allocate or collect.
+    long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+    int collectionsBefore = GC.CollectionCount(0);
+    int words = 0;
+    for (int i = 0; i < count; i++)
+    {
+        words += captioner.DecodeIds(features[i]);
+    }
+
+    long allocated = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+    int collections = GC.CollectionCount(0) - collectionsBefore;
+    Console.WriteLine($"steady state: {allocated} bytes allocated, {collections} GC collections over {count} greedy + {count} beam decodes ({words} words)");
     int shown = 0;
     for (int i = 0; i < count && shown < 5; i++)
     {
@@ -209,7 +225,7 @@ static int ParseInt(string[] args, ref int i, int min, int max)
     return value;
 }
 
-/// <summary>Greedy and beam decoding into text. Buffers are allocated once; decoding itself allocates nothing.</summary>
+/// <summary>Greedy and beam decoding into text. Buffers are allocated once: decoding to ids allocates nothing, only the final string does.</summary>
 internal sealed class Captioner
 {
     private const int MaxWords = 16;
@@ -240,6 +256,39 @@ internal sealed class Captioner
     {
         _beam.DecodeBeam(features, _ids, _lengths.AsSpan(0, 1), _scores.AsSpan(0, 1));
         return Text(_ids.AsSpan(0, _lengths[0]));
+    }
+
+    /// <summary>Greedy then beam decoding to word ids only (no strings): the allocation-free path. Returns the words written.</summary>
+    public int DecodeIds(ReadOnlySpan<float> features)
+    {
+        int n = _greedy.DecodeGreedy(features, _ids);
+        _beam.DecodeBeam(features, _ids, _lengths.AsSpan(0, 1), _scores.AsSpan(0, 1));
+        return n + _lengths[0];
+    }
+
+    /// <summary>Σ −log p(word | image, words so far) over every reference word and &lt;stop&gt;, and the token count.</summary>
+    public (double Nats, long Tokens) CrossEntropy(List<float[]> features, List<string> references)
+    {
+        var logits = new float[Model.OutputSize];
+        var ids = new int[64];
+        double nats = 0;
+        long tokens = 0;
+        for (int i = 0; i < features.Count; i++)
+        {
+            int n = _words.Encode(references[i], ids); // <start> w1 … wn <stop>
+            Decoder.Start(features[i], out Model state, logits);
+            for (int t = 1; t < n; t++)
+            {
+                nats += Evaluation.CrossEntropy(logits, ids[t]);
+                tokens++;
+                if (t + 1 < n)
+                {
+                    state.Step(ids[t], logits);
+                }
+            }
+        }
+
+        return (nats, tokens);
     }
 
     /// <summary>Prints the greedy caption and the beam's best captions; returns (greedy, best beam).</summary>

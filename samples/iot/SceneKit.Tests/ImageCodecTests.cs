@@ -61,6 +61,16 @@ public sealed class ImageCodecTests
     }
 
     [Fact]
+    public void Png_Read_RejectsHugeDimensionsBeforeAllocating()
+    {
+        byte[] png = EncodeFiltered(new byte[12], 2, 2, channels: 3, colourType: 2, filter: 0);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(16), 1_000_000); // width
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Png.Crc32(png.AsSpan(12, 17)));
+        var e = Assert.Throws<ImageFormatException>(() => Png.Read(png, "huge.png"));
+        Assert.Contains("outside 1..8192", e.Message);
+    }
+
+    [Fact]
     public void Png_Read_RejectsCorruptCrc()
     {
         byte[] png = Png.Write(RandomImage(4, 4, seed: 1));

@@ -4,7 +4,7 @@ namespace SceneKit;
 public sealed class RgbImage
 {
     /// <summary>Largest width or height accepted, so a corrupt header cannot ask for gigabytes.</summary>
-    public const int MaxDimension = 16_384;
+    public const int MaxDimension = 8_192;
 
     public RgbImage(int width, int height)
         : this(width, height, new byte[CheckedSize(width, height)])
