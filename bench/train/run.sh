@@ -7,6 +7,7 @@
 #   SECONDS_PER_RUN=60 TTQ=7.5m bench/train/run.sh /work/shared/corpora/kjv.txt
 #   TTQ=0 bench/train/run.sh                     # throughput only
 #   PEER_TTQ=450 bench/train/run.sh              # also PyTorch time-to-quality for 450 s
+#   THROUGHPUT=0 PEER_TTQ=450 bench/train/run.sh # time to quality only (ours, then PyTorch)
 #
 # Model: char-level, embedding 64, 1 layer, H=256, B=32, T=64, Adam 2e-3, clip 5, 2 threads.
 set -euo pipefail
@@ -30,7 +31,9 @@ have_torch=0
 if $py -c "import torch" 2>/dev/null; then have_torch=1; fi
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); corpus $corpus; ${secs}s per throughput run"
-for cell in lstm gru; do
+cells="lstm gru"
+if [ "${THROUGHPUT:-1}" = "0" ]; then cells=""; fi
+for cell in $cells; do
   ours_json="$("$rnn" train "${common[@]}" --cell "$cell" --time-limit "${secs}s" --eval-seconds 1e9 --sample-seconds 0 \
       --checkpoint-seconds 0 --val-limit 2000 --out "$out/$cell.safetensors" --json 2>/dev/null)"
   ours="$(echo "$ours_json" | field tokens_per_second)"

@@ -14,7 +14,7 @@ public sealed partial class RnnGenerator
     internal static GenerationResult Generate(ModelRequest request, CancellationToken ct)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        string hint = HintName(request.ClassName);
+        string hint = HintName(request.ClassName, request.CarrierPath);
         string file = request.SourceFile;
         try
         {
@@ -89,14 +89,21 @@ public sealed partial class RnnGenerator
     private static GenerationResult Fail(string hint, Microsoft.CodeAnalysis.DiagnosticDescriptor d, string file, string message) =>
         new(hint, null, new EquatableArray<DiagnosticInfo>(new[] { new DiagnosticInfo(d.Id, file, message) }));
 
-    private static string HintName(string className)
+    /// <summary>The class name plus a hash of the carrier's path, so two items can never collide in AddSource.</summary>
+    private static string HintName(string className, string carrierPath)
     {
-        var sb = new System.Text.StringBuilder(className.Length + 8);
+        var sb = new System.Text.StringBuilder(className.Length + 16);
         foreach (char ch in className)
         {
             sb.Append(char.IsLetterOrDigit(ch) || ch == '.' || ch == '_' ? ch : '_');
         }
 
-        return sb.Append(".g.cs").ToString();
+        uint hash = 2166136261; // FNV-1a: stable across processes, unlike string.GetHashCode
+        foreach (char ch in carrierPath)
+        {
+            hash = unchecked((hash ^ ch) * 16777619);
+        }
+
+        return sb.Append('.').Append(hash.ToString("x8", CultureInfo.InvariantCulture)).Append(".g.cs").ToString();
     }
 }

@@ -153,6 +153,20 @@ public class GeneratorDiagnosticsTests
     }
 
     [Fact]
+    public void TwoItemsWithOneClassName_DoNotCrashTheGenerator()
+    {
+        // MSBuild reports RNN0007 first; if the items reach the generator anyway, it must not throw (a duplicate
+        // AddSource hint name would): the compiler then reports the duplicate type itself.
+        var first = new ModelItem("Demo.Same", s_valid, "models/a.safetensors", CarrierName: "a");
+        var second = new ModelItem("Demo.Same", s_valid, "models/b.safetensors", CarrierName: "b");
+        var (d, output, _) = GeneratorHarness.Run(GeneratorHarness.CreateDriver(new[] { first, second }));
+        GeneratorDriverRunResult result = d.GetRunResult();
+        Assert.All(result.Results, r => Assert.Null(r.Exception));
+        Assert.Equal(2, result.GeneratedTrees.Length);
+        Assert.Contains(output.GetDiagnostics(), x => x.Id == "CS0102"); // the two partial structs merge and clash
+    }
+
+    [Fact]
     public void AdditionalFilesWithoutRnnMetadata_AreIgnored()
     {
         GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(

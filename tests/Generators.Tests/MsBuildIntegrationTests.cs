@@ -124,6 +124,17 @@ public class MsBuildIntegrationTests : IDisposable
     }
 
     [Fact]
+    public void Build_DuplicateClassName_ReportsRnn0007()
+    {
+        File.Copy(Fixture("lstm_1layer"), Path.Combine(_dir, "a.safetensors"));
+        File.Copy(Fixture("gru_1layer"), Path.Combine(_dir, "b.safetensors"));
+        WriteProject("""<RnnModel Include="a.safetensors" ClassName="Demo.Model" /><RnnModel Include="b.safetensors" ClassName="Demo.Model" />""");
+        var (code, output) = Build();
+        Assert.NotEqual(0, code);
+        Assert.Contains("RNN0007", output);
+    }
+
+    [Fact]
     public void Build_CorruptWeightFile_ReportsRnn0001AtTheFile()
     {
         byte[] bytes = File.ReadAllBytes(Fixture("lstm_1layer"));

@@ -36,6 +36,11 @@ try
         throw new ArgumentException("--length must be ≥ 0.");
     }
 
+    if (prime.Length == 0)
+    {
+        throw new ArgumentException("--prime must not be empty: the model needs at least one character to start from.");
+    }
+
     var vocabulary = CharVocabulary.FromModel<CharModel>(UnknownCharPolicy.Skip);
     var generator = new TextGenerator<CharModel>(new SamplingOptions
     {
@@ -58,7 +63,7 @@ try
         $"-- {produced} characters in {seconds * 1000:F1} ms: {produced / Math.Max(seconds, 1e-9):F0} tokens/s (vector width {CharModel.VectorWidth})"));
     return 0;
 }
-catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException or NotSupportedException)
 {
     Console.Error.WriteLine("error: " + e.Message);
     return 1;

@@ -10,11 +10,11 @@ using Microsoft.CodeAnalysis.Text;
 namespace RnnEmbedded.Tests.Infrastructure;
 
 /// <summary>An RnnModel item as the MSBuild bridge would present it to the generator.</summary>
-internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512")
+internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512", string? CarrierName = null)
 {
     public string CarrierText => "rnn-carrier/1\n" + SourcePath + "\n" + Convert.ToBase64String(WeightFile) + "\n";
 
-    public string CarrierPath => "/obj/rnn/" + ClassName + ".rnnmodel";
+    public string CarrierPath => "/obj/rnn/" + (CarrierName ?? ClassName) + ".rnnmodel";
 }
 
 /// <summary>Runs the real generator through Roslyn's GeneratorDriver, as the compiler would.</summary>
