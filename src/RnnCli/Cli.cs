@@ -19,8 +19,7 @@ public static class Cli
         var root = new RootCommand("rnn: inspect, run and train recurrent models stored as safetensors weight files.");
         root.Add(InspectCommand.Create());
         root.Add(RunCommand.Create());
-
-        // More subcommands go here (TrainCommand.Create(), CompileCommand.Create(), ...).
+        root.Add(TrainCommand.Create());
         return root;
     }
 
