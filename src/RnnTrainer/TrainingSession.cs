@@ -333,6 +333,12 @@ public sealed class TrainingSession
         int seqLen = window.Steps;
         int length = stream.Length / s;
         window.ResetState();
+
+        // Word and caption streams are sequences with starts (Reset). A part cut mid-sequence begins with an orphan
+        // tail that lacks its start (a caption's image step): those positions are read but not scored, so the loss
+        // is that of whole sequences from their start, as a decoder meets them.
+        bool sequences = Array.IndexOf(stream.Reset, true) >= 0;
+        var started = new bool[s];
         double sum = 0;
         long count = 0;
         for (int start = 0; start < length; start += seqLen)
@@ -346,8 +352,9 @@ public sealed class TrainingSession
                     if (at < length)
                     {
                         int pos = b * length + at;
+                        started[b] |= stream.Reset[pos];
                         window.Inputs[r] = stream.Inputs[pos];
-                        window.Targets[r] = stream.Targets[pos];
+                        window.Targets[r] = sequences && !started[b] ? -1 : stream.Targets[pos];
                         window.Reset[r] = stream.Reset[pos];
                     }
                     else
