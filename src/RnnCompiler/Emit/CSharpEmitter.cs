@@ -554,7 +554,7 @@ public static class CSharpEmitter
             {
                 w.Line($"if ((uint)token >= {Int(_spec.InputSize)}u) {Rt}.ModelGuard.ThrowToken(token, {Int(_spec.InputSize)});");
                 w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
-                WriteStepBody(w, "token");
+                WriteStepBody(w, "token", token: true);
             }
 
             w.Close();
@@ -574,7 +574,7 @@ public static class CSharpEmitter
             {
                 w.Line($"if (input.Length != {Int(_spec.InputSize)}) {Rt}.ModelGuard.ThrowInput(nameof(input), input.Length, {Int(_spec.InputSize)});");
                 w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
-                WriteStepBody(w, "input");
+                WriteStepBody(w, "input", token: false);
             }
 
             w.Close();
@@ -589,19 +589,19 @@ public static class CSharpEmitter
                 w.Line($"{Span} x = stackalloc float[{Int(Pad(img.OutputSize))}]; // ({img.OutputSize},) projected image = b + W x");
                 w.Line("Image_b.CopyTo(x);");
                 w.Line($"{K}.PackedGemv.MultiplyAdd(Image_W, features, x, s_width);");
-                WriteStepBody(w, $"x.Slice(0, {Int(img.OutputSize)})");
+                WriteStepBody(w, $"x.Slice(0, {Int(img.OutputSize)})", token: false);
                 w.Close();
             }
 
         }
 
         /// <summary>Chains the cells over the instance state, then the head.</summary>
-        private void WriteStepBody(IndentedWriter w, string input)
+        private void WriteStepBody(IndentedWriter w, string input, bool token)
         {
             for (int l = 0; l < _spec.Layers.Count; l++)
             {
                 LayerSpec layer = _spec.Layers[l];
-                string x = l == 0 ? FirstInput(input) : $"_h{Int(l - 1)}";
+                string x = l == 0 ? FirstInput(input, token) : $"_h{Int(l - 1)}";
                 string c = layer.Cell == CellKind.Lstm ? $", _c{Int(l)}" : "";
                 w.Line($"Cell_{N(l, false)}({x}, _h{Int(l)}{c});");
             }
@@ -609,20 +609,16 @@ public static class CSharpEmitter
             w.Line($"Head(_h{Int(_spec.Layers.Count - 1)}, output);");
         }
 
-        private string FirstInput(string input)
+        /// <summary>The first layer's input: a dense expression as is; a token as itself (folded table) or its embedding row.</summary>
+        private string FirstInput(string expression, bool token)
         {
-            if (input != "token")
+            if (!token || _foldInput)
             {
-                return input;
-            }
-
-            if (_foldInput)
-            {
-                return "token";
+                return expression;
             }
 
             int e = _spec.Embedding!.Cols;
-            return $"Embedding.Slice(token * {Int(e)}, {Int(e)})";
+            return $"Embedding.Slice({expression} * {Int(e)}, {Int(e)})";
         }
 
         private void WriteRun()
@@ -711,11 +707,7 @@ public static class CSharpEmitter
 
                     string loop = reverse ? "for (int t = steps - 1; t >= 0; t--)" : "for (int t = 0; t < steps; t++)";
                     w.Open(loop);
-                    string x = l == 0 ? FirstInput(token ? "tokens[t]" : step) : $"prev.Slice(t * {Int(inW)}, {Int(inW)})";
-                    if (l == 0 && token)
-                    {
-                        x = _foldInput ? "tokens[t]" : $"Embedding.Slice(tokens[t] * {Int(_spec.Embedding!.Cols)}, {Int(_spec.Embedding!.Cols)})";
-                    }
+                    string x = l == 0 ? FirstInput(step, token) : $"prev.Slice(t * {Int(inW)}, {Int(inW)})";
 
                     string c = layer.Cell == CellKind.Lstm ? ", c" : "";
                     w.Line($"Cell_{N(l, reverse)}({x}, h{c});");
