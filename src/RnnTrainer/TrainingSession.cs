@@ -67,6 +67,7 @@ public sealed class TrainingSession
     private EvalResult? _bestEval;
     private EvalResult? _lastEval;
     private EvalResult? _lastEvalJudged;
+    private Window? _evalWindow;
     private int _evalsWithoutImprovement;
     private double _previousSeconds;
     private long _startStep;
@@ -308,7 +309,9 @@ public sealed class TrainingSession
     /// <summary>Mean cross-entropy (nats/token) on the validation stream, cut into EvalStreams zero-state streams.</summary>
     public EvalResult Evaluate(TimeSpan elapsed)
     {
-        double loss = EvaluateStream(_net, _data.Validation, _options.EvalStreams, _options.SeqLen, _workers, out long tokens);
+        int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
+        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers) { Features = _data.Validation.Features };
+        double loss = EvaluateStream(_evalWindow, _data.Validation, out long tokens);
         var result = new EvalResult(_step, elapsed, loss, tokens);
         _lastEval = result;
         _curve.Add(new[] { _step, double.NaN, loss });
@@ -320,8 +323,16 @@ public sealed class TrainingSession
     public static double EvaluateStream(Network net, TokenStream stream, int streams, int seqLen, Workers workers, out long tokens)
     {
         int s = Math.Max(1, Math.Min(streams, stream.Length));
+        return EvaluateStream(new Window(net, s, seqLen, workers) { Features = stream.Features }, stream, out tokens);
+    }
+
+    /// <summary>Mean loss over <paramref name="stream"/> cut into window.Batch contiguous zero-state streams.</summary>
+    public static double EvaluateStream(Window window, TokenStream stream, out long tokens)
+    {
+        int s = window.Batch;
+        int seqLen = window.Steps;
         int length = stream.Length / s;
-        var window = new Window(net, s, seqLen, workers) { Features = stream.Features };
+        window.ResetState();
         double sum = 0;
         long count = 0;
         for (int start = 0; start < length; start += seqLen)
@@ -400,6 +411,7 @@ public sealed class TrainingSession
         var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
         void Put(string key, string value) => meta[MetadataKeys.TrainPrefix + key] = value;
         string F(double x) => x.ToString("R", CultureInfo.InvariantCulture);
+        string F32(float x) => x.ToString(CultureInfo.InvariantCulture); // shortest round-trip: 0.002, not 0.0020000000949949026
         Put("trainer", "RnnEmbedded.Trainer");
         Put("corpus", Path.GetFileName(_options.Corpus));
         Put("task", _options.Task.ToString().ToLowerInvariant());
@@ -410,9 +422,11 @@ public sealed class TrainingSession
         Put("batch", _options.Batch.ToString(CultureInfo.InvariantCulture));
         Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture));
         Put("optimizer", _options.Optimizer.ToString().ToLowerInvariant());
-        Put("lr", F(_options.Lr));
-        Put("clip", F(_options.Clip));
-        Put("dropout", F(_options.Dropout));
+        Put("lr", F32(_options.Lr));
+        Put("clip", F32(_options.Clip));
+        Put("dropout", F32(_options.Dropout));
+        Put("warmup_steps", _options.WarmupSteps.ToString(CultureInfo.InvariantCulture));
+        Put("lr_decay", _options.Decay.ToString().ToLowerInvariant());
         Put("seed", _options.Seed.ToString(CultureInfo.InvariantCulture));
         Put("threads", _options.Threads.ToString(CultureInfo.InvariantCulture));
         Put("steps", _step.ToString(CultureInfo.InvariantCulture));

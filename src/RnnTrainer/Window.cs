@@ -199,9 +199,9 @@ public sealed unsafe class Window
                 Gemm.Multiply(r1 - r0, inSize, x, r0 * inSize, inSize, 1, wihT, 0, _gh, gx, r0 * _gh, _gh, true, 0, _gh);
             });
 
+            PrepareStep(k, 0); // later steps' h_prev is written by the step before, unit by unit
             for (int t = 0; t < Steps; t++)
             {
-                PrepareStep(k, t);
                 int tt = t;
                 int kk = k;
                 _workers.Run(p => StepForward(kk, tt, p));
@@ -309,18 +309,34 @@ public sealed unsafe class Window
             int inSize = s.LayerInput(k);
             Array.Clear(_dhNext);
             Array.Clear(_dcNext);
-            for (int t = Steps - 1; t >= 0; t--)
+            int kk = k;
+            _workers.Run(p => StepBackwardCell(kk, Steps - 1, p));
+            for (int t = Steps - 2; t >= 0; t--)
             {
                 int tt = t;
-                int kk = k;
-                _workers.Run(p => StepBackwardCell(kk, tt, p));
                 if (_resetBefore)
                 {
-                    _workers.Run(p => StepBackwardGruReset(kk, tt, p));
+                    _workers.Run(p => StepBackwardGruReset(kk, tt + 1, p));
+                    _workers.Run(p => StepBackwardRecurrent(kk, tt + 1, p));
+                    _workers.Run(p => StepBackwardCell(kk, tt, p));
                 }
-
-                _workers.Run(p => StepBackwardRecurrent(kk, tt, p));
+                else
+                {
+                    // Part p owns units [j0, j1): its columns of dh_prev from step t+1 are all that its cell step t reads.
+                    _workers.Run(p =>
+                    {
+                        StepBackwardRecurrent(kk, tt + 1, p);
+                        StepBackwardCell(kk, tt, p);
+                    });
+                }
             }
+
+            if (_resetBefore)
+            {
+                _workers.Run(p => StepBackwardGruReset(kk, 0, p));
+            }
+
+            // No dh_prev for step 0: truncated BPTT stops at the window edge.
 
             float[] x = _x[k];
             float[] hPrev = _hPrev[k];
@@ -447,6 +463,36 @@ public sealed unsafe class Window
                 {
                     new ReadOnlySpan<float>(_c[k], (row - bsz) * _h, _h).CopyTo(cp);
                 }
+            }
+        }
+    }
+
+    // h_prev (and c_prev) of step t + 1 for units [j0, j1), from step t's output; zero where the row resets.
+    private void PrepareNext(int k, int t, int j0, int j1)
+    {
+        if (t + 1 >= Steps)
+        {
+            return;
+        }
+
+        int bsz = Batch;
+        bool lstm = _net.Shape.Cell == TrainCell.Lstm;
+        for (int b = 0; b < bsz; b++)
+        {
+            int row = (t + 1) * bsz + b;
+            Span<float> hp = new(_hPrev[k], row * _h + j0, j1 - j0);
+            Span<float> cp = lstm ? new(_cPrev[k], row * _h + j0, j1 - j0) : default;
+            if (Reset[row])
+            {
+                hp.Clear();
+                cp.Clear();
+                continue;
+            }
+
+            new ReadOnlySpan<float>(_hOut[k], (row - bsz) * _h + j0, j1 - j0).CopyTo(hp);
+            if (lstm)
+            {
+                new ReadOnlySpan<float>(_c[k], (row - bsz) * _h + j0, j1 - j0).CopyTo(cp);
             }
         }
     }
@@ -591,6 +637,11 @@ public sealed unsafe class Window
 
                 break;
             }
+        }
+
+        if (!_resetBefore)
+        {
+            PrepareNext(k, t, j0, j1);
         }
     }
 
@@ -737,6 +788,8 @@ public sealed unsafe class Window
                 hOut[row * h + j] = (1f - z) * n + z * hPrev[row * h + j];
             }
         }
+
+        PrepareNext(k, t, j0, j1);
     }
 
     // GRU reset-before, units [j0, j1): d(r ⊙ h) = dGh_n · W_hn, then r's gradient and the r-path of dh_prev.

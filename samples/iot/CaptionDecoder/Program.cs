@@ -61,7 +61,7 @@ static int Run(string[] args)
     }
 
     var captioner = new Captioner(beam);
-    Console.WriteLine($"model: LSTM, {Model.ImageFeatureSize} features -> {Model.OutputSize} words, {Model.VectorWidth}-bit vectors; beam width {beam}");
+    Console.WriteLine($"model: {Model.ImageFeatureSize} features -> {Model.OutputSize} words, vector path {Model.VectorWidth}; beam width {beam}");
     if (evaluate)
     {
         return Evaluate(captioner, count < 0 ? 1000 : count, seed);
@@ -190,7 +190,7 @@ static int Evaluate(Captioner captioner, int count, ulong seed)
 
 static void PrintScore(string name, BleuScore s) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name,-8} BLEU-4 {100 * s.Bleu:F2}  exact match {100 * s.ExactMatch:F1}% ({s.Count} captions; p1..p4 {100 * s.Precisions[0]:F1}/{100 * s.Precisions[1]:F1}/{100 * s.Precisions[2]:F1}/{100 * s.Precisions[3]:F1}, BP {s.BrevityPenalty:F3})"));
+        $"{name,-8} BLEU-4 {100 * s.Bleu:F2}  exact match {100 * s.ExactMatch:F2}% ({Math.Round(s.ExactMatch * s.Count)}/{s.Count}; p1..p4 {100 * s.Precisions[0]:F1}/{100 * s.Precisions[1]:F1}/{100 * s.Precisions[2]:F1}/{100 * s.Precisions[3]:F1}, BP {s.BrevityPenalty:F3})"));
 
 static int ParseInt(string[] args, ref int i, int min, int max)
 {

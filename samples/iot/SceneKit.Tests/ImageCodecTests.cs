@@ -136,6 +136,18 @@ public sealed class ImageCodecTests
         }
     }
 
+    [Fact]
+    public void ExampleImages_DecodeToTheRenderedHeldOutScene()
+    {
+        // images/scene00-rgba-paeth.png was written by Python's zlib (RGBA, Paeth on every row), not by SceneKit.
+        RgbImage expected = SceneRenderer.Render(new SceneGenerator(DatasetSeeds.Test).Next());
+        foreach (string name in new[] { "scene00.png", "scene00.ppm", "scene00-rgba-paeth.png" })
+        {
+            RgbImage image = ImageFile.Read(FeatureExtractorTests.FindRepoFile("samples/iot/CaptionDecoder/images/" + name));
+            Assert.True(expected.Pixels.AsSpan().SequenceEqual(image.Pixels), $"{name} differs from the rendered scene");
+        }
+    }
+
     internal static RgbImage RandomImage(int width, int height, ulong seed)
     {
         var random = new SceneRandom(seed);

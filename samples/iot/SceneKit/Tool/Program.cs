@@ -65,9 +65,10 @@ static int Dataset(Options options)
         writer.Write(File.ReadAllText(Path.Combine(dir, "val.txt")));
     }
 
-    double fraction = val / (double)(train + val);
+    // (int)(lines · fraction) must be exactly `val` (the trainer's split rule): aim half a line above it.
+    double fraction = (val + 0.5) / (train + val);
     Console.WriteLine($"wrote {trainPath} ({train} + {val} lines), val.txt ({val}), test.txt ({test}) in {sw.Elapsed.TotalSeconds:F1} s");
-    Console.WriteLine($"train with: rnn train --task caption --corpus {trainPath} --val-fraction {Math.Ceiling(fraction * 1e5) / 1e5:0.#####} ...");
+    Console.WriteLine($"train with: rnn train --task caption --corpus {trainPath} --val-fraction {fraction.ToString("G6", CultureInfo.InvariantCulture)} ...");
     return 0;
 }
 
