@@ -16,7 +16,7 @@
 # prints one character — is measured the same way: the floor that the .NET runtime's start-up alone costs.
 #
 # CaptionDecoder is measured only if samples/iot/CaptionDecoder exists; its first-prediction arguments are
-# $CAPTION_DECODER_ARGS if set, else the first .ppm/.png image under samples/iot/CaptionDecoder, else a scene image
+# $CAPTION_DECODER_ARGS if set, else the .ppm/.png under samples/iot/CaptionDecoder with the shortest path, else a scene image
 # the SceneKit tool draws into bench/out/aot/scenes (the on-device path: read the PNG, extract features, decode),
 # else "--count 1" (the app's demo mode: one scene rendered in memory). Each sample's model is the <RnnModel Include> of its .csproj.
 set -euo pipefail
@@ -86,7 +86,9 @@ first_args() {
         TextGenerator) echo "--prime a --length 1 --seed 1" ;;
         CaptionDecoder)
             local image
-            image=$(find samples/iot/CaptionDecoder \( -name '*.ppm' -o -name '*.png' \) -not -path '*/obj/*' -not -path '*/bin/*' | sort | head -1)
+            # The shortest name first: scene00.png before variants such as scene00-rgba-paeth.png.
+            image=$(find samples/iot/CaptionDecoder \( -name '*.ppm' -o -name '*.png' \) -not -path '*/obj/*' -not -path '*/bin/*' \
+                | awk '{ print length($0), $0 }' | sort -n | head -1 | cut -d' ' -f2-)
             [[ -z "$image" && -f "$SCENE_IMAGE" ]] && image="$SCENE_IMAGE"
             if [[ -n "${CAPTION_DECODER_ARGS:-}" ]]; then
                 echo "$CAPTION_DECODER_ARGS"
