@@ -330,7 +330,8 @@ public sealed class KeystrokeEngine<TModel>
             DecodingThrow.TooShort(nameof(chars), chars.Length, n * stride);
         }
 
-        int searched = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, Math.Min(_searchResults, 2 * n)));
+        // 2n spares (n ≤ MaxCompletions, checked above, so the buffers hold them): merged duplicates leave room.
+        int searched = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, 2 * n));
         int found = 0;
         for (int r = 0; r < searched && found < n; r++)
         {
