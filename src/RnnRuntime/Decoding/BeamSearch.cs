@@ -19,7 +19,7 @@ namespace RnnEmbedded.Runtime;
 /// <para>Ties keep the earlier candidate (lower parent, then lower token id), so results are deterministic.</para>
 /// </remarks>
 public sealed class BeamSearch<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private readonly int _vocabularySize;
     private TModel[] _states;        // (W,) live hypotheses' model states after their last token
@@ -430,16 +430,6 @@ public sealed class BeamSearch<TModel>
 
     internal static void CheckModel()
     {
-        if (!TModel.HasTokenInput)
-        {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} has no token input; decoding feeds generated tokens back as inputs.");
-        }
-
-        if (TModel.IsBidirectional)
-        {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} is bidirectional; only Run is valid, not step-by-step decoding.");
-        }
-
         if (TModel.OutputSize < 1 || TModel.OutputSize > TModel.InputSize)
         {
             DecodingThrow.Argument(

@@ -10,7 +10,7 @@ namespace RnnEmbedded.Runtime;
 /// Buffers are allocated in the constructor; decoding allocates nothing. Not thread-safe.
 /// </summary>
 public sealed class CaptionDecoder<TModel>
-    where TModel : struct, ICaptionModel<TModel>
+    where TModel : struct, ICaptionModel<TModel>, IVocabularyModel<TModel>
 {
     private readonly BeamSearch<TModel> _beam;
     private readonly float[] _logits;        // (V,)

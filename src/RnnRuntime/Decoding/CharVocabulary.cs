@@ -76,7 +76,7 @@ public sealed class CharVocabulary
 
     /// <summary>
     /// A vocabulary from token texts and V + 1 offsets (token t is <c>text[offsets[t]..offsets[t + 1]]</c>), the layout
-    /// of <see cref="IRecurrentModel{TSelf}.VocabularyText"/>.
+    /// of <see cref="IVocabularyModel{TSelf}.VocabularyText"/>.
     /// </summary>
     public CharVocabulary(ReadOnlySpan<char> text, ReadOnlySpan<int> offsets, UnknownCharPolicy unknownPolicy = default)
         : this(text, offsets.ToArray(), unknownPolicy, nameof(offsets))
@@ -180,7 +180,7 @@ public sealed class CharVocabulary
 
     /// <summary>The character vocabulary a compiled model carries.</summary>
     public static CharVocabulary FromModel<TModel>(UnknownCharPolicy unknownPolicy = default)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, IVocabularyModel<TModel>
     {
         if (TModel.VocabularyKind != ModelVocabularyKind.Characters)
         {

@@ -32,7 +32,7 @@ public static class Evaluation
     /// The model is left after token n−2.
     /// </summary>
     public static EvaluationResult Evaluate<TModel>(ref TModel model, ReadOnlySpan<int> tokens, Span<float> logits)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         if (tokens.Length < 2)
         {

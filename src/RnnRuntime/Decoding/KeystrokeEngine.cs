@@ -20,7 +20,7 @@ namespace RnnEmbedded.Runtime;
 /// history slot (so backspace deletes them) but do not step the model.</para>
 /// </remarks>
 public sealed class KeystrokeEngine<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private readonly int _vocabularySize;
     private readonly KeystrokeOptions _options;

@@ -20,7 +20,7 @@ public interface ITokenSink
 /// token throws <see cref="InvalidOperationException"/>: there are no logits to sample from.
 /// </remarks>
 public sealed class TextGenerator<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private readonly int _vocabularySize;
     private readonly float[] _logits;   // (V,) logits of the next token

@@ -129,7 +129,7 @@ public sealed class WordVocabulary
     /// null (the default) lower-cases input exactly when every stored word is already lower case.
     /// </summary>
     public static WordVocabulary FromModel<TModel>(bool? lowercase = null)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, IVocabularyModel<TModel>
     {
         if (TModel.VocabularyKind != ModelVocabularyKind.Words)
         {
