@@ -83,8 +83,8 @@ public static class InspectCommand
 
         string kind = vocabulary.Kind switch
         {
-            VocabularyKind.Characters => "characters",
-            VocabularyKind.Words => "words",
+            ModelVocabularyKind.Characters => "characters",
+            ModelVocabularyKind.Words => "words",
             _ => "unspecified",
         };
         w.AppendLine($"vocabulary: {kind}, {vocabulary.Count} tokens");
@@ -153,11 +153,11 @@ public static class InspectCommand
         }
     }
 
-    private static string TaskName(TaskKind task) => task switch
+    private static string TaskName(ModelTask task) => task switch
     {
-        TaskKind.CharLm => "char-lm",
-        TaskKind.WordLm => "word-lm",
-        TaskKind.Caption => "caption",
+        ModelTask.CharLm => "char-lm",
+        ModelTask.WordLm => "word-lm",
+        ModelTask.Caption => "caption",
         _ => "generic",
     };
 }

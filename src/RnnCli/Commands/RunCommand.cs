@@ -161,7 +161,7 @@ public static class RunCommand
         }
 
         var result = new List<int>();
-        if (vocabulary.Kind == VocabularyKind.Words)
+        if (vocabulary.Kind == ModelVocabularyKind.Words)
         {
             string[] words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             for (int i = 0; i < words.Length; i++)

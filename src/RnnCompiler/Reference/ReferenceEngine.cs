@@ -477,10 +477,10 @@ public sealed class ReferenceEngine
         return sum;
     }
 
-    private static float Activate(RnnActivation activation, float x) => activation switch
+    private static float Activate(ActivationKind activation, float x) => activation switch
     {
-        RnnActivation.Relu => Relu(x),
-        RnnActivation.Sigmoid => Sigmoid(x),
+        ActivationKind.Relu => Relu(x),
+        ActivationKind.Sigmoid => Sigmoid(x),
         _ => Tanh(x),
     };
 

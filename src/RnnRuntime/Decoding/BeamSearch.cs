@@ -51,17 +51,17 @@ public sealed class BeamSearch<TModel>
     {
         if (beamWidth < 1)
         {
-            DecodingThrow.OutOfRange(nameof(beamWidth), beamWidth, "beamWidth must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(beamWidth), beamWidth, "beamWidth must be ≥ 1.");
         }
 
         if (maxLength < 1)
         {
-            DecodingThrow.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
         }
 
         if (maxResults < 1)
         {
-            DecodingThrow.OutOfRange(nameof(maxResults), maxResults, "maxResults must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(maxResults), maxResults, "maxResults must be ≥ 1.");
         }
 
         CheckModel();
@@ -106,7 +106,7 @@ public sealed class BeamSearch<TModel>
         {
             if (!(value >= 0f) || float.IsPositiveInfinity(value))
             {
-                DecodingThrow.OutOfRange(nameof(LengthPenalty), value, "LengthPenalty must be finite and ≥ 0.");
+                ThrowHelper.OutOfRange(nameof(LengthPenalty), value, "LengthPenalty must be finite and ≥ 0.");
             }
 
             _lengthPenalty = value;
@@ -121,7 +121,7 @@ public sealed class BeamSearch<TModel>
         {
             if (value < 0 || value > MaxLength)
             {
-                DecodingThrow.OutOfRange(nameof(MinLength), value, "MinLength must be in [0, MaxLength].");
+                ThrowHelper.OutOfRange(nameof(MinLength), value, "MinLength must be in [0, MaxLength].");
             }
 
             _minLength = value;
@@ -133,7 +133,7 @@ public sealed class BeamSearch<TModel>
     {
         if ((uint)rank >= (uint)_lastFound)
         {
-            DecodingThrow.OutOfRange(nameof(rank), rank, "rank must be below the number of results the last search found.");
+            ThrowHelper.OutOfRange(nameof(rank), rank, "rank must be below the number of results the last search found.");
         }
 
         return _doneLogProbs[_order[rank]];
@@ -149,7 +149,7 @@ public sealed class BeamSearch<TModel>
         }
         else if (token != -1)
         {
-            DecodingThrow.Token(nameof(token), token, _vocabularySize);
+            ThrowHelper.Token(nameof(token), token, _vocabularySize);
         }
     }
 
@@ -158,7 +158,7 @@ public sealed class BeamSearch<TModel>
     {
         if ((uint)token >= (uint)_vocabularySize)
         {
-            DecodingThrow.Token(nameof(token), token, _vocabularySize);
+            ThrowHelper.Token(nameof(token), token, _vocabularySize);
         }
 
         _isStop[token] = true;
@@ -181,22 +181,22 @@ public sealed class BeamSearch<TModel>
         int n = scores.Length;
         if (n < 1 || n > MaxResults)
         {
-            DecodingThrow.Argument(nameof(scores), $"scores has {n} elements; the number of results must be in [1, {MaxResults}].");
+            ThrowHelper.Argument(nameof(scores), $"scores has {n} elements; the number of results must be in [1, {MaxResults}].");
         }
 
         if (lengths.Length < n)
         {
-            DecodingThrow.TooShort(nameof(lengths), lengths.Length, n);
+            ThrowHelper.TooShort(nameof(lengths), lengths.Length, n);
         }
 
         if (tokens.Length < n * MaxLength)
         {
-            DecodingThrow.TooShort(nameof(tokens), tokens.Length, n * MaxLength);
+            ThrowHelper.TooShort(nameof(tokens), tokens.Length, n * MaxLength);
         }
 
         if (logits.Length != v)
         {
-            DecodingThrow.Length(nameof(logits), logits.Length, v);
+            ThrowHelper.Length(nameof(logits), logits.Length, v);
         }
 
         Softmax.CheckedMax(logits, nameof(logits), out _);
@@ -432,17 +432,17 @@ public sealed class BeamSearch<TModel>
     {
         if (!TModel.HasTokenInput)
         {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} has no token input; decoding feeds generated tokens back as inputs.");
+            ThrowHelper.Argument(nameof(TModel), $"{typeof(TModel).Name} has no token input; decoding feeds generated tokens back as inputs.");
         }
 
         if (TModel.IsBidirectional)
         {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} is bidirectional; only Run is valid, not step-by-step decoding.");
+            ThrowHelper.Argument(nameof(TModel), $"{typeof(TModel).Name} is bidirectional; only Run is valid, not step-by-step decoding.");
         }
 
         if (TModel.OutputSize < 1 || TModel.OutputSize > TModel.InputSize)
         {
-            DecodingThrow.Argument(
+            ThrowHelper.Argument(
                 nameof(TModel),
                 $"{typeof(TModel).Name} writes {TModel.OutputSize} logits but takes {TModel.InputSize} tokens; every output token must be a valid input.");
         }

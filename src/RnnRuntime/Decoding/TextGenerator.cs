@@ -62,7 +62,7 @@ public sealed class TextGenerator<TModel>
     {
         if ((uint)token >= (uint)TModel.InputSize)
         {
-            DecodingThrow.Token(nameof(token), token, TModel.InputSize);
+            ThrowHelper.Token(nameof(token), token, TModel.InputSize);
         }
 
         _model.Step(token, _logits);
@@ -155,7 +155,7 @@ public sealed class TextGenerator<TModel>
     {
         if (maxTokens < 0)
         {
-            DecodingThrow.OutOfRange(nameof(maxTokens), maxTokens, "maxTokens must be ≥ 0.");
+            ThrowHelper.OutOfRange(nameof(maxTokens), maxTokens, "maxTokens must be ≥ 0.");
         }
 
         for (int i = 0; i < maxTokens; i++)
@@ -184,7 +184,7 @@ public sealed class TextGenerator<TModel>
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (vocabulary.Count != _vocabularySize)
         {
-            DecodingThrow.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
+            ThrowHelper.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
         }
 
         int written = 0;
@@ -220,7 +220,7 @@ public sealed class TextGenerator<TModel>
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (vocabulary.Count != _vocabularySize)
         {
-            DecodingThrow.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
+            ThrowHelper.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
         }
 
         if (stopToken == -2)
