@@ -49,7 +49,7 @@ public static class InspectCommand
         {
             LayerSpec layer = spec.Layers[i];
             w.AppendLine(
-                $"  {i}: {CellName(layer.Cell)} ({Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
+                $"  {i}: {CellNames.DisplayName(layer.Cell)} ({CellNames.Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
                 $"P {(layer.ProjectionSize > 0 ? layer.ProjectionSize.ToString(CultureInfo.InvariantCulture) : "-")}  " +
                 $"{(layer.Bidirectional ? "bidirectional" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
         }
@@ -116,42 +116,6 @@ public static class InspectCommand
         InputKind.OneHot => $"one-hot, {spec.InputSize} tokens (token ids 0..{spec.InputSize - 1})",
         _ => $"dense, {spec.InputSize} features per step",
     };
-
-    private static string CellName(CellKind cell) => cell switch
-    {
-        CellKind.Lstm => "LSTM",
-        CellKind.Gru => "GRU",
-        _ => "RNN",
-    };
-
-    private static string Variant(LayerSpec layer)
-    {
-        switch (layer.Cell)
-        {
-            case CellKind.Lstm:
-                var parts = new List<string>();
-                if (layer.Cifg)
-                {
-                    parts.Add("cifg");
-                }
-
-                if (layer.HasPeepholes)
-                {
-                    parts.Add("peepholes");
-                }
-
-                if (layer.ProjectionSize > 0)
-                {
-                    parts.Add("projection");
-                }
-
-                return parts.Count == 0 ? "standard" : string.Join("+", parts);
-            case CellKind.Gru:
-                return layer.GruForm == GruForm.ResetAfter ? "reset_after" : "reset_before";
-            default:
-                return layer.Activation.ToString().ToLowerInvariant();
-        }
-    }
 
     private static string TaskName(ModelTask task) => task switch
     {

@@ -466,13 +466,13 @@ public static class ModelBuilder
 
             if (firstCell is not null && cell != firstCell)
             {
-                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} {CellName(cell)} but layer 0 is {CellName(firstCell.Value)}; all layers of a module have one cell kind");
+                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} {CellNames.DisplayName(cell)} but layer 0 is {CellNames.DisplayName(firstCell.Value)}; all layers of a module have one cell kind");
             }
 
             CheckVariantMetadata(cell);
             if (hasPeepholes && cell != CellKind.Lstm)
             {
-                throw Error(peepName, $"peepholes exist only for LSTM cells, but layer {k} is {CellName(cell)}");
+                throw Error(peepName, $"peepholes exist only for LSTM cells, but layer {k} is {CellNames.DisplayName(cell)}");
             }
 
             int gates = cell switch
@@ -542,26 +542,19 @@ public static class ModelBuilder
         {
             if (_activation is not null && cell != CellKind.Rnn)
             {
-                throw Error(MetadataKeys.Nonlinearity, $"applies only to plain RNN cells, but the model's cells are {CellName(cell)}");
+                throw Error(MetadataKeys.Nonlinearity, $"applies only to plain RNN cells, but the model's cells are {CellNames.DisplayName(cell)}");
             }
 
             if (_gruForm is not null && cell != CellKind.Gru)
             {
-                throw Error(MetadataKeys.GruForm, $"applies only to GRU cells, but the model's cells are {CellName(cell)}");
+                throw Error(MetadataKeys.GruForm, $"applies only to GRU cells, but the model's cells are {CellNames.DisplayName(cell)}");
             }
 
             if (_cifg == true && cell != CellKind.Lstm)
             {
-                throw Error(MetadataKeys.LstmCifg, $"applies only to LSTM cells, but the model's cells are {CellName(cell)}");
+                throw Error(MetadataKeys.LstmCifg, $"applies only to LSTM cells, but the model's cells are {CellNames.DisplayName(cell)}");
             }
         }
-
-        private static string CellName(CellKind cell) => cell switch
-        {
-            CellKind.Lstm => "LSTM",
-            CellKind.Gru => "GRU",
-            _ => "RNN",
-        };
 
         private static string GateText(CellKind cell, bool cifg, int hidden) => cell switch
         {
