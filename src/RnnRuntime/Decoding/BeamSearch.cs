@@ -89,10 +89,13 @@ public sealed class BeamSearch<TModel>
         _order = new int[maxResults];
     }
 
+    /// <summary>Hypotheses kept after each step.</summary>
     public int BeamWidth { get; }
 
+    /// <summary>Most tokens in a result (a stop token counted).</summary>
     public int MaxLength { get; }
 
+    /// <summary>Most finished hypotheses a search returns.</summary>
     public int MaxResults { get; }
 
     /// <summary>V = TModel.OutputSize.</summary>
@@ -164,8 +167,10 @@ public sealed class BeamSearch<TModel>
         _isStop[token] = true;
     }
 
+    /// <summary>Removes every stop token: results then run to <see cref="MaxLength"/>.</summary>
     public void ClearStopTokens() => Array.Clear(_isStop);
 
+    /// <summary>True when <paramref name="token"/> ends a hypothesis (false for ids outside [0, V)).</summary>
     public bool IsStopToken(int token) => (uint)token < (uint)_vocabularySize && _isStop[token];
 
     /// <summary>

@@ -43,8 +43,10 @@ public sealed class CaptionDecoder<TModel>
     /// <summary>Most words in a caption (the stop token not counted).</summary>
     public int MaxLength { get; }
 
+    /// <summary>Hypotheses the beam search keeps after each step.</summary>
     public int BeamWidth => _beam.BeamWidth;
 
+    /// <summary>Most captions <see cref="DecodeBeam"/> returns.</summary>
     public int MaxResults => _beam.MaxResults;
 
     /// <summary>α of the beam search's length normalization (score = log P / len^α, len counting &lt;stop&gt;).</summary>

@@ -24,13 +24,16 @@ public readonly record struct UnknownCharPolicy
         _id = id;
     }
 
+    /// <summary>What happens to a character the vocabulary lacks.</summary>
     public UnknownCharAction Action { get; }
 
     /// <summary>The replacement id for <see cref="UnknownCharAction.MapTo"/>; −1 otherwise.</summary>
     public int Id => Action == UnknownCharAction.MapTo ? _id : -1;
 
+    /// <summary>Drop unseen characters (the default).</summary>
     public static UnknownCharPolicy Skip => default;
 
+    /// <summary>Throw an <see cref="ArgumentException"/> on an unseen character.</summary>
     public static UnknownCharPolicy Throw => new(UnknownCharAction.Throw, 0);
 
     /// <summary>Map every unseen character to token <paramref name="id"/> (checked against the vocabulary when used).</summary>
@@ -193,6 +196,7 @@ public sealed class CharVocabulary
     /// <summary>V, the number of tokens.</summary>
     public int Count => _offsets.Length - 1;
 
+    /// <summary>What lookups do with a character the vocabulary lacks (see <see cref="WithUnknownPolicy"/>).</summary>
     public UnknownCharPolicy UnknownPolicy { get; }
 
     /// <summary>True when some token is a surrogate pair (a code point above U+FFFF), i.e. two UTF-16 units.</summary>

@@ -45,6 +45,9 @@ public sealed class KeystrokeEngine<TModel>
     private readonly int _searchResults;       // hypotheses the completion search returns (2 × MaxCompletions)
     private readonly int[] _topIds;            // (V,)
 
+    /// <summary>An engine over the zero state of <typeparamref name="TModel"/>, primed with <see cref="KeystrokeOptions.Primer"/>.</summary>
+    /// <param name="vocabulary">The model's characters (usually <see cref="CharVocabulary.FromModel{TModel}"/>); its size must equal the model's InputSize and OutputSize.</param>
+    /// <param name="options">Capacities and completion settings; <see langword="null"/> for the defaults.</param>
     public KeystrokeEngine(CharVocabulary vocabulary, KeystrokeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -106,8 +109,10 @@ public sealed class KeystrokeEngine<TModel>
         _logits.CopyTo(_initialLogits);
     }
 
+    /// <summary>Maps typed characters to token ids and back.</summary>
     public CharVocabulary Vocabulary { get; }
 
+    /// <summary>The options the engine was built with.</summary>
     public KeystrokeOptions Options => _options;
 
     /// <summary>The current model state (read-only view; copy it to snapshot).</summary>

@@ -35,8 +35,10 @@ public sealed class Sampler
         _random = new Xoshiro128StarStar(Options.Seed);
     }
 
+    /// <summary>Temperature, top-k, top-p, repetition penalty and seed.</summary>
     public SamplingOptions Options { get; }
 
+    /// <summary>V, the length of the logits this sampler takes.</summary>
     public int VocabularySize { get; }
 
     /// <summary>The generator state (by reference: draws through it advance the sampler's stream).</summary>

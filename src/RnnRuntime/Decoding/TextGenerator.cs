@@ -28,6 +28,8 @@ public sealed class TextGenerator<TModel>
     private TModel _model;
     private bool _primed;
 
+    /// <summary>A generator over the zero state of <typeparamref name="TModel"/>; prime it before generating.</summary>
+    /// <param name="options">How tokens are drawn; <see langword="null"/> for <see cref="SamplingOptions.Default"/>.</param>
     public TextGenerator(SamplingOptions? options = null)
     {
         BeamSearch<TModel>.CheckModel();
@@ -37,6 +39,7 @@ public sealed class TextGenerator<TModel>
         Sampler = new Sampler(_vocabularySize, options);
     }
 
+    /// <summary>Draws each next token from the logits (its random stream and repetition history included).</summary>
     public Sampler Sampler { get; }
 
     /// <summary>The model state (by reference: the caller may snapshot or replace it).</summary>

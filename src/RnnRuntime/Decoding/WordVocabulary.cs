@@ -18,8 +18,13 @@ namespace RnnEmbedded.Runtime;
 /// </remarks>
 public sealed class WordVocabulary
 {
+    /// <summary>The text of the start token, which begins every sentence.</summary>
     public const string StartWord = "<start>";
+
+    /// <summary>The text of the stop token, which ends every sentence.</summary>
     public const string StopWord = "<stop>";
+
+    /// <summary>The text of the token that stands for every word the vocabulary lacks.</summary>
     public const string UnknownWord = "<unk>";
 
     private readonly char[] _text;     // all words concatenated
