@@ -20,7 +20,7 @@ namespace RnnEmbedded.Compiler.Emit;
 public static class CSharpEmitter
 {
     private const string Rt = "global::RnnEmbedded.Runtime";
-    private const string K = "global::RnnEmbedded.Runtime.Kernels";
+    private const string K = "global::RnnEmbedded.Runtime.CompilerServices";
     private const string Span = "global::System.Span<float>";
     private const string RoSpan = "global::System.ReadOnlySpan<float>";
 
@@ -484,8 +484,8 @@ public static class CSharpEmitter
             {
                 string vk = vocab.Kind switch
                 {
-                    VocabularyKind.Characters => "Characters",
-                    VocabularyKind.Words => "Words",
+                    ModelVocabularyKind.Characters => "Characters",
+                    ModelVocabularyKind.Words => "Words",
                     _ => "None",
                 };
                 w.Line($"public static {Rt}.ModelVocabularyKind VocabularyKind => {Rt}.ModelVocabularyKind.{vk};");
@@ -510,10 +510,10 @@ public static class CSharpEmitter
             }
 
             w.Line();
-            w.Line($"private static readonly {K}.VectorWidth s_width = {K}.Simd.Resolve({K}.VectorWidth.{_widthCap});");
+            w.Line($"private static readonly {Rt}.VectorWidth s_width = {K}.Simd.Resolve({Rt}.VectorWidth.{_widthCap});");
             w.Line();
             w.Line("/// <summary>The vector width this process uses (the build's cap, limited by the hardware).</summary>");
-            w.Line($"public static {K}.VectorWidth VectorWidth => s_width;");
+            w.Line($"public static {Rt}.VectorWidth VectorWidth => s_width;");
         }
 
         private void WriteState()
@@ -570,8 +570,8 @@ public static class CSharpEmitter
             {
                 w.Line("/// <summary>One step on token <paramref name=\"token\"/>; writes OutputSize floats to <paramref name=\"output\"/>.</summary>");
                 w.Open($"public void Step(int token, {Span} output)");
-                w.Line($"if ((uint)token >= {Int(_spec.InputSize)}u) {Rt}.ModelGuard.ThrowToken(token, {Int(_spec.InputSize)});");
-                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
+                w.Line($"if ((uint)token >= {Int(_spec.InputSize)}u) {K}.ModelGuard.ThrowToken(token, {Int(_spec.InputSize)});");
+                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {K}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
                 WriteStepBody(w, "token", token: true);
                 w.Close();
             }
@@ -579,8 +579,8 @@ public static class CSharpEmitter
             {
                 w.Line("/// <summary>One step on a dense input of InputSize floats; writes OutputSize floats.</summary>");
                 w.Open($"public void Step({RoSpan} input, {Span} output)");
-                w.Line($"if (input.Length != {Int(_spec.InputSize)}) {Rt}.ModelGuard.ThrowInput(nameof(input), input.Length, {Int(_spec.InputSize)});");
-                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
+                w.Line($"if (input.Length != {Int(_spec.InputSize)}) {K}.ModelGuard.ThrowInput(nameof(input), input.Length, {Int(_spec.InputSize)});");
+                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {K}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
                 WriteStepBody(w, "input", token: false);
                 w.Close();
             }
@@ -590,8 +590,8 @@ public static class CSharpEmitter
                 w.Line();
                 w.Line("/// <summary>The caption decoder's first step: the image feature vector through the image projection.</summary>");
                 w.Open($"public void StepImage({RoSpan} features, {Span} output)");
-                w.Line($"if (features.Length != {Int(img.InputSize)}) {Rt}.ModelGuard.ThrowInput(nameof(features), features.Length, {Int(img.InputSize)});");
-                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
+                w.Line($"if (features.Length != {Int(img.InputSize)}) {K}.ModelGuard.ThrowInput(nameof(features), features.Length, {Int(img.InputSize)});");
+                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {K}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
                 w.Line($"{Span} x = stackalloc float[{Int(Pad(img.OutputSize))}]; // ({img.OutputSize},) projected image = b + W x");
                 w.Line("Image_b.CopyTo(x);");
                 w.Line($"{K}.PackedGemv.MultiplyAdd(Image_W, features, x, s_width);");
@@ -636,9 +636,9 @@ public static class CSharpEmitter
             {
                 w.Line("/// <summary>Whole token sequence from the zero state; outputs[t * OutputSize + k].</summary>");
                 w.Open($"public static void Run(global::System.ReadOnlySpan<int> tokens, {Span} outputs)");
-                w.Line($"if (outputs.Length < tokens.Length * {Int(o)}) {Rt}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, tokens.Length * {Int(o)});");
+                w.Line($"if (outputs.Length < tokens.Length * {Int(o)}) {K}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, tokens.Length * {Int(o)});");
                 w.Open("for (int t = 0; t < tokens.Length; t++)");
-                w.Line($"if ((uint)tokens[t] >= {Int(_spec.InputSize)}u) {Rt}.ModelGuard.ThrowToken(tokens[t], {Int(_spec.InputSize)});");
+                w.Line($"if ((uint)tokens[t] >= {Int(_spec.InputSize)}u) {K}.ModelGuard.ThrowToken(tokens[t], {Int(_spec.InputSize)});");
                 w.Close();
                 WriteRunBody(w, token: true);
                 w.Close();
@@ -648,8 +648,8 @@ public static class CSharpEmitter
                 int n = _spec.InputSize;
                 w.Line("/// <summary>Whole dense sequence (inputs[t * InputSize + j]) from the zero state; outputs[t * OutputSize + k].</summary>");
                 w.Open($"public static void Run({RoSpan} inputs, {Span} outputs)");
-                w.Line($"if (inputs.Length % {Int(n)} != 0) {Rt}.ModelGuard.ThrowInput(nameof(inputs), inputs.Length, {Int(n)});");
-                w.Line($"if (outputs.Length < inputs.Length / {Int(n)} * {Int(o)}) {Rt}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, inputs.Length / {Int(n)} * {Int(o)});");
+                w.Line($"if (inputs.Length % {Int(n)} != 0) {K}.ModelGuard.ThrowInput(nameof(inputs), inputs.Length, {Int(n)});");
+                w.Line($"if (outputs.Length < inputs.Length / {Int(n)} * {Int(o)}) {K}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, inputs.Length / {Int(n)} * {Int(o)});");
                 WriteRunBody(w, token: false);
                 w.Close();
             }

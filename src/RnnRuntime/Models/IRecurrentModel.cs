@@ -1,33 +1,6 @@
 namespace RnnEmbedded.Runtime;
 
-/// <summary>What a model's vocabulary tokens are.</summary>
-public enum ModelVocabularyKind
-{
-    /// <summary>The weight file has no vocabulary.</summary>
-    None,
-
-    /// <summary>Each token is one character (or one surrogate pair).</summary>
-    Characters,
-
-    /// <summary>Each token is a word (plus the special tokens).</summary>
-    Words,
-}
-
-/// <summary>What a model is for (from the weight file's metadata).</summary>
-public enum ModelTask
-{
-    /// <summary>No task recorded.</summary>
-    Generic,
-
-    /// <summary>Character-level language model.</summary>
-    CharLm,
-
-    /// <summary>Word-level language model.</summary>
-    WordLm,
-
-    /// <summary>Show-and-Tell caption decoder.</summary>
-    Caption,
-}
+// ModelTask and ModelVocabularyKind live in src/Shared/ModelKinds.cs (one definition for the runtime and the compiler).
 
 // Capabilities as types (docs/architecture.md): a generated struct implements only the interfaces its model supports,
 // so giving a dense model to the keystroke engine, or calling Step on a bidirectional model, is a compile error.
