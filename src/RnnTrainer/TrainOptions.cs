@@ -1,4 +1,5 @@
 using System.Globalization;
+using RnnEmbedded.Runtime.Kernels;
 
 namespace RnnEmbedded.Trainer;
 
@@ -63,6 +64,12 @@ public sealed record TrainOptions
     public ulong Seed { get; init; } = 1;
 
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The widest vector width the matrix products may use (capped at what the machine runs). Results do not
+    /// depend on it (tested); a narrower cap is for tests and comparisons.
+    /// </summary>
+    public VectorWidth VectorWidth { get; init; } = VectorWidth.V512;
 
     /// <summary>Stop after this wall-clock time (this invocation); null for no limit.</summary>
     public TimeSpan? TimeLimit { get; init; }

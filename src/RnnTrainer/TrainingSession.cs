@@ -52,6 +52,7 @@ public sealed class TrainingSession
     private readonly TrainObserver _observer;
     private readonly Dataset _data;
     private readonly Workers _workers;
+    private readonly Gemm _gemm;
     private readonly Network _net;
     private readonly Window _window;
     private readonly Optimizer _optimizer;
@@ -95,6 +96,7 @@ public sealed class TrainingSession
             {
                 Corpus = options.Corpus.Length > 0 ? options.Corpus : saved.Corpus,
                 Threads = options.Threads,
+                VectorWidth = options.VectorWidth,
                 TimeLimit = options.TimeLimit,
                 Steps = options.Steps,
                 Out = options.Out,
@@ -118,7 +120,8 @@ public sealed class TrainingSession
             _options.Peepholes, _options.Cifg, _options.GruResetBefore);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
-        _window = new Window(_net, _options.Batch, _options.SeqLen, _workers) { Dropout = _options.Dropout, Features = _data.Train.Features };
+        _gemm = new Gemm(_options.VectorWidth);
+        _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm) { Dropout = _options.Dropout, Features = _data.Train.Features };
         _optimizer = new Optimizer(_net.Parameters, _options.Optimizer, _workers) { Clip = _options.Clip, Momentum = _options.Momentum };
         _dropoutRng = new Rng(_options.Seed ^ 0xD1B54A32D192ED03UL);
         _streamLength = _data.Train.Length / _options.Batch;
@@ -310,7 +313,7 @@ public sealed class TrainingSession
     public EvalResult Evaluate(TimeSpan elapsed)
     {
         int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
-        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers) { Features = _data.Validation.Features };
+        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm) { Features = _data.Validation.Features };
         double loss = EvaluateStream(_evalWindow, _data.Validation, out long tokens);
         var result = new EvalResult(_step, elapsed, loss, tokens);
         _lastEval = result;
