@@ -61,7 +61,7 @@ public sealed class TrainingTests : IDisposable
     {
         string corpus = Write("tiny.txt", CharCorpus());
         var session = new TrainingSession(Small(corpus, "tiny.safetensors") with { Steps = 150 });
-        double initial = TrainingSession.EvaluateStream(session.Network, session.Data.Validation, 1, 16, new Workers(1), out _);
+        double initial = Validation.EvaluateStream(session.Network, session.Data.Validation, 1, 16, new Workers(1), out _);
         TrainResult result = session.Run();
         Assert.NotNull(result.Validation);
         Assert.True(initial > 2.5, $"untrained loss {initial} should be near ln(V) = {Math.Log(session.Data.Vocabulary.Count)}");
