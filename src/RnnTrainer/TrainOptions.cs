@@ -139,6 +139,7 @@ public sealed record TrainOptions
         Check(TimeLimit is null || TimeLimit > TimeSpan.Zero, "--time-limit must be positive");
         Check(Decay == LrDecay.None || DecaySteps > 0 || Steps > 0, "--decay needs --steps or --decay-steps (the decay horizon)");
         Check(!string.IsNullOrWhiteSpace(Out), "--out must name a file");
+        SizeLimits.CheckOptions(this);
     }
 
     /// <summary>"90s", "5m", "1h", "1h30m", "2.5m" or a plain number of seconds.</summary>

@@ -66,6 +66,8 @@ public sealed class TrainingSession
         }
 
         _data = Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase);
+        int evalStreams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
+        SizeLimits.CheckNetwork(_options, _data.Vocabulary.Count, _data.ImageFeatures, evalStreams);
         _workers = new Workers(_options.Threads);
         _gemm = new Gemm(_options.VectorWidth);
         var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
