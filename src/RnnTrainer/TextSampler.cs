@@ -1,6 +1,7 @@
 using System.Text;
 using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Compiler.Reference;
+using RnnEmbedded.Runtime;
 
 namespace RnnEmbedded.Trainer;
 
@@ -14,7 +15,7 @@ public static class TextSampler
     {
         ModelSpec spec = net.ToSpec(data.Vocabulary, data.TaskKind);
         var engine = new ReferenceEngine(spec);
-        var rng = new Rng((ulong)seed * 0x9E3779B97F4A7C15UL + 1);
+        var rng = new Xoshiro128StarStar((ulong)seed * 0x9E3779B97F4A7C15UL + 1);
         var logits = new float[spec.OutputSize];
         var sb = new StringBuilder();
         bool words = data.Task != TrainTask.Char;
@@ -27,7 +28,7 @@ public static class TextSampler
         for (int i = 0; i < length; i++)
         {
             engine.Step(token, logits);
-            token = SampleToken(logits, Temperature, rng);
+            token = SampleToken(logits, Temperature, ref rng);
             if (words)
             {
                 if (token == data.Vocabulary.StopToken)
@@ -47,7 +48,7 @@ public static class TextSampler
         return sb.ToString();
     }
 
-    private static int SampleToken(float[] logits, float temperature, Rng rng)
+    private static int SampleToken(float[] logits, float temperature, ref Xoshiro128StarStar rng)
     {
         float max = float.NegativeInfinity;
         foreach (float z in logits)

@@ -98,7 +98,7 @@ public static class TrainingCheckpoint
     /// <summary>Writes a checkpoint of the run atomically.</summary>
     public static void Write(
         string path, ModelSpec model, TrainOptions options, Network net, Optimizer optimizer, Window window, RunPosition position,
-        Rng dropoutRng, ValidationTracker tracker, LossCurve curve, double elapsedSeconds, IReadOnlyList<string> vocabulary)
+        ValidationTracker tracker, LossCurve curve, double elapsedSeconds, IReadOnlyList<string> vocabulary)
     {
         (IReadOnlyList<Tensor> modelTensors, IReadOnlyDictionary<string, string> modelMetadata) = ModelWriter.ToTensors(model);
         var tensors = new List<Tensor>(modelTensors);
@@ -126,7 +126,6 @@ public static class TrainingCheckpoint
             [MetadataPrefix + "window"] = position.WindowIndex.ToString(CultureInfo.InvariantCulture),
             [MetadataPrefix + "epoch"] = position.Epoch.ToString(CultureInfo.InvariantCulture),
             [MetadataPrefix + "optimizer_steps"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
-            [MetadataPrefix + "rng"] = string.Join(",", dropoutRng.State),
             [MetadataPrefix + "best_val"] = tracker.BestLoss.ToString("R", CultureInfo.InvariantCulture),
             [MetadataPrefix + "evals_without_improvement"] = tracker.WithoutImprovement.ToString(CultureInfo.InvariantCulture),
             [MetadataPrefix + "elapsed_seconds"] = (position.PreviousSeconds + elapsedSeconds).ToString("R", CultureInfo.InvariantCulture),
@@ -144,7 +143,7 @@ public static class TrainingCheckpoint
     /// <summary>Puts a checkpoint's state back into a freshly built run with the same architecture and corpus.</summary>
     public static void Restore(
         WeightFile file, string corpus, IReadOnlyList<string> vocabulary, Network net, Optimizer optimizer, Window window, RunPosition position,
-        Rng dropoutRng, ValidationTracker tracker, LossCurve curve)
+        ValidationTracker tracker, LossCurve curve)
     {
         string name = file.FileName;
         var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -194,7 +193,6 @@ public static class TrainingCheckpoint
         position.Epoch = int.Parse(Meta(file, "epoch"), CultureInfo.InvariantCulture);
         position.PreviousSeconds = double.Parse(Meta(file, "elapsed_seconds"), CultureInfo.InvariantCulture);
         optimizer.StepCount = long.Parse(Meta(file, "optimizer_steps"), CultureInfo.InvariantCulture);
-        dropoutRng.State = Array.ConvertAll(Meta(file, "rng").Split(','), s => ulong.Parse(s, CultureInfo.InvariantCulture));
         tracker.BestLoss = double.Parse(Meta(file, "best_val"), CultureInfo.InvariantCulture);
         tracker.WithoutImprovement = int.Parse(Meta(file, "evals_without_improvement"), CultureInfo.InvariantCulture);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using RnnEmbedded.Compiler.Formats;
 using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Runtime;
 
 namespace RnnEmbedded.Trainer;
 
@@ -22,7 +23,7 @@ public sealed class TrainingSession
     private readonly Network _net;
     private readonly Window _window;
     private readonly Optimizer _optimizer;
-    private readonly Rng _dropoutRng;
+    private readonly ulong _dropoutSeed;
     private readonly int _streamLength;
     private readonly int _windowsPerEpoch;
     private readonly LossCurve _curve = new();
@@ -76,7 +77,7 @@ public sealed class TrainingSession
         _net.Initialize(_options.Seed);
         _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm) { Dropout = _options.Dropout, Features = _data.Train.Features };
         _optimizer = new Optimizer(_net.Parameters, _options.Optimizer, _workers) { Clip = _options.Clip, Momentum = _options.Momentum };
-        _dropoutRng = new Rng(_options.Seed ^ 0xD1B54A32D192ED03UL);
+        _dropoutSeed = _options.Seed ^ 0xD1B54A32D192ED03UL;
         Schedule = new LearningRateSchedule(_options);
         _tracker = new ValidationTracker(_net, _options.Patience, _options.KeepBest);
         _streamLength = _data.Train.Length / _options.Batch;
@@ -89,8 +90,7 @@ public sealed class TrainingSession
 
         if (checkpoint is not null)
         {
-            TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.Vocabulary.Tokens, _net, _optimizer, _window, _position, _dropoutRng,
-                _tracker, _curve);
+            TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.Vocabulary.Tokens, _net, _optimizer, _window, _position, _tracker, _curve);
         }
     }
 
@@ -218,7 +218,7 @@ public sealed class TrainingSession
     {
         FillWindow(_window, _data.Train, _position.WindowIndex);
         _net.ZeroGrad();
-        double sum = _window.Forward(_options.Dropout > 0 ? _dropoutRng : null);
+        double sum = _window.Forward(_options.Dropout > 0 ? DropoutSeed(_position.Step) : null);
         int count = _window.TargetCount;
         if (count > 0)
         {
@@ -313,7 +313,7 @@ public sealed class TrainingSession
     public void SaveCheckpoint(TimeSpan elapsed, double trainLoss = double.NaN)
     {
         ModelSpec model = ToSpec(_lastEval, trainLoss, 0, elapsed);
-        TrainingCheckpoint.Write(CheckpointPath, model, _options, _net, _optimizer, _window, _position, _dropoutRng, _tracker, _curve,
+        TrainingCheckpoint.Write(CheckpointPath, model, _options, _net, _optimizer, _window, _position, _tracker, _curve,
             elapsed.TotalSeconds, _data.Vocabulary.Tokens);
         _observer.Checkpointed?.Invoke(CheckpointPath);
     }
@@ -327,6 +327,13 @@ public sealed class TrainingSession
         }
 
         ModelWriter.WriteFile(_options.Out, ToSpec(validation, trainLoss, tokensPerSecond, elapsed));
+    }
+
+    // The dropout masks of a step come from a generator seeded by (seed, step): nothing to save for an exact resume.
+    private ulong DropoutSeed(long step)
+    {
+        ulong s = (ulong)step;
+        return _dropoutSeed ^ Xoshiro128StarStar.SplitMix64(ref s);
     }
 
     private TimeSpan? Remaining(TimeSpan elapsed)

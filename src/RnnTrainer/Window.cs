@@ -1,3 +1,5 @@
+using RnnEmbedded.Runtime;
+
 namespace RnnEmbedded.Trainer;
 
 /// <summary>
@@ -122,10 +124,12 @@ public sealed class Window
 
     /// <summary>
     /// Forward pass over the window; returns the summed cross-entropy (nats) over rows with a target.
-    /// <paramref name="dropoutRng"/> null means evaluation (no dropout).
+    /// <paramref name="dropoutSeed"/> seeds the dropout masks (<see cref="Xoshiro128StarStar"/>); null means
+    /// evaluation (no dropout).
     /// </summary>
-    public double Forward(Rng? dropoutRng)
+    public double Forward(ulong? dropoutSeed)
     {
+        var dropoutRng = new Xoshiro128StarStar(dropoutSeed ?? 0);
         NetworkShape s = _net.Shape;
         int e = s.Embedding;
 
@@ -150,7 +154,7 @@ public sealed class Window
             _pass.Forward(k);
             if (k + 1 < s.Layers)
             {
-                ApplyDropout(k, dropoutRng);
+                ApplyDropout(k, dropoutSeed is not null, ref dropoutRng);
             }
         }
 
@@ -310,11 +314,11 @@ public sealed class Window
         }
     }
 
-    private void ApplyDropout(int k, Rng? rng)
+    private void ApplyDropout(int k, bool training, ref Xoshiro128StarStar rng)
     {
         float[] src = _pass.Layers[k].HOut;
         float[] dst = _pass.Layers[k + 1].X;
-        if (rng is null || Dropout <= 0f)
+        if (!training || Dropout <= 0f)
         {
             Array.Copy(src, dst, _n * _h);
             _drop[k] = [];
@@ -331,7 +335,7 @@ public sealed class Window
         float[] mask = _drop[k];
         for (int i = 0; i < mask.Length; i++)
         {
-            mask[i] = rng.NextFloat() < keep ? scale : 0f;
+            mask[i] = rng.NextSingle() < keep ? scale : 0f;
             dst[i] = src[i] * mask[i];
         }
     }

@@ -115,6 +115,25 @@ public sealed class TrainingTests : IDisposable
         }
     }
 
+    [Fact]
+    public void VectorWidth_DoesNotChangeTheWeights()
+    {
+        string corpus = Write("widths.txt", CharCorpus());
+        TrainOptions widest = Small(corpus, "widest.safetensors") with { Steps = 6, Cell = TrainCell.Lstm, Peepholes = true, Layers = 2, Dropout = 0.1f, Hidden = 40 };
+        new TrainingSession(widest).Run();
+        WeightFile expected = SafeTensorsReader.ReadFile(widest.Out);
+        foreach (RnnEmbedded.Runtime.Kernels.VectorWidth width in new[] { RnnEmbedded.Runtime.Kernels.VectorWidth.V128, RnnEmbedded.Runtime.Kernels.VectorWidth.Scalar })
+        {
+            TrainOptions narrow = widest with { VectorWidth = width, Out = Path.Combine(_dir, width + ".safetensors") };
+            new TrainingSession(narrow).Run();
+            WeightFile actual = SafeTensorsReader.ReadFile(narrow.Out);
+            for (int i = 0; i < expected.Tensors.Count; i++)
+            {
+                Assert.Equal(expected.Tensors[i].Data, actual.Tensors[i].Data);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(TrainCell.Lstm, false, false)]
     [InlineData(TrainCell.Gru, true, false)]
