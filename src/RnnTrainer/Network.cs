@@ -120,7 +120,7 @@ public sealed class Network
             b_hh[k] = Add(new Parameter(p + "bias_hh_l" + k, gh, 1, false));
             if (shape.Peepholes)
             {
-                // (3, H): rows p_i, p_f, p_o (DESIGN.md: i, f see the old cell, o the new one); CIFG leaves p_f at zero.
+                // (3, H): rows p_i, p_f, p_o (docs/model-format.md: i, f see the old cell, o the new one); CIFG leaves p_f at zero.
                 Peephole[k] = Add(new Parameter(p + "peephole_l" + k, 3, h, false));
             }
         }

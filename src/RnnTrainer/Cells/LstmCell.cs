@@ -41,7 +41,7 @@ internal readonly struct LstmCoupledPeephole : ILstmVariant
 }
 
 /// <summary>
-/// LSTM (PyTorch gate order i, f, g, o; CIFG: i, g, o), the canonical math of docs/training.md:
+/// LSTM (PyTorch gate order i, f, g, o; CIFG: i, g, o), the math of docs/model-format.md ("Math"):
 /// i = σ(a_i [+ p_i c_prev]), f = σ(a_f [+ p_f c_prev]) or 1 − i, g = tanh(a_g), c = f c_prev + i g,
 /// o = σ(a_o [+ p_o c]), h = o tanh(c), where a = W_ih x + b_ih + W_hh h_prev + b_hh.
 /// </summary>
