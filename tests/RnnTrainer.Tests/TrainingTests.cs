@@ -320,6 +320,17 @@ public sealed class TrainingTests : IDisposable
         Assert.Contains("not a training checkpoint", e.Message);
     }
 
+    [Fact]
+    public void Resume_RejectsACheckpointOfTheOldFormat_NamingTheFormat()
+    {
+        string corpus = Write("c.txt", CharCorpus());
+        string old = Path.Combine(_dir, "old.ckpt.safetensors");
+        SafeTensorsWriter.WriteFile(old, [new Tensor("opt.m.head.bias", [2], [0f, 0f])],
+            new Dictionary<string, string> { ["ckpt.kind"] = TrainingCheckpoint.Kind });
+        var e = Assert.Throws<InvalidDataException>(() => new TrainingSession(Small(corpus, "m.safetensors") with { Resume = old }));
+        Assert.Contains("checkpoint format 1; this trainer resumes format 2 only", e.Message);
+    }
+
     [Theory]
     [InlineData("90s", 90)]
     [InlineData("5m", 300)]
