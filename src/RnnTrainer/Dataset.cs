@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Text;
 using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Runtime;
+
+using ModelTask = RnnEmbedded.Compiler.Model.ModelTask;
+using ModelVocabularyKind = RnnEmbedded.Compiler.Model.ModelVocabularyKind;
 
 namespace RnnEmbedded.Trainer;
 
@@ -54,12 +58,17 @@ public sealed class TokenStream
     }
 }
 
-/// <summary>Training and validation streams and the vocabulary, built from a corpus file.</summary>
+/// <summary>
+/// Training and validation streams and the vocabulary, built from a corpus file. Word and caption text is split
+/// and encoded by the runtime's <see cref="WordTokenizer"/> and <see cref="WordVocabulary"/> (built with
+/// <see cref="WordVocabulary.Build(IEnumerable{string}, int, bool)"/> from the training lines), so a trained model
+/// sees exactly the ids a deployed decoder produces for the same text.
+/// </summary>
 public sealed class Dataset
 {
-    public const string Start = "<start>";
-    public const string Stop = "<stop>";
-    public const string Unknown = "<unk>";
+    public const string Start = WordVocabulary.StartWord;
+    public const string Stop = WordVocabulary.StopWord;
+    public const string Unknown = WordVocabulary.UnknownWord;
 
     private Dataset(TrainTask task, Vocabulary vocabulary, TokenStream train, TokenStream validation, int imageFeatures, bool lowercase)
     {
@@ -175,23 +184,14 @@ public sealed class Dataset
 
     private static Dataset Words(string text, string name, double validationFraction, int validationLimit, int vocabularySize, bool lowercase)
     {
-        List<List<string>> lines = new();
-        foreach (string line in SplitLines(text))
-        {
-            List<string> words = Tokenize(line, lowercase);
-            if (words.Count > 0)
-            {
-                lines.Add(words);
-            }
-        }
-
+        List<string> lines = SplitLines(text).Where(l => WordTokenizer.Count(l) > 0).ToList();
         if (lines.Count < 2)
         {
             throw new InvalidDataException($"{name}: a word corpus needs at least 2 non-empty lines");
         }
 
         int split = SplitIndex(lines.Count, validationFraction);
-        var (vocabulary, index) = BuildVocabulary(lines.GetRange(0, split), vocabularySize);
+        WordVocabulary vocabulary = BuildVocabulary(lines.GetRange(0, split), vocabularySize, lowercase);
         TokenStream Stream(int from, int to)
         {
             var inputs = new List<int>();
@@ -199,7 +199,7 @@ public sealed class Dataset
             var reset = new List<bool>();
             for (int l = from; l < to; l++)
             {
-                AppendSentence(lines[l], index, inputs, targets, reset);
+                AppendSentence(vocabulary, lines[l], inputs, targets, reset);
             }
 
             return new TokenStream(inputs.ToArray(), targets.ToArray(), reset.ToArray());
@@ -211,13 +211,13 @@ public sealed class Dataset
             validation = validation.Take(validationLimit);
         }
 
-        return new Dataset(TrainTask.Word, vocabulary, Stream(0, split), validation, 0, lowercase);
+        return new Dataset(TrainTask.Word, ToModelVocabulary(vocabulary), Stream(0, split), validation, 0, lowercase);
     }
 
     private static Dataset Captions(string text, string name, double validationFraction, int validationLimit, int vocabularySize, bool lowercase)
     {
         var features = new List<float[]>();
-        var captions = new List<List<string>>();
+        var captions = new List<string>();
         int lineNumber = 0;
         int f = -1;
         foreach (string line in SplitLines(text))
@@ -254,14 +254,14 @@ public sealed class Dataset
                 throw new InvalidDataException($"{name}:{lineNumber}: expected {Math.Max(f, 1)} features, found {vector.Length}");
             }
 
-            List<string> words = Tokenize(line[(tab + 1)..], lowercase);
-            if (words.Count == 0)
+            string caption = line[(tab + 1)..];
+            if (WordTokenizer.Count(caption) == 0)
             {
                 throw new InvalidDataException($"{name}:{lineNumber}: the caption after the tab is empty");
             }
 
             features.Add(vector);
-            captions.Add(words);
+            captions.Add(caption);
         }
 
         if (captions.Count < 2)
@@ -276,7 +276,7 @@ public sealed class Dataset
         }
 
         int split = SplitIndex(captions.Count, validationFraction);
-        var (vocabulary, index) = BuildVocabulary(captions.GetRange(0, split), vocabularySize);
+        WordVocabulary vocabulary = BuildVocabulary(captions.GetRange(0, split), vocabularySize, lowercase);
         TokenStream Stream(int from, int to)
         {
             var inputs = new List<int>();
@@ -284,12 +284,13 @@ public sealed class Dataset
             var reset = new List<bool>();
             for (int s = from; s < to; s++)
             {
-                // Image step (output ignored), then <start> w1 … wn → targets w1 … wn <stop>.
+                // Image step (output ignored), then <start> w1 … wn → targets w1 … wn <stop>, in the image's sequence.
                 inputs.Add(-1 - s);
                 targets.Add(-1);
                 reset.Add(true);
-                AppendSentence(captions[s], index, inputs, targets, reset);
-                reset[^(captions[s].Count + 1)] = false;
+                int startAt = reset.Count;
+                AppendSentence(vocabulary, captions[s], inputs, targets, reset);
+                reset[startAt] = false;
             }
 
             return new TokenStream(inputs.ToArray(), targets.ToArray(), reset.ToArray(), all);
@@ -301,54 +302,8 @@ public sealed class Dataset
             validation = validation.Take(validationLimit);
         }
 
-        return new Dataset(TrainTask.Caption, vocabulary, Stream(0, split), validation, f, lowercase);
+        return new Dataset(TrainTask.Caption, ToModelVocabulary(vocabulary), Stream(0, split), validation, f, lowercase);
     }
-
-    /// <summary>
-    /// Word splitting as RnnRuntime's WordTokenizer: whitespace separates; every punctuation or symbol character is
-    /// its own token, except an apostrophe between two letters or digits ("don't").
-    /// </summary>
-    public static List<string> Tokenize(string line, bool lowercase)
-    {
-        var words = new List<string>();
-        int i = 0;
-        while (i < line.Length)
-        {
-            if (char.IsWhiteSpace(line[i]))
-            {
-                i++;
-                continue;
-            }
-
-            int start = i;
-            if (IsSymbol(line[i]))
-            {
-                i++;
-            }
-            else
-            {
-                i++;
-                while (i < line.Length && !char.IsWhiteSpace(line[i]))
-                {
-                    char c = line[i];
-                    if (IsSymbol(c) && !((c == '\'' || c == '\u2019') && i + 1 < line.Length
-                        && char.IsLetterOrDigit(line[i - 1]) && char.IsLetterOrDigit(line[i + 1])))
-                    {
-                        break;
-                    }
-
-                    i++;
-                }
-            }
-
-            string word = line[start..i];
-            words.Add(lowercase ? word.ToLowerInvariant() : word);
-        }
-
-        return words;
-    }
-
-    private static bool IsSymbol(char c) => char.IsPunctuation(c) || char.IsSymbol(c);
 
     private static IEnumerable<string> SplitLines(string text) => text.Split('\n').Select(l => l.TrimEnd('\r'));
 
@@ -358,53 +313,38 @@ public sealed class Dataset
         return count - validation;
     }
 
-    // <start>, <stop>, <unk>, then the most frequent words (ties in ordinal order).
-    private static (Vocabulary, Dictionary<string, int>) BuildVocabulary(List<List<string>> sentences, int size)
+    // <start>, <stop>, <unk>, then the most frequent training words (ties in ordinal order): WordVocabulary's rule.
+    private static WordVocabulary BuildVocabulary(List<string> sentences, int size, bool lowercase)
     {
         if (size < 1)
         {
             throw new ArgumentException("--vocab-size must be at least 1");
         }
 
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (List<string> sentence in sentences)
-        {
-            foreach (string w in sentence)
-            {
-                counts[w] = counts.TryGetValue(w, out int c) ? c + 1 : 1;
-            }
-        }
-
-        var tokens = new List<string> { Start, Stop, Unknown };
-        foreach (KeyValuePair<string, int> e in counts
-            .Where(e => e.Key is not (Start or Stop or Unknown))
-            .OrderByDescending(e => e.Value).ThenBy(e => e.Key, StringComparer.Ordinal).Take(size))
-        {
-            tokens.Add(e.Key);
-        }
-
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < tokens.Count; i++)
-        {
-            index[tokens[i]] = i;
-        }
-
-        return (new Vocabulary(ModelVocabularyKind.Words, tokens), index);
+        return WordVocabulary.Build(sentences, size, lowercase);
     }
 
-    private static void AppendSentence(List<string> words, Dictionary<string, int> index, List<int> inputs, List<int> targets, List<bool> reset)
+    private static Vocabulary ToModelVocabulary(WordVocabulary vocabulary)
     {
-        int unk = index[Unknown];
-        inputs.Add(index[Start]);
-        reset.Add(true);
-        foreach (string w in words)
+        var tokens = new List<string>(vocabulary.Count);
+        for (int id = 0; id < vocabulary.Count; id++)
         {
-            int id = index.TryGetValue(w, out int x) ? x : unk;
-            targets.Add(id);
-            inputs.Add(id);
-            reset.Add(false);
+            tokens.Add(vocabulary.GetWord(id).ToString());
         }
 
-        targets.Add(index[Stop]);
+        return new Vocabulary(ModelVocabularyKind.Words, tokens);
+    }
+
+    // <start> w1 … wn as inputs, w1 … wn <stop> as targets (unknown words → <unk>), encoded as the runtime encodes.
+    private static void AppendSentence(WordVocabulary vocabulary, string sentence, List<int> inputs, List<int> targets, List<bool> reset)
+    {
+        var ids = new int[vocabulary.GetEncodedLength(sentence)];
+        int count = vocabulary.Encode(sentence, ids);
+        for (int i = 0; i + 1 < count; i++)
+        {
+            inputs.Add(ids[i]);
+            targets.Add(ids[i + 1]);
+            reset.Add(i == 0);
+        }
     }
 }

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 
 namespace RnnEmbedded.Trainer;
 
@@ -10,20 +12,40 @@ namespace RnnEmbedded.Trainer;
 /// can split the columns of one product.
 /// <para>
 /// Determinism: every element of C is the same chain of fused multiply-adds over k in increasing order, whatever
-/// the column range, the tile it falls in or the vector width, so results do not depend on the thread count.
+/// the column range, the tile it falls in or the vector width, so results do not depend on the thread count
+/// or the width.
+/// </para>
+/// <para>
+/// The vector width is chosen once, when the value is created (a training session uses <see cref="Widest"/>, or
+/// the width its options cap it at), and never changes: a <see cref="Gemm"/> is an immutable value that the
+/// session hands to every window.
 /// </para>
 /// </summary>
-public static unsafe class Gemm
+public readonly unsafe struct Gemm
 {
     private const int Kc = 256; // k-block: a (Kc × 32) B tile is 32 KB
     private const int Nc = 256; // column block
 
-    /// <summary>The widest vector path the hardware runs: 512, 256 or 0 (scalar).</summary>
-    public static int VectorBits { get; set; } =
-        Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 0;
+    /// <summary>A product that runs at <paramref name="cap"/> or the widest width this machine runs in hardware, whichever is narrower.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cap"/> is not a defined width.</exception>
+    public Gemm(VectorWidth cap)
+    {
+        if (cap is not (VectorWidth.Scalar or VectorWidth.V128 or VectorWidth.V256 or VectorWidth.V512))
+        {
+            throw new ArgumentOutOfRangeException(nameof(cap), cap, "The vector width must be Scalar, V128, V256 or V512.");
+        }
+
+        Width = Simd.Resolve(cap);
+    }
+
+    /// <summary>The product at the widest width this machine runs in hardware.</summary>
+    public static Gemm Widest => new(VectorWidth.V512);
+
+    /// <summary>The width the kernels run at (Scalar for a default value).</summary>
+    public VectorWidth Width { get; }
 
     /// <summary>C[:, n0..n1) = (accumulate ? C : 0) + A · B over the column range.</summary>
-    public static void Multiply(
+    public void Multiply(
         int m, int k, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate, int n0, int n1)
     {
         if (n1 <= n0 || m <= 0)
@@ -58,7 +80,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Managed-array convenience over <see cref="Multiply"/> (offsets in elements).</summary>
-    public static void Multiply(
+    public void Multiply(
         int m, int k, float[] a, int aOffset, int ars, int acs, float[] b, int bOffset, int ldb, float[] c, int cOffset, int ldc,
         bool accumulate, int n0, int n1)
     {
@@ -71,10 +93,10 @@ public static unsafe class Gemm
     }
 
     // One (m × kLen) · (kLen × [j0, j1)) block, accumulated into C.
-    private static void Block(int m, int kLen, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int j0, int j1)
+    private void Block(int m, int kLen, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int j0, int j1)
     {
         int j = j0;
-        if (VectorBits == 512)
+        if (Width == VectorWidth.V512)
         {
             for (; j + 32 <= j1; j += 32)
             {
@@ -98,7 +120,7 @@ public static unsafe class Gemm
                 }
             }
         }
-        else if (VectorBits == 256)
+        else if (Width == VectorWidth.V256)
         {
             for (; j + 16 <= j1; j += 16)
             {
@@ -120,6 +142,31 @@ public static unsafe class Gemm
                 for (int i = 0; i < m; i++)
                 {
                     Kernel256x1x8(kLen, a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j);
+                }
+            }
+        }
+        else if (Width == VectorWidth.V128)
+        {
+            for (; j + 8 <= j1; j += 8)
+            {
+                int i = 0;
+                for (; i + 4 <= m; i += 4)
+                {
+                    Kernel128x4x8(kLen, a + (long)i * ars, ars, acs, b + j, ldb, c + (long)i * ldc + j, ldc);
+                }
+
+                for (; i < m; i++)
+                {
+                    Kernel128x1x4(kLen, a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j);
+                    Kernel128x1x4(kLen, a + (long)i * ars, acs, b + j + 4, ldb, c + (long)i * ldc + j + 4);
+                }
+            }
+
+            for (; j + 4 <= j1; j += 4)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    Kernel128x1x4(kLen, a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j);
                 }
             }
         }
@@ -259,6 +306,50 @@ public static unsafe class Gemm
         for (int p = 0; p < kLen; p++)
         {
             c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[(long)p * acs]), Vector256.Load(b), c0);
+            b += ldb;
+        }
+
+        c0.Store(c);
+    }
+
+    private static void Kernel128x4x8(int kLen, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc)
+    {
+        Vector128<float> c00 = Vector128.Load(c), c01 = Vector128.Load(c + 4);
+        Vector128<float> c10 = Vector128.Load(c + ldc), c11 = Vector128.Load(c + ldc + 4);
+        Vector128<float> c20 = Vector128.Load(c + 2 * ldc), c21 = Vector128.Load(c + 2 * ldc + 4);
+        Vector128<float> c30 = Vector128.Load(c + 3 * ldc), c31 = Vector128.Load(c + 3 * ldc + 4);
+        float* a0 = a, a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars;
+        for (int p = 0; p < kLen; p++)
+        {
+            long ap = (long)p * acs;
+            Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
+            b += ldb;
+            Vector128<float> x = Vector128.Create(a0[ap]);
+            c00 = Vector128.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector128.FusedMultiplyAdd(x, b1, c01);
+            x = Vector128.Create(a1[ap]);
+            c10 = Vector128.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
+            x = Vector128.Create(a2[ap]);
+            c20 = Vector128.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
+            x = Vector128.Create(a3[ap]);
+            c30 = Vector128.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
+        }
+
+        c00.Store(c); c01.Store(c + 4);
+        c10.Store(c + ldc); c11.Store(c + ldc + 4);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 4);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 4);
+    }
+
+    private static void Kernel128x1x4(int kLen, float* a, int acs, float* b, int ldb, float* c)
+    {
+        Vector128<float> c0 = Vector128.Load(c);
+        for (int p = 0; p < kLen; p++)
+        {
+            c0 = Vector128.FusedMultiplyAdd(Vector128.Create(a[(long)p * acs]), Vector128.Load(b), c0);
             b += ldb;
         }
 

@@ -8,24 +8,24 @@ public static class LossPlot
 {
     private const int Width = 720, Height = 400, Left = 60, Right = 20, Top = 30, Bottom = 45;
 
-    /// <param name="points">(step, train loss or NaN, validation loss or NaN).</param>
-    public static void Write(string path, IReadOnlyList<double[]> points, string unit)
+    public static void Write(string path, LossCurve curve, string unit)
     {
-        File.WriteAllText(path, Render(points, unit));
+        File.WriteAllText(path, Render(curve, unit));
     }
 
-    public static string Render(IReadOnlyList<double[]> points, string unit)
+    public static string Render(LossCurve curve, string unit)
     {
+        List<(long Step, double Loss)>[] series = [curve.Training, curve.Validation];
         double maxStep = 1, minLoss = double.PositiveInfinity, maxLoss = double.NegativeInfinity;
-        foreach (double[] p in points)
+        foreach (List<(long Step, double Loss)> points in series)
         {
-            maxStep = Math.Max(maxStep, p[0]);
-            for (int k = 1; k <= 2; k++)
+            foreach ((long step, double loss) in points)
             {
-                if (double.IsFinite(p[k]))
+                maxStep = Math.Max(maxStep, step);
+                if (double.IsFinite(loss))
                 {
-                    minLoss = Math.Min(minLoss, p[k]);
-                    maxLoss = Math.Max(maxLoss, p[k]);
+                    minLoss = Math.Min(minLoss, loss);
+                    maxLoss = Math.Max(maxLoss, loss);
                 }
             }
         }
@@ -58,21 +58,21 @@ public static class LossPlot
 
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Width + Left) / 2}\" y=\"{Height - 8}\" text-anchor=\"middle\">step</text>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"18\">loss ({unit}): training (blue, smoothed), validation (red)</text>\n");
-        for (int k = 1; k <= 2; k++)
+        for (int k = 0; k < series.Length; k++)
         {
             var line = new StringBuilder();
-            foreach (double[] p in points)
+            foreach ((long step, double loss) in series[k])
             {
-                if (double.IsFinite(p[k]))
+                if (double.IsFinite(loss))
                 {
-                    line.Append(X(p[0])).Append(',').Append(Y(p[k])).Append(' ');
+                    line.Append(X(step)).Append(',').Append(Y(loss)).Append(' ');
                 }
             }
 
             if (line.Length > 0)
             {
-                string color = k == 1 ? "#1f77b4" : "#d62728";
-                sb.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"{(k == 1 ? 1.5 : 2.5)}\" points=\"{line.ToString().TrimEnd()}\"/>\n");
+                string color = k == 0 ? "#1f77b4" : "#d62728";
+                sb.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"{(k == 0 ? 1.5 : 2.5)}\" points=\"{line.ToString().TrimEnd()}\"/>\n");
             }
         }
 

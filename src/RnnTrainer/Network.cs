@@ -1,4 +1,7 @@
 using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Runtime;
+
+using ModelTask = RnnEmbedded.Compiler.Model.ModelTask;
 
 namespace RnnEmbedded.Trainer;
 
@@ -171,7 +174,7 @@ public sealed class Network
     /// <summary>PyTorch's default initialisation: embedding N(0, 1); recurrent and dense weights U(−1/√fan, 1/√fan).</summary>
     public void Initialize(ulong seed)
     {
-        var rng = new Rng(seed);
+        var rng = new Xoshiro128StarStar(seed);
         foreach (Parameter p in _all)
         {
             if (p.Name.Contains(".peephole_l", StringComparison.Ordinal))
@@ -183,7 +186,7 @@ public sealed class Network
             {
                 for (int i = 0; i < p.Value.Length; i++)
                 {
-                    p.Value[i] = rng.NextGaussian();
+                    p.Value[i] = NextGaussian(ref rng);
                 }
 
                 continue;
@@ -194,7 +197,7 @@ public sealed class Network
                 : 1f / MathF.Sqrt(Shape.Hidden);
             for (int i = 0; i < p.Value.Length; i++)
             {
-                p.Value[i] = (2f * rng.NextFloat() - 1f) * bound;
+                p.Value[i] = (2f * rng.NextSingle() - 1f) * bound;
             }
         }
 
@@ -269,6 +272,14 @@ public sealed class Network
             Task = task,
             Metadata = meta,
         };
+    }
+
+    /// <summary>Standard normal (Box–Muller, one value per two uniforms).</summary>
+    private static float NextGaussian(ref Xoshiro128StarStar rng)
+    {
+        double u1 = 1.0 - rng.NextDouble();
+        double u2 = rng.NextDouble();
+        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
     }
 
     private static Matrix ToMatrix(Parameter p) => new(p.Rows, p.Cols, (float[])p.Value.Clone());

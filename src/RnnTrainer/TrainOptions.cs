@@ -1,4 +1,5 @@
 using System.Globalization;
+using RnnEmbedded.Runtime;
 
 namespace RnnEmbedded.Trainer;
 
@@ -63,6 +64,12 @@ public sealed record TrainOptions
     public ulong Seed { get; init; } = 1;
 
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The widest vector width the matrix products may use (capped at what the machine runs). Results do not
+    /// depend on it (tested); a narrower cap is for tests and comparisons.
+    /// </summary>
+    public VectorWidth VectorWidth { get; init; } = VectorWidth.V512;
 
     /// <summary>Stop after this wall-clock time (this invocation); null for no limit.</summary>
     public TimeSpan? TimeLimit { get; init; }
@@ -132,6 +139,7 @@ public sealed record TrainOptions
         Check(TimeLimit is null || TimeLimit > TimeSpan.Zero, "--time-limit must be positive");
         Check(Decay == LrDecay.None || DecaySteps > 0 || Steps > 0, "--decay needs --steps or --decay-steps (the decay horizon)");
         Check(!string.IsNullOrWhiteSpace(Out), "--out must name a file");
+        SizeLimits.CheckOptions(this);
     }
 
     /// <summary>"90s", "5m", "1h", "1h30m", "2.5m" or a plain number of seconds.</summary>

@@ -13,4 +13,13 @@ public class TrainCommandRegistrationTests
         Assert.Contains(Path.GetFileName(missing), result.Error);
         Assert.DoesNotContain("Unrecognized command", result.Error);
     }
+
+    [Fact]
+    public void Train_HugeHidden_IsAnOptionErrorNotAnInternalError()
+    {
+        CliResult result = CliHarness.Run("train", "--corpus", "unused.txt", "--hidden", "100000000");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: --hidden 100000000 is too large: W_hh (4·H × H) would have 40,000,000,000,000,000 elements", result.Error);
+        Assert.DoesNotContain("internal error", result.Error);
+    }
 }

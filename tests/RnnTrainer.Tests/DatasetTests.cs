@@ -1,5 +1,7 @@
 using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Runtime;
 using RnnEmbedded.Trainer;
+using ModelVocabularyKind = RnnEmbedded.Compiler.Model.ModelVocabularyKind;
 
 namespace RnnEmbedded.Tests;
 
@@ -30,6 +32,30 @@ public class DatasetTests
         // Validation: "zzz" is not in the training vocabulary: <start> <unk> → <unk> <stop>.
         Assert.Equal(new[] { 0, 2 }, d.Validation.Inputs);
         Assert.Equal(new[] { 2, 1 }, d.Validation.Targets);
+    }
+
+    [Fact]
+    public void Words_AreSplitAndEncodedAsTheRuntimeDoes()
+    {
+        string[] lines = ["Don't stop the music.", "Stop, the 'music' now!", "the end"];
+        Dataset d = Dataset.FromText(string.Join("\n", lines), "w.txt", TrainTask.Word, 0, 0, 100, true);
+
+        // The runtime's vocabulary of the same lines, and its encoding of each line: <start> w1 … wn <stop>.
+        WordVocabulary runtime = WordVocabulary.Build(lines, 100);
+        Assert.Equal(Enumerable.Range(0, runtime.Count).Select(i => runtime.GetWord(i).ToString()), d.Vocabulary.Tokens);
+        Assert.Contains("don't", d.Vocabulary.Tokens); // an apostrophe inside a word stays in it
+        var inputs = new List<int>();
+        var targets = new List<int>();
+        foreach (string line in lines)
+        {
+            var ids = new int[runtime.GetEncodedLength(line)];
+            runtime.Encode(line, ids);
+            inputs.AddRange(ids[..^1]);
+            targets.AddRange(ids[1..]);
+        }
+
+        Assert.Equal(inputs, d.Train.Inputs);
+        Assert.Equal(targets, d.Train.Targets);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class EvaluationTests
         bool[] reset = { true, false, false, false, true, false, false, false, true, false, false, false };
         var stream = new TokenStream(inputs, targets, reset);
 
-        double loss = TrainingSession.EvaluateStream(net, stream, streams: 2, seqLen: 4, new Workers(1), out long tokens);
+        double loss = Validation.EvaluateStream(net, stream, streams: 2, seqLen: 4, new Workers(1), out long tokens);
 
         // Part 0 (positions 0..5) scores all 6; part 1 (6..11) skips 6 and 7, before its first start at 8.
         Assert.Equal(10, tokens);
@@ -25,7 +25,7 @@ public class EvaluationTests
 
         // Without sequence starts (a char stream), every position counts.
         var chars = new TokenStream(inputs, targets, new bool[inputs.Length]);
-        TrainingSession.EvaluateStream(net, chars, streams: 2, seqLen: 4, new Workers(1), out long charTokens);
+        Validation.EvaluateStream(net, chars, streams: 2, seqLen: 4, new Workers(1), out long charTokens);
         Assert.Equal(12, charTokens);
     }
 }

@@ -1,3 +1,5 @@
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 using RnnEmbedded.Trainer;
 
 namespace RnnEmbedded.Tests;
@@ -5,6 +7,8 @@ namespace RnnEmbedded.Tests;
 public class GemmTests
 {
     private const float Tolerance = 1e-4f;
+
+    private static readonly VectorWidth[] s_widths = [VectorWidth.V512, VectorWidth.V256, VectorWidth.V128, VectorWidth.Scalar];
 
     public static TheoryData<int, int, int, bool> Shapes => new()
     {
@@ -14,73 +18,86 @@ public class GemmTests
         { 17, 300, 65, false },
         { 32, 256, 1024, true },
         { 9, 40, 48, true },
+        { 5, 9, 12, false }, // 12 columns: one 8-wide Vector128 tile and one 4-wide tail
+        { 6, 3, 21, true },  // 21 = 16 + 4 + 1: every narrower tail after the widest tile
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Multiply_MatchesNaiveProduct_AtEveryVectorWidth(int m, int k, int n, bool transposeA)
+    public void Multiply_MatchesAScalarReference_AtEveryVectorWidth(int m, int k, int n, bool transposeA)
     {
-        var rng = new Rng(3);
-        float[] a = Random(rng, m * k);
-        float[] b = Random(rng, k * n);
-        float[] c0 = Random(rng, m * n);
+        var rng = new Xoshiro128StarStar(3);
+        float[] a = Random(ref rng, m * k);
+        float[] b = Random(ref rng, k * n);
+        float[] c0 = Random(ref rng, m * n);
         int ars = transposeA ? 1 : k, acs = transposeA ? m : 1; // transposed: A stored (k, m)
-        var expected = new float[m * n];
+
+        // The scalar reference: each element is c + Σ_p a·b as fused multiply-adds over p in increasing order
+        // (k-blocks of 256 accumulate in order, which is the same chain).
+        var fused = new float[m * n];
+        var exact = new double[m * n];
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
             {
-                double s = c0[i * n + j];
+                float s = c0[i * n + j];
+                double d = s;
                 for (int p = 0; p < k; p++)
                 {
-                    s += (double)a[i * ars + p * acs] * b[p * n + j];
+                    s = MathF.FusedMultiplyAdd(a[i * ars + p * acs], b[p * n + j], s);
+                    d += (double)a[i * ars + p * acs] * b[p * n + j];
                 }
 
-                expected[i * n + j] = (float)s;
+                fused[i * n + j] = s;
+                exact[i * n + j] = d;
             }
         }
 
-        float[]? first = null;
-        int saved = Gemm.VectorBits;
-        try
+        foreach (VectorWidth width in s_widths)
         {
-            foreach (int bits in new[] { 512, 256, 0 })
+            var gemm = new Gemm(width);
+            Assert.Equal(Simd.Resolve(width), gemm.Width); // capped at what this machine runs
+            float[] c = (float[])c0.Clone();
+            gemm.Multiply(m, k, a, 0, ars, acs, b, 0, n, c, 0, n, true, 0, n);
+            for (int i = 0; i < c.Length; i++)
             {
-                Gemm.VectorBits = bits;
-                float[] c = (float[])c0.Clone();
-                Gemm.Multiply(m, k, a, 0, ars, acs, b, 0, n, c, 0, n, true, 0, n);
-                for (int i = 0; i < c.Length; i++)
-                {
-                    Assert.True(Math.Abs(c[i] - expected[i]) <= Tolerance * (1 + Math.Abs(expected[i])), $"{bits}-bit: C[{i}] = {c[i]}, expected {expected[i]}");
-                }
-
-                // Every width runs the same chain of fused multiply-adds: bitwise equal results.
-                first ??= c;
-                Assert.Equal(first, c);
+                Assert.True(Math.Abs(c[i] - exact[i]) <= Tolerance * (1 + Math.Abs(exact[i])), $"{width}: C[{i}] = {c[i]}, exact {exact[i]}");
             }
+
+            // Every width runs the reference's chain of fused multiply-adds: bitwise equal results.
+            Assert.Equal(fused, c);
         }
-        finally
-        {
-            Gemm.VectorBits = saved;
-        }
+    }
+
+    [Fact]
+    public void Widest_IsTheMachinesBest_AndAWidthIsCappedAtIt()
+    {
+        Assert.Equal(Simd.Resolve(VectorWidth.V512), Gemm.Widest.Width);
+        Assert.Equal(VectorWidth.Scalar, new Gemm(VectorWidth.Scalar).Width);
+        Assert.Equal(VectorWidth.Scalar, default(Gemm).Width);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Gemm((VectorWidth)64));
     }
 
     [Fact]
     public void Multiply_ColumnRanges_GiveTheSameBitsAsOneCall()
     {
-        var rng = new Rng(5);
+        var rng = new Xoshiro128StarStar(5);
         int m = 13, k = 70, n = 200;
-        float[] a = Random(rng, m * k), b = Random(rng, k * n);
-        var whole = new float[m * n];
-        Gemm.Multiply(m, k, a, 0, k, 1, b, 0, n, whole, 0, n, false, 0, n);
-        var parts = new float[m * n];
-        for (int p = 0; p < 3; p++)
+        float[] a = Random(ref rng, m * k), b = Random(ref rng, k * n);
+        foreach (VectorWidth width in s_widths)
         {
-            (int c0, int c1) = Workers.Split(n, 3, p, 16);
-            Gemm.Multiply(m, k, a, 0, k, 1, b, 0, n, parts, 0, n, false, c0, c1);
-        }
+            var gemm = new Gemm(width);
+            var whole = new float[m * n];
+            gemm.Multiply(m, k, a, 0, k, 1, b, 0, n, whole, 0, n, false, 0, n);
+            var parts = new float[m * n];
+            for (int p = 0; p < 3; p++)
+            {
+                (int c0, int c1) = Workers.Split(n, 3, p, 16);
+                gemm.Multiply(m, k, a, 0, k, 1, b, 0, n, parts, 0, n, false, c0, c1);
+            }
 
-        Assert.Equal(whole, parts);
+            Assert.Equal(whole, parts);
+        }
     }
 
     [Fact]
@@ -92,12 +109,12 @@ public class GemmTests
         Assert.Equal(new float[] { 1, 4, 2, 5, 3, 6 }, dst);
     }
 
-    private static float[] Random(Rng rng, int n)
+    private static float[] Random(ref Xoshiro128StarStar rng, int n)
     {
         var x = new float[n];
         for (int i = 0; i < n; i++)
         {
-            x[i] = 2f * rng.NextFloat() - 1f;
+            x[i] = 2f * rng.NextSingle() - 1f;
         }
 
         return x;

@@ -36,6 +36,27 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData(new[] { "--hidden", "100000000" },
+        "--hidden 100000000 is too large: W_hh (4·H × H) would have 40,000,000,000,000,000 elements, more than the 2,147,483,591 an array can hold")]
+    [InlineData(new[] { "--cell", "rnn-tanh", "--hidden", "50000" }, "--hidden 50000 is too large: W_hh (H × H) would have 2,500,000,000 elements")]
+    [InlineData(new[] { "--embedding", "1000000000" }, "--hidden 256 with --embedding 1000000000 is too large: W_ih of layer 0 (4·H × E)")]
+    [InlineData(new[] { "--batch", "100000", "--seq-len", "100000" },
+        "--batch 100000 × --seq-len 100000 with --hidden 256 is too large: the window's gate buffer (B·T × 4·H) would have 10,240,000,000,000 elements")]
+    [InlineData(new[] { "--hidden", "8", "--embedding", "20000000" }, "--batch 32 × --seq-len 64 with --embedding 20000000 is too large: the window's input buffer (B·T × E)")]
+    [InlineData(new[] { "--hidden", "8", "--eval-streams", "1000000", "--seq-len", "1000" }, "--eval-streams 1000000 × --seq-len 1000 with --hidden 8 is too large")]
+    [InlineData(new[] { "--hidden", "1", "--embedding", "100000000", "--batch", "1", "--seq-len", "1" },
+        "--embedding 100000000 with a vocabulary of 28 tokens is too large: the embedding (V × E) would have 2,800,000,000 elements")]
+    [InlineData(new[] { "--hidden", "20000", "--layers", "100" }, "--hidden 20000, --layers 100, --embedding 64, --batch 32 and --seq-len 64 with a vocabulary of 28 tokens need about")]
+    public void Train_RejectsSizesThatCannotBeAllocated_NamingTheOptionsAndTheProduct(string[] options, string expected)
+    {
+        string corpus = Path.Combine(_dir, "c.txt");
+        File.WriteAllText(corpus, TrainingTests.CharCorpus());
+        string[] args = ["train", "--corpus", corpus, .. options, "--out", Path.Combine(_dir, "m.safetensors")];
+        var e = Assert.Throws<CommandException>(() => Invoke(args));
+        Assert.StartsWith(expected, e.Message);
+    }
+
     [Fact]
     public void Train_RejectsAMissingCorpusNamingTheFile()
     {

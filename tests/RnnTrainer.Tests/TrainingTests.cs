@@ -61,7 +61,7 @@ public sealed class TrainingTests : IDisposable
     {
         string corpus = Write("tiny.txt", CharCorpus());
         var session = new TrainingSession(Small(corpus, "tiny.safetensors") with { Steps = 150 });
-        double initial = TrainingSession.EvaluateStream(session.Network, session.Data.Validation, 1, 16, new Workers(1), out _);
+        double initial = Validation.EvaluateStream(session.Network, session.Data.Validation, 1, 16, new Workers(1), out _);
         TrainResult result = session.Run();
         Assert.NotNull(result.Validation);
         Assert.True(initial > 2.5, $"untrained loss {initial} should be near ln(V) = {Math.Log(session.Data.Vocabulary.Count)}");
@@ -112,6 +112,25 @@ public sealed class TrainingTests : IDisposable
         for (int i = 0; i < a.Tensors.Count; i++)
         {
             Assert.Equal(a.Tensors[i].Data, b.Tensors[i].Data);
+        }
+    }
+
+    [Fact]
+    public void VectorWidth_DoesNotChangeTheWeights()
+    {
+        string corpus = Write("widths.txt", CharCorpus());
+        TrainOptions widest = Small(corpus, "widest.safetensors") with { Steps = 6, Cell = TrainCell.Lstm, Peepholes = true, Layers = 2, Dropout = 0.1f, Hidden = 40 };
+        new TrainingSession(widest).Run();
+        WeightFile expected = SafeTensorsReader.ReadFile(widest.Out);
+        foreach (RnnEmbedded.Runtime.VectorWidth width in new[] { RnnEmbedded.Runtime.VectorWidth.V128, RnnEmbedded.Runtime.VectorWidth.Scalar })
+        {
+            TrainOptions narrow = widest with { VectorWidth = width, Out = Path.Combine(_dir, width + ".safetensors") };
+            new TrainingSession(narrow).Run();
+            WeightFile actual = SafeTensorsReader.ReadFile(narrow.Out);
+            for (int i = 0; i < expected.Tensors.Count; i++)
+            {
+                Assert.Equal(expected.Tensors[i].Data, actual.Tensors[i].Data);
+            }
         }
     }
 
@@ -175,7 +194,6 @@ public sealed class TrainingTests : IDisposable
         Assert.Equal(ModelTask.WordLm, spec.Task);
         Assert.Equal(new[] { "<start>", "<stop>", "<unk>" }, spec.Vocabulary!.Tokens.Take(3));
         Assert.Equal(3 + 16, spec.Vocabulary.Count); // 18 distinct words: the two rarest become <unk>
-        Assert.Equal(new[] { "don't", "stop", "the", "music", "." }, Dataset.Tokenize("Don't stop the music.", lowercase: true));
 
         // Each validation line from the zero state: <start> w1 … wn predicts w1 … wn <stop>.
         Dataset data = Dataset.FromText(File.ReadAllText(corpus), corpus, TrainTask.Word, 0.1, 0, 16, true);
@@ -300,6 +318,17 @@ public sealed class TrainingTests : IDisposable
         TrainResult result = new TrainingSession(Small(corpus, "m.safetensors") with { Steps = 2 }).Run();
         var e = Assert.Throws<InvalidDataException>(() => new TrainingSession(Small(corpus, "m2.safetensors") with { Resume = result.ModelPath }));
         Assert.Contains("not a training checkpoint", e.Message);
+    }
+
+    [Fact]
+    public void Resume_RejectsACheckpointOfTheOldFormat_NamingTheFormat()
+    {
+        string corpus = Write("c.txt", CharCorpus());
+        string old = Path.Combine(_dir, "old.ckpt.safetensors");
+        SafeTensorsWriter.WriteFile(old, [new Tensor("opt.m.head.bias", [2], [0f, 0f])],
+            new Dictionary<string, string> { ["ckpt.kind"] = TrainingCheckpoint.Kind });
+        var e = Assert.Throws<InvalidDataException>(() => new TrainingSession(Small(corpus, "m.safetensors") with { Resume = old }));
+        Assert.Contains("checkpoint format 1; this trainer resumes format 2 only", e.Message);
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using RnnEmbedded.Compiler.Formats;
 using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Trainer;
 
 namespace RnnEmbedded.Cli.Commands;
 
@@ -25,8 +26,18 @@ public static class InspectCommand
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(file)!;
-            ModelSpec spec = ModelLoader.Load(path);
-            parseResult.InvocationConfiguration.Output.Write(Describe(spec, path));
+            WeightFile weights = SafeTensorsReader.ReadFile(path);
+            if (TrainingCheckpoint.IsCheckpoint(weights))
+            {
+                // A training checkpoint: the model at the checkpoint's step, then what the trainer saved beside it.
+                parseResult.InvocationConfiguration.Output.Write(Describe(TrainingCheckpoint.ModelOf(weights), path));
+                parseResult.InvocationConfiguration.Output.Write(DescribeCheckpoint(weights));
+            }
+            else
+            {
+                parseResult.InvocationConfiguration.Output.Write(Describe(ModelBuilder.Build(weights), path));
+            }
+
             return Cli.ExitOk;
         });
         return command;
@@ -70,6 +81,17 @@ public static class InspectCommand
             w.AppendLine($"  {TextFormat.Printable(key)} = {value}");
         }
 
+        return w.ToString();
+    }
+
+    /// <summary>The lines <c>rnn inspect</c> adds for a training checkpoint: its position and the trainer state it holds.</summary>
+    public static string DescribeCheckpoint(WeightFile file)
+    {
+        string Meta(string key) => file.Metadata.TryGetValue(TrainingCheckpoint.MetadataPrefix + key, out string? v) ? v : "?";
+        int stateTensors = file.Tensors.Count(t => t.Name.StartsWith(TrainingCheckpoint.StatePrefix, StringComparison.Ordinal));
+        var w = new StringBuilder();
+        w.AppendLine($"checkpoint: step {Meta("step")}, epoch {Meta("epoch")}, format {Meta("format")} (continue with rnn train --resume)");
+        w.AppendLine($"  trainer state: {stateTensors} tensors ({TrainingCheckpoint.StatePrefix}*), {file.Metadata.Keys.Count(k => k.StartsWith(TrainingCheckpoint.MetadataPrefix, StringComparison.Ordinal))} metadata entries ({TrainingCheckpoint.MetadataPrefix}*)");
         return w.ToString();
     }
 

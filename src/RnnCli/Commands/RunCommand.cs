@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Compiler.Reference;
+using RnnEmbedded.Trainer;
 
 namespace RnnEmbedded.Cli.Commands;
 
@@ -32,7 +33,7 @@ public static class RunCommand
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(file)!;
-            ModelSpec spec = ModelLoader.Load(path);
+            ModelSpec spec = TrainingCheckpoint.LoadModel(path); // a weight file, or the model part of a training checkpoint
             string? tokensText = parseResult.GetValue(tokens);
             string? textValue = parseResult.GetValue(text);
             if (textValue is not null)

@@ -44,6 +44,7 @@ public static class TrainCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint path (default: <out>.ckpt.safetensors)." };
         var valFraction = new Option<double>("--val-fraction") { Description = "Validation split: the last fraction of the corpus.", DefaultValueFactory = _ => 0.1 };
         var valLimit = new Option<int>("--val-limit") { Description = "Validation positions used, from the start of the split (0: all).", DefaultValueFactory = _ => 200_000 };
+        var evalStreams = new Option<int>("--eval-streams") { Description = "Zero-state streams the validation text is cut into.", DefaultValueFactory = _ => 32 };
         var evalEvery = new Option<long>("--eval-every") { Description = "Validate every N steps (default: every --eval-seconds)." };
         var evalSeconds = new Option<double>("--eval-seconds") { Description = "Validate every this many seconds.", DefaultValueFactory = _ => 60 };
         var patience = new Option<int>("--patience") { Description = "Early stopping: evaluations without improvement (0: off)." };
@@ -57,7 +58,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
         {
             corpus, task, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
-            decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalEvery,
+            decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
         };
         command.SetAction(parseResult =>
@@ -102,6 +103,7 @@ public static class TrainCommand
                 CheckpointPath = parseResult.GetValue(checkpoint),
                 ValFraction = parseResult.GetValue(valFraction),
                 ValLimit = parseResult.GetValue(valLimit),
+                EvalStreams = parseResult.GetValue(evalStreams),
                 EvalEvery = parseResult.GetValue(evalEvery),
                 EvalSeconds = parseResult.GetValue(evalSeconds),
                 Patience = parseResult.GetValue(patience),
