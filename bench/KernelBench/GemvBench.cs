@@ -1,7 +1,7 @@
 using System.Numerics;
 using BenchmarkDotNet.Attributes;
-using RnnEmbedded.Compiler.Emit;
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 
 namespace RnnEmbedded.Bench;
 

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 
 namespace RnnEmbedded.Bench;
 

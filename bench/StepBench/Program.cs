@@ -44,7 +44,7 @@ internal static class Ratios
         Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "out", "models", $"{cell}{h}.safetensors");
 
     public static void Generated<TModel>(string cell, int h, int steps)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         var model = default(TModel);
         Span<float> logits = stackalloc float[TModel.OutputSize];
@@ -166,7 +166,7 @@ internal static class Keystroke
 [GenericTypeArguments(typeof(Gru256))]
 [GenericTypeArguments(typeof(Gru512))]
 public class StepBenchmark<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private TModel _model = default;
     private readonly float[] _logits = new float[TModel.OutputSize];

@@ -70,7 +70,7 @@ public sealed partial class RnnGenerator
 
             if (spec.Bidirectional)
             {
-                diagnostics.Add(new DiagnosticInfo(Diagnostics.BidirectionalRunOnly.Id, file, $"{request.ClassName} is bidirectional: Step throws; use the static {request.ClassName}.Run over whole sequences"));
+                diagnostics.Add(new DiagnosticInfo(Diagnostics.BidirectionalRunOnly.Id, file, $"{request.ClassName} is bidirectional: it has no Step; use the static {request.ClassName}.Run over whole sequences"));
             }
 
             return new GenerationResult(hint, source, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));

@@ -84,11 +84,11 @@ public sealed class Dataset
 
     public bool Lowercase { get; }
 
-    public TaskKind TaskKind => Task switch
+    public ModelTask TaskKind => Task switch
     {
-        TrainTask.Char => TaskKind.CharLm,
-        TrainTask.Word => TaskKind.WordLm,
-        _ => TaskKind.Caption,
+        TrainTask.Char => ModelTask.CharLm,
+        TrainTask.Word => ModelTask.WordLm,
+        _ => ModelTask.Caption,
     };
 
     /// <summary>Reads and tokenizes <paramref name="path"/>; errors name the file and the rule broken.</summary>
@@ -170,7 +170,7 @@ public sealed class Dataset
             validation = validation.Take(validationLimit);
         }
 
-        return new Dataset(TrainTask.Char, new Vocabulary(VocabularyKind.Characters, tokens), Stream(0, split), validation, 0, false);
+        return new Dataset(TrainTask.Char, new Vocabulary(ModelVocabularyKind.Characters, tokens), Stream(0, split), validation, 0, false);
     }
 
     private static Dataset Words(string text, string name, double validationFraction, int validationLimit, int vocabularySize, bool lowercase)
@@ -389,7 +389,7 @@ public sealed class Dataset
             index[tokens[i]] = i;
         }
 
-        return (new Vocabulary(VocabularyKind.Words, tokens), index);
+        return (new Vocabulary(ModelVocabularyKind.Words, tokens), index);
     }
 
     private static void AppendSentence(List<string> words, Dictionary<string, int> index, List<int> inputs, List<int> targets, List<bool> reset)

@@ -119,7 +119,7 @@ public sealed class Network
             b_hh[k] = Add(new Parameter(p + "bias_hh_l" + k, gh, 1, false));
             if (shape.Peepholes)
             {
-                // (3, H): rows p_i, p_f, p_o (DESIGN.md: i, f see the old cell, o the new one); CIFG leaves p_f at zero.
+                // (3, H): rows p_i, p_f, p_o (docs/model-format.md, "Math": i, f see the old cell, o the new one); CIFG leaves p_f at zero.
                 Peephole[k] = Add(new Parameter(p + "peephole_l" + k, 3, h, false));
             }
         }
@@ -218,7 +218,7 @@ public sealed class Network
     }
 
     /// <summary>The model as the compiler's IR (arrays are copies, so training can go on).</summary>
-    public ModelSpec ToSpec(Vocabulary vocabulary, TaskKind task, IReadOnlyDictionary<string, string>? metadata = null)
+    public ModelSpec ToSpec(Vocabulary vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null)
     {
         int h = Shape.Hidden;
         var layers = new List<LayerSpec>();
@@ -232,7 +232,7 @@ public sealed class Network
                     TrainCell.Gru => CellKind.Gru,
                     _ => CellKind.Rnn,
                 },
-                Activation = Shape.Cell == TrainCell.RnnRelu ? RnnActivation.Relu : RnnActivation.Tanh,
+                Activation = Shape.Cell == TrainCell.RnnRelu ? ActivationKind.Relu : ActivationKind.Tanh,
                 InputSize = Shape.LayerInput(k),
                 HiddenSize = h,
                 Cifg = Shape.Cifg,

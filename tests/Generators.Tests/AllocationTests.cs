@@ -32,7 +32,7 @@ public class AllocationTests
     }
 
     private static (long Bytes, int Collections) Measure<TModel>(int steps)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         var model = default(TModel);
         Span<float> logits = stackalloc float[TModel.OutputSize];

@@ -143,8 +143,8 @@ public class GeneratorDiagnosticsTests
             ImageProjection = new DenseSpec { W = TestModels.M(rng, e, f), b = TestModels.V(rng, e) },
             Layers = new[] { new LayerSpec { Cell = CellKind.Lstm, InputSize = e, HiddenSize = h, Forward = Dir(), Backward = Dir() } },
             Head = new DenseSpec { W = TestModels.M(rng, v, 2 * h), b = TestModels.V(rng, v) },
-            Task = TaskKind.Caption,
-            Vocabulary = new Vocabulary(VocabularyKind.Words, new[] { "<start>", "<stop>", "<unk>", "a", "red" }),
+            Task = ModelTask.Caption,
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Words, new[] { "<start>", "<stop>", "<unk>", "a", "red" }),
         };
         Diagnostic d = Single(new ModelItem("Demo.Caption", TestModels.ToBytes(spec), "models/caption.safetensors"));
         Assert.Equal("RNN0002", d.Id);

@@ -31,8 +31,8 @@ public class ReadmeExampleTests
             Embedding = spec.Embedding,
             Layers = spec.Layers,
             Head = spec.Head,
-            Task = TaskKind.CharLm,
-            Vocabulary = new Vocabulary(VocabularyKind.Characters, chars.Select(c => c.ToString()).ToArray()),
+            Task = ModelTask.CharLm,
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, chars.Select(c => c.ToString()).ToArray()),
         };
         string model = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = "Demo.CharModel" });
 

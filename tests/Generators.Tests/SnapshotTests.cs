@@ -26,8 +26,8 @@ public class SnapshotTests
             Embedding = M(3, 2),
             Layers = new[] { new LayerSpec { Cell = CellKind.Gru, InputSize = 2, HiddenSize = 2, Forward = new DirectionWeights { W_ih = M(6, 2), W_hh = M(6, 2), b_ih = V(6), b_hh = V(6) } } },
             Head = new DenseSpec { W = M(3, 2), b = V(3) },
-            Vocabulary = new Vocabulary(VocabularyKind.Characters, new[] { "a", "b", "\"" }),
-            Task = TaskKind.CharLm,
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, new[] { "a", "b", "\"" }),
+            Task = ModelTask.CharLm,
         };
     }
 

@@ -9,7 +9,7 @@ public class DatasetTests
     public void Chars_SplitsTheLastFractionForValidationAndPredictsTheNextCharacter()
     {
         Dataset d = Dataset.FromText("abcdefghij", "t.txt", TrainTask.Char, 0.2, 0, 100, false);
-        Assert.Equal(VocabularyKind.Characters, d.Vocabulary.Kind);
+        Assert.Equal(ModelVocabularyKind.Characters, d.Vocabulary.Kind);
         Assert.Equal(10, d.Vocabulary.Count);
         Assert.Equal(new[] { 0, 1, 2, 3, 4, 5, 6 }, d.Train.Inputs); // "abcdefgh" → 7 (input, target) pairs
         Assert.Equal(new[] { 1, 2, 3, 4, 5, 6, 7 }, d.Train.Targets);

@@ -135,8 +135,8 @@ public sealed class TrainingTests : IDisposable
         TrainResult result = new TrainingSession(options).Run();
 
         ModelSpec spec = ModelLoader.Load(result.ModelPath);
-        Assert.Equal(TaskKind.CharLm, spec.Task);
-        Assert.Equal(VocabularyKind.Characters, spec.Vocabulary!.Kind);
+        Assert.Equal(ModelTask.CharLm, spec.Task);
+        Assert.Equal(ModelVocabularyKind.Characters, spec.Vocabulary!.Kind);
         Assert.Equal(2, spec.Layers.Count);
         Assert.Equal(peepholes, spec.Layers[0].HasPeepholes);
         Assert.Equal(cifg, spec.Layers[0].Cifg);
@@ -172,7 +172,7 @@ public sealed class TrainingTests : IDisposable
         TrainOptions options = Small(corpus, "word.safetensors") with { Task = TrainTask.Word, Steps = 25, SeqLen = 8, VocabSize = 16 };
         TrainResult result = new TrainingSession(options).Run();
         ModelSpec spec = ModelLoader.Load(result.ModelPath);
-        Assert.Equal(TaskKind.WordLm, spec.Task);
+        Assert.Equal(ModelTask.WordLm, spec.Task);
         Assert.Equal(new[] { "<start>", "<stop>", "<unk>" }, spec.Vocabulary!.Tokens.Take(3));
         Assert.Equal(3 + 16, spec.Vocabulary.Count); // 18 distinct words: the two rarest become <unk>
         Assert.Equal(new[] { "don't", "stop", "the", "music", "." }, Dataset.Tokenize("Don't stop the music.", lowercase: true));
@@ -221,7 +221,7 @@ public sealed class TrainingTests : IDisposable
         TrainOptions options = Small(corpus, "caption.safetensors") with { Task = TrainTask.Caption, Steps = 25, SeqLen = 8 };
         TrainResult result = new TrainingSession(options).Run();
         ModelSpec spec = ModelLoader.Load(result.ModelPath);
-        Assert.Equal(TaskKind.Caption, spec.Task);
+        Assert.Equal(ModelTask.Caption, spec.Task);
         Assert.NotNull(spec.ImageProjection);
         Assert.Equal(5, spec.ImageProjection!.InputSize);
         Assert.Equal("image_proj", spec.Metadata["rnn.image_projection"]);

@@ -49,7 +49,7 @@ public static class InspectCommand
         {
             LayerSpec layer = spec.Layers[i];
             w.AppendLine(
-                $"  {i}: {CellName(layer.Cell)} ({Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
+                $"  {i}: {CellNames.DisplayName(layer.Cell)} ({CellNames.Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
                 $"P {(layer.ProjectionSize > 0 ? layer.ProjectionSize.ToString(CultureInfo.InvariantCulture) : "-")}  " +
                 $"{(layer.Bidirectional ? "bidirectional" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
         }
@@ -83,8 +83,8 @@ public static class InspectCommand
 
         string kind = vocabulary.Kind switch
         {
-            VocabularyKind.Characters => "characters",
-            VocabularyKind.Words => "words",
+            ModelVocabularyKind.Characters => "characters",
+            ModelVocabularyKind.Words => "words",
             _ => "unspecified",
         };
         w.AppendLine($"vocabulary: {kind}, {vocabulary.Count} tokens");
@@ -117,47 +117,11 @@ public static class InspectCommand
         _ => $"dense, {spec.InputSize} features per step",
     };
 
-    private static string CellName(CellKind cell) => cell switch
+    private static string TaskName(ModelTask task) => task switch
     {
-        CellKind.Lstm => "LSTM",
-        CellKind.Gru => "GRU",
-        _ => "RNN",
-    };
-
-    private static string Variant(LayerSpec layer)
-    {
-        switch (layer.Cell)
-        {
-            case CellKind.Lstm:
-                var parts = new List<string>();
-                if (layer.Cifg)
-                {
-                    parts.Add("cifg");
-                }
-
-                if (layer.HasPeepholes)
-                {
-                    parts.Add("peepholes");
-                }
-
-                if (layer.ProjectionSize > 0)
-                {
-                    parts.Add("projection");
-                }
-
-                return parts.Count == 0 ? "standard" : string.Join("+", parts);
-            case CellKind.Gru:
-                return layer.GruForm == GruForm.ResetAfter ? "reset_after" : "reset_before";
-            default:
-                return layer.Activation.ToString().ToLowerInvariant();
-        }
-    }
-
-    private static string TaskName(TaskKind task) => task switch
-    {
-        TaskKind.CharLm => "char-lm",
-        TaskKind.WordLm => "word-lm",
-        TaskKind.Caption => "caption",
+        ModelTask.CharLm => "char-lm",
+        ModelTask.WordLm => "word-lm",
+        ModelTask.Caption => "caption",
         _ => "generic",
     };
 }

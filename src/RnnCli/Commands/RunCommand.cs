@@ -110,8 +110,9 @@ public static class RunCommand
                 throw new CommandException($"this model takes dense inputs ({spec.InputSize} features per step); give them with --inputs steps.csv");
             }
 
+            // No image here: the builder admits an image projection only with rnn.task=caption, which needs token input.
             float[][] steps = ReadCsv(inputsPath, spec.InputSize, "inputs");
-            RunDense(spec, steps, image, output);
+            RunDense(spec, steps, output);
         }
     }
 
@@ -161,7 +162,7 @@ public static class RunCommand
         }
 
         var result = new List<int>();
-        if (vocabulary.Kind == VocabularyKind.Words)
+        if (vocabulary.Kind == ModelVocabularyKind.Words)
         {
             string[] words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             for (int i = 0; i < words.Length; i++)
@@ -280,7 +281,7 @@ public static class RunCommand
         }
     }
 
-    private static void RunDense(ModelSpec spec, float[][] steps, float[]? image, TextWriter output)
+    private static void RunDense(ModelSpec spec, float[][] steps, TextWriter output)
     {
         if (spec.Bidirectional)
         {
@@ -295,12 +296,6 @@ public static class RunCommand
 
         var engine = new ReferenceEngine(spec);
         var result = new float[spec.OutputSize];
-        if (image is not null)
-        {
-            engine.StepImage(image, result);
-            output.WriteLine(TextFormat.Vector(result));
-        }
-
         foreach (float[] step in steps)
         {
             engine.Step(step, result);

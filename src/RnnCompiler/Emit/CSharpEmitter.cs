@@ -20,7 +20,7 @@ namespace RnnEmbedded.Compiler.Emit;
 public static class CSharpEmitter
 {
     private const string Rt = "global::RnnEmbedded.Runtime";
-    private const string K = "global::RnnEmbedded.Runtime.Kernels";
+    private const string K = "global::RnnEmbedded.Runtime.CompilerServices";
     private const string Span = "global::System.Span<float>";
     private const string RoSpan = "global::System.ReadOnlySpan<float>";
 
@@ -218,8 +218,7 @@ public static class CSharpEmitter
             WriteSummary();
             w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"RnnEmbedded.Generators\", \"1.0.0\")]");
             w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit]");
-            string iface = _spec.ImageProjection is not null ? "ICaptionModel" : "IRecurrentModel";
-            w.Open($"partial struct {_name} : {Rt}.{iface}<{_name}>");
+            w.Open($"partial struct {_name} : {string.Join(", ", Interfaces())}");
 
             WriteConstants();
             WriteState();
@@ -232,6 +231,25 @@ public static class CSharpEmitter
 
             w.Close();
             return w.ToString();
+        }
+
+        /// <summary>The capability interfaces this model implements (docs/architecture.md): only what it can do.</summary>
+        private List<string> Interfaces()
+        {
+            var list = new List<string>();
+            string self = "<" + _name + ">";
+            if (!_spec.Bidirectional)
+            {
+                list.Add(Rt + "." + (_spec.ImageProjection is not null ? "ICaptionModel" : _spec.HasTokenInput ? "ITokenModel" : "IDenseModel") + self);
+            }
+
+            list.Add(Rt + "." + (_spec.HasTokenInput ? "ITokenSequenceModel" : "IDenseSequenceModel") + self);
+            if (_spec.Vocabulary is not null)
+            {
+                list.Add(Rt + ".IVocabularyModel" + self);
+            }
+
+            return list;
         }
 
         // ---------------------------------------------------------------- weights
@@ -456,28 +474,26 @@ public static class CSharpEmitter
             w.Line($"public static int InputSize => {Int(_spec.InputSize)};");
             w.Line("/// <summary>Floats written per step.</summary>");
             w.Line($"public static int OutputSize => {Int(_spec.OutputSize)};");
-            w.Line($"public static bool HasTokenInput => {(_spec.HasTokenInput ? "true" : "false")};");
-            w.Line($"public static bool IsBidirectional => {(_spec.Bidirectional ? "true" : "false")};");
             w.Line($"public static {Rt}.ModelTask Task => {Rt}.ModelTask.{_spec.Task};");
-            string vk = vocab?.Kind switch
-            {
-                VocabularyKind.Characters => "Characters",
-                VocabularyKind.Words => "Words",
-                _ => "None",
-            };
-            w.Line($"public static {Rt}.ModelVocabularyKind VocabularyKind => {Rt}.ModelVocabularyKind.{vk};");
-            w.Line($"public static int StartToken => {Int(vocab?.StartToken ?? -1)};");
-            w.Line($"public static int StopToken => {Int(vocab?.StopToken ?? -1)};");
-            w.Line($"public static int UnknownToken => {Int(vocab?.UnknownToken ?? -1)};");
             if (_spec.ImageProjection is { } img)
             {
                 w.Line($"public static int ImageFeatureSize => {Int(img.InputSize)};");
             }
 
-            var text = new StringBuilder();
-            var offsets = new StringBuilder();
             if (vocab is not null)
             {
+                string vk = vocab.Kind switch
+                {
+                    ModelVocabularyKind.Characters => "Characters",
+                    ModelVocabularyKind.Words => "Words",
+                    _ => "None",
+                };
+                w.Line($"public static {Rt}.ModelVocabularyKind VocabularyKind => {Rt}.ModelVocabularyKind.{vk};");
+                w.Line($"public static int StartToken => {Int(vocab.StartToken)};");
+                w.Line($"public static int StopToken => {Int(vocab.StopToken)};");
+                w.Line($"public static int UnknownToken => {Int(vocab.UnknownToken)};");
+                var text = new StringBuilder();
+                var offsets = new StringBuilder();
                 int off = 0;
                 offsets.Append(Int(0));
                 foreach (string token in vocab.Tokens)
@@ -486,25 +502,33 @@ public static class CSharpEmitter
                     off += token.Length;
                     offsets.Append(", ").Append(Int(off));
                 }
+
+                w.Line("/// <summary>All token texts concatenated; see VocabularyOffsets.</summary>");
+                w.Line($"public static global::System.ReadOnlySpan<char> VocabularyText => {Str(text.ToString())};");
+                w.Line("/// <summary>V + 1 offsets into VocabularyText.</summary>");
+                w.Line($"public static global::System.ReadOnlySpan<int> VocabularyOffsets => new int[] {{ {offsets} }}; // static data, no allocation");
             }
 
-            w.Line("/// <summary>All token texts concatenated; see VocabularyOffsets.</summary>");
-            w.Line($"public static global::System.ReadOnlySpan<char> VocabularyText => {Str(text.ToString())};");
-            w.Line("/// <summary>V + 1 offsets into VocabularyText (empty without a vocabulary).</summary>");
-            w.Line(vocab is null
-                ? "public static global::System.ReadOnlySpan<int> VocabularyOffsets => default;"
-                : $"public static global::System.ReadOnlySpan<int> VocabularyOffsets => new int[] {{ {offsets} }}; // static data, no allocation");
             w.Line();
-            w.Line($"private static readonly {K}.VectorWidth s_width = {K}.Simd.Resolve({K}.VectorWidth.{_widthCap});");
+            w.Line($"private static readonly {Rt}.VectorWidth s_width = {K}.Simd.Resolve({Rt}.VectorWidth.{_widthCap});");
             w.Line();
             w.Line("/// <summary>The vector width this process uses (the build's cap, limited by the hardware).</summary>");
-            w.Line($"public static {K}.VectorWidth VectorWidth => s_width;");
+            w.Line($"public static {Rt}.VectorWidth VectorWidth => s_width;");
         }
 
         private void WriteState()
         {
             IndentedWriter w = _w;
             w.Line();
+            if (_spec.Bidirectional)
+            {
+                w.Line("// ---- No streaming state: a bidirectional layer needs the whole sequence, so Run is the only entry.");
+                w.Line();
+                w.Line("/// <summary>Nothing to reset: the model keeps no state between Run calls.</summary>");
+                w.Line("public void Reset() => this = default;");
+                return;
+            }
+
             w.Line("// ---- Recurrent state: the struct's only instance fields. default = zero state; copying snapshots it.");
             for (int l = 0; l < _spec.Layers.Count; l++)
             {
@@ -536,56 +560,38 @@ public static class CSharpEmitter
         private void WriteStep()
         {
             IndentedWriter w = _w;
-            bool bidi = _spec.Bidirectional;
-            string notBidi = $"throw new global::System.InvalidOperationException(\"{_name} has a bidirectional layer: it needs the whole sequence, so call {_name}.Run.\")";
+            if (_spec.Bidirectional)
+            {
+                return; // no Step: the backward direction needs the whole sequence (Run)
+            }
 
             w.Line();
-            w.Line("/// <summary>One step on token <paramref name=\"token\"/>; writes OutputSize floats to <paramref name=\"output\"/>.</summary>");
-            w.Open($"public void Step(int token, {Span} output)");
-            if (!_spec.HasTokenInput)
-            {
-                w.Line($"throw new global::System.NotSupportedException(\"{_name} takes dense input: call Step(ReadOnlySpan<float>, Span<float>).\");");
-            }
-            else if (bidi)
-            {
-                w.Line(notBidi + ";");
-            }
-            else
-            {
-                w.Line($"if ((uint)token >= {Int(_spec.InputSize)}u) {Rt}.ModelGuard.ThrowToken(token, {Int(_spec.InputSize)});");
-                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
-                WriteStepBody(w, "token", token: true);
-            }
-
-            w.Close();
-
-            w.Line();
-            w.Line("/// <summary>One step on a dense input of InputSize floats; writes OutputSize floats.</summary>");
-            w.Open($"public void Step({RoSpan} input, {Span} output)");
             if (_spec.HasTokenInput)
             {
-                w.Line($"throw new global::System.NotSupportedException(\"{_name} takes token input: call Step(int, Span<float>).\");");
-            }
-            else if (bidi)
-            {
-                w.Line(notBidi + ";");
+                w.Line("/// <summary>One step on token <paramref name=\"token\"/>; writes OutputSize floats to <paramref name=\"output\"/>.</summary>");
+                w.Open($"public void Step(int token, {Span} output)");
+                w.Line($"if ((uint)token >= {Int(_spec.InputSize)}u) {K}.ModelGuard.ThrowToken(token, {Int(_spec.InputSize)});");
+                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {K}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
+                WriteStepBody(w, "token", token: true);
+                w.Close();
             }
             else
             {
-                w.Line($"if (input.Length != {Int(_spec.InputSize)}) {Rt}.ModelGuard.ThrowInput(nameof(input), input.Length, {Int(_spec.InputSize)});");
-                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
+                w.Line("/// <summary>One step on a dense input of InputSize floats; writes OutputSize floats.</summary>");
+                w.Open($"public void Step({RoSpan} input, {Span} output)");
+                w.Line($"if (input.Length != {Int(_spec.InputSize)}) {K}.ModelGuard.ThrowInput(nameof(input), input.Length, {Int(_spec.InputSize)});");
+                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {K}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
                 WriteStepBody(w, "input", token: false);
+                w.Close();
             }
-
-            w.Close();
 
             if (_spec.ImageProjection is { } img)
             {
                 w.Line();
                 w.Line("/// <summary>The caption decoder's first step: the image feature vector through the image projection.</summary>");
                 w.Open($"public void StepImage({RoSpan} features, {Span} output)");
-                w.Line($"if (features.Length != {Int(img.InputSize)}) {Rt}.ModelGuard.ThrowInput(nameof(features), features.Length, {Int(img.InputSize)});");
-                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {Rt}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
+                w.Line($"if (features.Length != {Int(img.InputSize)}) {K}.ModelGuard.ThrowInput(nameof(features), features.Length, {Int(img.InputSize)});");
+                w.Line($"if (output.Length < {Int(_spec.OutputSize)}) {K}.ModelGuard.ThrowOutput(nameof(output), output.Length, {Int(_spec.OutputSize)});");
                 w.Line($"{Span} x = stackalloc float[{Int(Pad(img.OutputSize))}]; // ({img.OutputSize},) projected image = b + W x");
                 w.Line("Image_b.CopyTo(x);");
                 w.Line($"{K}.PackedGemv.MultiplyAdd(Image_W, features, x, s_width);");
@@ -626,39 +632,27 @@ public static class CSharpEmitter
             IndentedWriter w = _w;
             int o = _spec.OutputSize;
             w.Line();
-            w.Line("/// <summary>Whole token sequence from the zero state; outputs[t * OutputSize + k].</summary>");
-            w.Open($"public static void Run(global::System.ReadOnlySpan<int> tokens, {Span} outputs)");
-            if (!_spec.HasTokenInput)
-            {
-                w.Line($"throw new global::System.NotSupportedException(\"{_name} takes dense input: call Run(ReadOnlySpan<float>, Span<float>).\");");
-            }
-            else
-            {
-                w.Line($"if (outputs.Length < tokens.Length * {Int(o)}) {Rt}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, tokens.Length * {Int(o)});");
-                w.Open("for (int t = 0; t < tokens.Length; t++)");
-                w.Line($"if ((uint)tokens[t] >= {Int(_spec.InputSize)}u) {Rt}.ModelGuard.ThrowToken(tokens[t], {Int(_spec.InputSize)});");
-                w.Close();
-                WriteRunBody(w, token: true);
-            }
-
-            w.Close();
-
-            w.Line();
-            w.Line("/// <summary>Whole dense sequence (inputs[t * InputSize + j]) from the zero state; outputs[t * OutputSize + k].</summary>");
-            w.Open($"public static void Run({RoSpan} inputs, {Span} outputs)");
             if (_spec.HasTokenInput)
             {
-                w.Line($"throw new global::System.NotSupportedException(\"{_name} takes token input: call Run(ReadOnlySpan<int>, Span<float>).\");");
+                w.Line("/// <summary>Whole token sequence from the zero state; outputs[t * OutputSize + k].</summary>");
+                w.Open($"public static void Run(global::System.ReadOnlySpan<int> tokens, {Span} outputs)");
+                w.Line($"if (outputs.Length < tokens.Length * {Int(o)}) {K}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, tokens.Length * {Int(o)});");
+                w.Open("for (int t = 0; t < tokens.Length; t++)");
+                w.Line($"if ((uint)tokens[t] >= {Int(_spec.InputSize)}u) {K}.ModelGuard.ThrowToken(tokens[t], {Int(_spec.InputSize)});");
+                w.Close();
+                WriteRunBody(w, token: true);
+                w.Close();
             }
             else
             {
                 int n = _spec.InputSize;
-                w.Line($"if (inputs.Length % {Int(n)} != 0) {Rt}.ModelGuard.ThrowInput(nameof(inputs), inputs.Length, {Int(n)});");
-                w.Line($"if (outputs.Length < inputs.Length / {Int(n)} * {Int(o)}) {Rt}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, inputs.Length / {Int(n)} * {Int(o)});");
+                w.Line("/// <summary>Whole dense sequence (inputs[t * InputSize + j]) from the zero state; outputs[t * OutputSize + k].</summary>");
+                w.Open($"public static void Run({RoSpan} inputs, {Span} outputs)");
+                w.Line($"if (inputs.Length % {Int(n)} != 0) {K}.ModelGuard.ThrowInput(nameof(inputs), inputs.Length, {Int(n)});");
+                w.Line($"if (outputs.Length < inputs.Length / {Int(n)} * {Int(o)}) {K}.ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, inputs.Length / {Int(n)} * {Int(o)});");
                 WriteRunBody(w, token: false);
+                w.Close();
             }
-
-            w.Close();
         }
 
         private void WriteRunBody(IndentedWriter w, bool token)

@@ -6,7 +6,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// <summary>
 /// Weights embedded as C# string literals: each float is two UTF-16 code units (its little-endian halves),
 /// read back at run time with MemoryMarshal.Cast&lt;char, float&gt; — no allocation, no copy. String literals
-/// compile about 10× faster than array initializers (DESIGN.md), but share one user-string heap of 2^24
+/// compile about 10× faster than array initializers (docs/generator.md, "Weights: string literals"), but share one user-string heap of 2^24
 /// bytes per assembly (CS8103), which is the size limit checked by <see cref="MaxFloats"/>.
 /// </summary>
 internal sealed class WeightBlob

@@ -64,18 +64,18 @@ public static class MetadataKeys
     internal static readonly string[] BoolValues = { "true", "false" };
     internal static readonly string[] FormatValues = { CurrentFormat };
 
-    internal static string ToText(TaskKind task) => TaskValues[(int)task];
+    internal static string ToText(ModelTask task) => TaskValues[(int)task];
 
     internal static string ToText(InputKind input) => InputValues[(int)input];
 
-    internal static string ToText(RnnActivation activation) => NonlinearityValues[(int)activation];
+    internal static string ToText(ActivationKind activation) => NonlinearityValues[(int)activation];
 
     internal static string ToText(Model.GruForm form) => GruFormValues[(int)form];
 
-    internal static string ToText(Model.VocabularyKind kind) => kind switch
+    internal static string ToText(Model.ModelVocabularyKind kind) => kind switch
     {
-        Model.VocabularyKind.Characters => "chars",
-        Model.VocabularyKind.Words => "words",
+        Model.ModelVocabularyKind.Characters => "chars",
+        Model.ModelVocabularyKind.Words => "words",
         _ => throw new System.ArgumentException("A vocabulary needs kind Characters or Words, not None.", nameof(kind)),
     };
 }

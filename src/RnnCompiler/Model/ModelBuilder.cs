@@ -45,11 +45,11 @@ public static class ModelBuilder
         private readonly SortedDictionary<string, string> _metadata = new(StringComparer.Ordinal);
 
         // Parsed metadata; null = not given.
-        private TaskKind? _task;
-        private VocabularyKind? _vocabularyKind;
+        private ModelTask? _task;
+        private ModelVocabularyKind? _vocabularyKind;
         private string[]? _vocabulary;
         private InputKind? _input;
-        private RnnActivation? _activation;
+        private ActivationKind? _activation;
         private GruForm? _gruForm;
         private bool? _cifg;
         private string? _imageProjection;
@@ -89,7 +89,7 @@ public static class ModelBuilder
             RejectUnusedTensors();
 
             InputKind inputKind = embedding is not null ? InputKind.Embedding
-                : _input ?? (_vocabulary is not null || _task is TaskKind.CharLm or TaskKind.WordLm or TaskKind.Caption
+                : _input ?? (_vocabulary is not null || _task is ModelTask.CharLm or ModelTask.WordLm or ModelTask.Caption
                     ? InputKind.OneHot
                     : InputKind.Dense);
             if (_input is InputKind.Embedding && embedding is null)
@@ -99,7 +99,7 @@ public static class ModelBuilder
 
             int inputSize = embedding?.Rows ?? firstInput;
             Vocabulary? vocabulary = BuildVocabulary();
-            TaskKind task = _task ?? TaskKind.Generic;
+            ModelTask task = _task ?? ModelTask.Generic;
             CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection);
 
             return new ModelSpec
@@ -136,9 +136,9 @@ public static class ModelBuilder
             }
 
             Choose(MetadataKeys.Format, MetadataKeys.FormatValues);
-            _task = (TaskKind?)Choose(MetadataKeys.Task, MetadataKeys.TaskValues);
+            _task = (ModelTask?)Choose(MetadataKeys.Task, MetadataKeys.TaskValues);
             _input = (InputKind?)Choose(MetadataKeys.Input, MetadataKeys.InputValues);
-            _activation = (RnnActivation?)Choose(MetadataKeys.Nonlinearity, MetadataKeys.NonlinearityValues);
+            _activation = (ActivationKind?)Choose(MetadataKeys.Nonlinearity, MetadataKeys.NonlinearityValues);
             _gruForm = (GruForm?)Choose(MetadataKeys.GruForm, MetadataKeys.GruFormValues);
             int? cifg = Choose(MetadataKeys.LstmCifg, MetadataKeys.BoolValues);
             _cifg = cifg is null ? null : cifg == 0;
@@ -146,8 +146,8 @@ public static class ModelBuilder
             _vocabularyKind = vocabularyKind switch
             {
                 null => null,
-                0 => VocabularyKind.Characters,
-                _ => VocabularyKind.Words,
+                0 => ModelVocabularyKind.Characters,
+                _ => ModelVocabularyKind.Words,
             };
             _imageProjection = ModuleName(MetadataKeys.ImageProjection);
             _embeddingName = ModuleName(MetadataKeys.Embedding);
@@ -265,13 +265,13 @@ public static class ModelBuilder
                 return null;
             }
 
-            VocabularyKind kind = _vocabularyKind ?? _task switch
+            ModelVocabularyKind kind = _vocabularyKind ?? _task switch
             {
-                TaskKind.CharLm => VocabularyKind.Characters,
-                TaskKind.WordLm or TaskKind.Caption => VocabularyKind.Words,
+                ModelTask.CharLm => ModelVocabularyKind.Characters,
+                ModelTask.WordLm or ModelTask.Caption => ModelVocabularyKind.Words,
                 _ => throw Error(MetadataKeys.Vocabulary, $"a vocabulary needs '{MetadataKeys.VocabularyKind}' (chars or words) or an '{MetadataKeys.Task}' that implies it"),
             };
-            if (kind == VocabularyKind.Characters)
+            if (kind == ModelVocabularyKind.Characters)
             {
                 for (int i = 0; i < _vocabulary.Length; i++)
                 {
@@ -288,7 +288,7 @@ public static class ModelBuilder
             return new Vocabulary(kind, _vocabulary);
         }
 
-        private void CheckTask(TaskKind task, InputKind inputKind, int inputSize, Vocabulary? vocabulary, DenseSpec? head, DenseSpec? imageProjection)
+        private void CheckTask(ModelTask task, InputKind inputKind, int inputSize, Vocabulary? vocabulary, DenseSpec? head, DenseSpec? imageProjection)
         {
             if (vocabulary is not null)
             {
@@ -304,12 +304,12 @@ public static class ModelBuilder
                 }
             }
 
-            if (imageProjection is not null && task != TaskKind.Caption)
+            if (imageProjection is not null && task != ModelTask.Caption)
             {
                 throw Error(MetadataKeys.ImageProjection, $"an image projection is only valid with {MetadataKeys.Task}=caption (found '{MetadataKeys.ToText(task)}')");
             }
 
-            if (task == TaskKind.Generic)
+            if (task == ModelTask.Generic)
             {
                 return;
             }
@@ -325,7 +325,7 @@ public static class ModelBuilder
                 throw Error(MetadataKeys.Task, $"'{taskText}' needs a vocabulary in '{MetadataKeys.Vocabulary}'");
             }
 
-            VocabularyKind wanted = task == TaskKind.CharLm ? VocabularyKind.Characters : VocabularyKind.Words;
+            ModelVocabularyKind wanted = task == ModelTask.CharLm ? ModelVocabularyKind.Characters : ModelVocabularyKind.Words;
             if (vocabulary.Kind != wanted)
             {
                 throw Error(MetadataKeys.VocabularyKind, $"'{MetadataKeys.ToText(vocabulary.Kind)}' contradicts {MetadataKeys.Task}='{taskText}', which needs '{MetadataKeys.ToText(wanted)}'");
@@ -341,7 +341,7 @@ public static class ModelBuilder
                 throw Error(MetadataKeys.Task, $"'{taskText}' needs the head's outputs to equal the vocabulary size {vocabulary.Count}, but the head has {head.OutputSize}");
             }
 
-            if (task == TaskKind.Caption)
+            if (task == ModelTask.Caption)
             {
                 if (imageProjection is null)
                 {
@@ -466,13 +466,13 @@ public static class ModelBuilder
 
             if (firstCell is not null && cell != firstCell)
             {
-                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} {CellName(cell)} but layer 0 is {CellName(firstCell.Value)}; all layers of a module have one cell kind");
+                throw Error(hhName, $"shape {hh.ShapeText} makes layer {k} {CellNames.DisplayName(cell)} but layer 0 is {CellNames.DisplayName(firstCell.Value)}; all layers of a module have one cell kind");
             }
 
             CheckVariantMetadata(cell);
             if (hasPeepholes && cell != CellKind.Lstm)
             {
-                throw Error(peepName, $"peepholes exist only for LSTM cells, but layer {k} is {CellName(cell)}");
+                throw Error(peepName, $"peepholes exist only for LSTM cells, but layer {k} is {CellNames.DisplayName(cell)}");
             }
 
             int gates = cell switch
@@ -519,7 +519,7 @@ public static class ModelBuilder
                 InputSize = input,
                 HiddenSize = hidden,
                 ProjectionSize = projection,
-                Activation = cell == CellKind.Rnn ? _activation ?? RnnActivation.Tanh : RnnActivation.Tanh,
+                Activation = cell == CellKind.Rnn ? _activation ?? ActivationKind.Tanh : ActivationKind.Tanh,
                 GruForm = cell == CellKind.Gru ? _gruForm ?? GruForm.ResetAfter : GruForm.ResetAfter,
                 Cifg = cell == CellKind.Lstm && cifg,
                 Forward = forward,
@@ -542,26 +542,19 @@ public static class ModelBuilder
         {
             if (_activation is not null && cell != CellKind.Rnn)
             {
-                throw Error(MetadataKeys.Nonlinearity, $"applies only to plain RNN cells, but the model's cells are {CellName(cell)}");
+                throw Error(MetadataKeys.Nonlinearity, $"applies only to plain RNN cells, but the model's cells are {CellNames.DisplayName(cell)}");
             }
 
             if (_gruForm is not null && cell != CellKind.Gru)
             {
-                throw Error(MetadataKeys.GruForm, $"applies only to GRU cells, but the model's cells are {CellName(cell)}");
+                throw Error(MetadataKeys.GruForm, $"applies only to GRU cells, but the model's cells are {CellNames.DisplayName(cell)}");
             }
 
             if (_cifg == true && cell != CellKind.Lstm)
             {
-                throw Error(MetadataKeys.LstmCifg, $"applies only to LSTM cells, but the model's cells are {CellName(cell)}");
+                throw Error(MetadataKeys.LstmCifg, $"applies only to LSTM cells, but the model's cells are {CellNames.DisplayName(cell)}");
             }
         }
-
-        private static string CellName(CellKind cell) => cell switch
-        {
-            CellKind.Lstm => "LSTM",
-            CellKind.Gru => "GRU",
-            _ => "RNN",
-        };
 
         private static string GateText(CellKind cell, bool cifg, int hidden) => cell switch
         {

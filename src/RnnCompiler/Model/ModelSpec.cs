@@ -10,14 +10,6 @@ public enum CellKind
     Gru,
 }
 
-/// <summary>Nonlinearity of a plain (Elman) RNN cell.</summary>
-public enum RnnActivation
-{
-    Tanh,
-    Relu,
-    Sigmoid,
-}
-
 /// <summary>
 /// GRU candidate form. ResetAfter (PyTorch, Keras reset_after=True, ONNX linear_before_reset=1):
 /// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). ResetBefore (Cho et al. 2014, ONNX default):
@@ -40,23 +32,6 @@ public enum InputKind
 
     /// <summary>A dense feature vector of length InputSize per step.</summary>
     Dense,
-}
-
-/// <summary>What the model is for; carried in metadata, used by tools and samples.</summary>
-public enum TaskKind
-{
-    Generic,
-    CharLm,
-    WordLm,
-    Caption,
-}
-
-/// <summary>What the tokens of a vocabulary are.</summary>
-public enum VocabularyKind
-{
-    None,
-    Characters,
-    Words,
 }
 
 /// <summary>A row-major float matrix: element (r, c) is Data[r * Cols + c].</summary>
@@ -119,7 +94,7 @@ public sealed class LayerSpec
     /// <summary>LSTM projection size P, or 0 when there is no projection.</summary>
     public int ProjectionSize { get; init; }
 
-    public RnnActivation Activation { get; init; } = RnnActivation.Tanh;
+    public ActivationKind Activation { get; init; } = ActivationKind.Tanh;
 
     public GruForm GruForm { get; init; } = GruForm.ResetAfter;
 
@@ -166,8 +141,13 @@ public sealed class DenseSpec
 /// <summary>A vocabulary: token id → text. Special tokens are −1 when absent.</summary>
 public sealed class Vocabulary
 {
-    public Vocabulary(VocabularyKind kind, IReadOnlyList<string> tokens)
+    public Vocabulary(ModelVocabularyKind kind, IReadOnlyList<string> tokens)
     {
+        if (kind != ModelVocabularyKind.Characters && kind != ModelVocabularyKind.Words)
+        {
+            throw new System.ArgumentException($"kind: a vocabulary holds Characters or Words, not {kind}.", nameof(kind));
+        }
+
         Kind = kind;
         Tokens = tokens;
         StartToken = IndexOf("<start>");
@@ -175,7 +155,7 @@ public sealed class Vocabulary
         UnknownToken = IndexOf("<unk>");
     }
 
-    public VocabularyKind Kind { get; }
+    public ModelVocabularyKind Kind { get; }
 
     public IReadOnlyList<string> Tokens { get; }
 
@@ -189,7 +169,7 @@ public sealed class Vocabulary
 
     private int IndexOf(string token)
     {
-        if (Kind != VocabularyKind.Words)
+        if (Kind != ModelVocabularyKind.Words)
         {
             return -1;
         }
@@ -230,7 +210,7 @@ public sealed class ModelSpec
 
     public Vocabulary? Vocabulary { get; init; }
 
-    public TaskKind Task { get; init; } = TaskKind.Generic;
+    public ModelTask Task { get; init; } = ModelTask.Generic;
 
     /// <summary>Every __metadata__ entry of the source file, ordinal order.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new SortedDictionary<string, string>(System.StringComparer.Ordinal);

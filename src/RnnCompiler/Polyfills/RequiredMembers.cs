@@ -1,4 +1,4 @@
-// netstandard2.0 lacks the attributes the compiler needs for `required` members.
+// netstandard2.0 lacks the attributes the compiler needs for `required` members and [DoesNotReturn].
 namespace System.Runtime.CompilerServices
 {
     [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Field | AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
@@ -21,6 +21,12 @@ namespace System.Diagnostics.CodeAnalysis
 {
     [AttributeUsage(AttributeTargets.Constructor, AllowMultiple = false, Inherited = false)]
     internal sealed class SetsRequiredMembersAttribute : Attribute
+    {
+    }
+
+    // Used by the shared throw helpers (src/Shared/ThrowHelper.cs).
+    [AttributeUsage(AttributeTargets.Method, Inherited = false)]
+    internal sealed class DoesNotReturnAttribute : Attribute
     {
     }
 }

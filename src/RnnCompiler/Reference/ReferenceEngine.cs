@@ -5,7 +5,7 @@ namespace RnnEmbedded.Compiler.Reference;
 
 /// <summary>
 /// The scalar oracle: every variant of <see cref="ModelSpec"/> computed the plainest way, one statement per
-/// equation of DESIGN.md's "Canonical math", in float like PyTorch's CPU path. It allocates freely and is
+/// equation of docs/model-format.md's "Math", in float like PyTorch's CPU path. It allocates freely and is
 /// slow on purpose; other engines (runtime kernels, generated code) are tested against it.
 /// <para>
 /// Stepwise use (<see cref="Step(int, float[])"/>, <see cref="Step(float[], float[])"/>,
@@ -477,10 +477,10 @@ public sealed class ReferenceEngine
         return sum;
     }
 
-    private static float Activate(RnnActivation activation, float x) => activation switch
+    private static float Activate(ActivationKind activation, float x) => activation switch
     {
-        RnnActivation.Relu => Relu(x),
-        RnnActivation.Sigmoid => Sigmoid(x),
+        ActivationKind.Relu => Relu(x),
+        ActivationKind.Sigmoid => Sigmoid(x),
         _ => Tanh(x),
     };
 

@@ -19,7 +19,7 @@ namespace RnnEmbedded.Runtime;
 /// <para>Ties keep the earlier candidate (lower parent, then lower token id), so results are deterministic.</para>
 /// </remarks>
 public sealed class BeamSearch<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private readonly int _vocabularySize;
     private TModel[] _states;        // (W,) live hypotheses' model states after their last token
@@ -51,17 +51,17 @@ public sealed class BeamSearch<TModel>
     {
         if (beamWidth < 1)
         {
-            DecodingThrow.OutOfRange(nameof(beamWidth), beamWidth, "beamWidth must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(beamWidth), beamWidth, "beamWidth must be ≥ 1.");
         }
 
         if (maxLength < 1)
         {
-            DecodingThrow.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
         }
 
         if (maxResults < 1)
         {
-            DecodingThrow.OutOfRange(nameof(maxResults), maxResults, "maxResults must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(maxResults), maxResults, "maxResults must be ≥ 1.");
         }
 
         CheckModel();
@@ -89,10 +89,13 @@ public sealed class BeamSearch<TModel>
         _order = new int[maxResults];
     }
 
+    /// <summary>Hypotheses kept after each step.</summary>
     public int BeamWidth { get; }
 
+    /// <summary>Most tokens in a result (a stop token counted).</summary>
     public int MaxLength { get; }
 
+    /// <summary>Most finished hypotheses a search returns.</summary>
     public int MaxResults { get; }
 
     /// <summary>V = TModel.OutputSize.</summary>
@@ -106,7 +109,7 @@ public sealed class BeamSearch<TModel>
         {
             if (!(value >= 0f) || float.IsPositiveInfinity(value))
             {
-                DecodingThrow.OutOfRange(nameof(LengthPenalty), value, "LengthPenalty must be finite and ≥ 0.");
+                ThrowHelper.OutOfRange(nameof(LengthPenalty), value, "LengthPenalty must be finite and ≥ 0.");
             }
 
             _lengthPenalty = value;
@@ -121,7 +124,7 @@ public sealed class BeamSearch<TModel>
         {
             if (value < 0 || value > MaxLength)
             {
-                DecodingThrow.OutOfRange(nameof(MinLength), value, "MinLength must be in [0, MaxLength].");
+                ThrowHelper.OutOfRange(nameof(MinLength), value, "MinLength must be in [0, MaxLength].");
             }
 
             _minLength = value;
@@ -133,7 +136,7 @@ public sealed class BeamSearch<TModel>
     {
         if ((uint)rank >= (uint)_lastFound)
         {
-            DecodingThrow.OutOfRange(nameof(rank), rank, "rank must be below the number of results the last search found.");
+            ThrowHelper.OutOfRange(nameof(rank), rank, "rank must be below the number of results the last search found.");
         }
 
         return _doneLogProbs[_order[rank]];
@@ -149,7 +152,7 @@ public sealed class BeamSearch<TModel>
         }
         else if (token != -1)
         {
-            DecodingThrow.Token(nameof(token), token, _vocabularySize);
+            ThrowHelper.Token(nameof(token), token, _vocabularySize);
         }
     }
 
@@ -158,14 +161,16 @@ public sealed class BeamSearch<TModel>
     {
         if ((uint)token >= (uint)_vocabularySize)
         {
-            DecodingThrow.Token(nameof(token), token, _vocabularySize);
+            ThrowHelper.Token(nameof(token), token, _vocabularySize);
         }
 
         _isStop[token] = true;
     }
 
+    /// <summary>Removes every stop token: results then run to <see cref="MaxLength"/>.</summary>
     public void ClearStopTokens() => Array.Clear(_isStop);
 
+    /// <summary>True when <paramref name="token"/> ends a hypothesis (false for ids outside [0, V)).</summary>
     public bool IsStopToken(int token) => (uint)token < (uint)_vocabularySize && _isStop[token];
 
     /// <summary>
@@ -181,22 +186,22 @@ public sealed class BeamSearch<TModel>
         int n = scores.Length;
         if (n < 1 || n > MaxResults)
         {
-            DecodingThrow.Argument(nameof(scores), $"scores has {n} elements; the number of results must be in [1, {MaxResults}].");
+            ThrowHelper.Argument(nameof(scores), $"scores has {n} elements; the number of results must be in [1, {MaxResults}].");
         }
 
         if (lengths.Length < n)
         {
-            DecodingThrow.TooShort(nameof(lengths), lengths.Length, n);
+            ThrowHelper.TooShort(nameof(lengths), lengths.Length, n);
         }
 
         if (tokens.Length < n * MaxLength)
         {
-            DecodingThrow.TooShort(nameof(tokens), tokens.Length, n * MaxLength);
+            ThrowHelper.TooShort(nameof(tokens), tokens.Length, n * MaxLength);
         }
 
         if (logits.Length != v)
         {
-            DecodingThrow.Length(nameof(logits), logits.Length, v);
+            ThrowHelper.Length(nameof(logits), logits.Length, v);
         }
 
         Softmax.CheckedMax(logits, nameof(logits), out _);
@@ -430,19 +435,9 @@ public sealed class BeamSearch<TModel>
 
     internal static void CheckModel()
     {
-        if (!TModel.HasTokenInput)
-        {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} has no token input; decoding feeds generated tokens back as inputs.");
-        }
-
-        if (TModel.IsBidirectional)
-        {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} is bidirectional; only Run is valid, not step-by-step decoding.");
-        }
-
         if (TModel.OutputSize < 1 || TModel.OutputSize > TModel.InputSize)
         {
-            DecodingThrow.Argument(
+            ThrowHelper.Argument(
                 nameof(TModel),
                 $"{typeof(TModel).Name} writes {TModel.OutputSize} logits but takes {TModel.InputSize} tokens; every output token must be a valid input.");
         }

@@ -10,7 +10,7 @@ namespace RnnEmbedded.Runtime;
 /// Buffers are allocated in the constructor; decoding allocates nothing. Not thread-safe.
 /// </summary>
 public sealed class CaptionDecoder<TModel>
-    where TModel : struct, ICaptionModel<TModel>
+    where TModel : struct, ICaptionModel<TModel>, IVocabularyModel<TModel>
 {
     private readonly BeamSearch<TModel> _beam;
     private readonly float[] _logits;        // (V,)
@@ -22,14 +22,14 @@ public sealed class CaptionDecoder<TModel>
     {
         if (maxLength < 1)
         {
-            DecodingThrow.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
         }
 
         BeamSearch<TModel>.CheckModel();
         int v = TModel.OutputSize;
         if ((uint)TModel.StartToken >= (uint)v || (uint)TModel.StopToken >= (uint)v)
         {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} needs <start> and <stop> token ids in [0, {v}) (has {TModel.StartToken} and {TModel.StopToken}).");
+            ThrowHelper.Argument(nameof(TModel), $"{typeof(TModel).Name} needs <start> and <stop> token ids in [0, {v}) (has {TModel.StartToken} and {TModel.StopToken}).");
         }
 
         MaxLength = maxLength;
@@ -43,8 +43,10 @@ public sealed class CaptionDecoder<TModel>
     /// <summary>Most words in a caption (the stop token not counted).</summary>
     public int MaxLength { get; }
 
+    /// <summary>Hypotheses the beam search keeps after each step.</summary>
     public int BeamWidth => _beam.BeamWidth;
 
+    /// <summary>Most captions <see cref="DecodeBeam"/> returns.</summary>
     public int MaxResults => _beam.MaxResults;
 
     /// <summary>α of the beam search's length normalization (score = log P / len^α, len counting &lt;stop&gt;).</summary>
@@ -59,12 +61,12 @@ public sealed class CaptionDecoder<TModel>
     {
         if (features.Length != TModel.ImageFeatureSize)
         {
-            DecodingThrow.Length(nameof(features), features.Length, TModel.ImageFeatureSize);
+            ThrowHelper.Length(nameof(features), features.Length, TModel.ImageFeatureSize);
         }
 
         if (logits.Length != TModel.OutputSize)
         {
-            DecodingThrow.Length(nameof(logits), logits.Length, TModel.OutputSize);
+            ThrowHelper.Length(nameof(logits), logits.Length, TModel.OutputSize);
         }
 
         state = default;
@@ -77,7 +79,7 @@ public sealed class CaptionDecoder<TModel>
     {
         if (words.Length < MaxLength)
         {
-            DecodingThrow.TooShort(nameof(words), words.Length, MaxLength);
+            ThrowHelper.TooShort(nameof(words), words.Length, MaxLength);
         }
 
         Start(features, out TModel state, _logits);
@@ -109,17 +111,17 @@ public sealed class CaptionDecoder<TModel>
         int n = scores.Length;
         if (n < 1 || n > MaxResults)
         {
-            DecodingThrow.Argument(nameof(scores), $"scores has {n} elements; the number of captions must be in [1, {MaxResults}].");
+            ThrowHelper.Argument(nameof(scores), $"scores has {n} elements; the number of captions must be in [1, {MaxResults}].");
         }
 
         if (lengths.Length < n)
         {
-            DecodingThrow.TooShort(nameof(lengths), lengths.Length, n);
+            ThrowHelper.TooShort(nameof(lengths), lengths.Length, n);
         }
 
         if (words.Length < n * MaxLength)
         {
-            DecodingThrow.TooShort(nameof(words), words.Length, n * MaxLength);
+            ThrowHelper.TooShort(nameof(words), words.Length, n * MaxLength);
         }
 
         Start(features, out TModel state, _logits);

@@ -24,13 +24,16 @@ public readonly record struct UnknownCharPolicy
         _id = id;
     }
 
+    /// <summary>What happens to a character the vocabulary lacks.</summary>
     public UnknownCharAction Action { get; }
 
     /// <summary>The replacement id for <see cref="UnknownCharAction.MapTo"/>; −1 otherwise.</summary>
     public int Id => Action == UnknownCharAction.MapTo ? _id : -1;
 
+    /// <summary>Drop unseen characters (the default).</summary>
     public static UnknownCharPolicy Skip => default;
 
+    /// <summary>Throw an <see cref="ArgumentException"/> on an unseen character.</summary>
     public static UnknownCharPolicy Throw => new(UnknownCharAction.Throw, 0);
 
     /// <summary>Map every unseen character to token <paramref name="id"/> (checked against the vocabulary when used).</summary>
@@ -38,7 +41,7 @@ public readonly record struct UnknownCharPolicy
     {
         if (id < 0)
         {
-            DecodingThrow.OutOfRange(nameof(id), id, "the replacement token id must be ≥ 0.");
+            ThrowHelper.OutOfRange(nameof(id), id, "the replacement token id must be ≥ 0.");
         }
 
         return new UnknownCharPolicy(UnknownCharAction.MapTo, id);
@@ -76,7 +79,7 @@ public sealed class CharVocabulary
 
     /// <summary>
     /// A vocabulary from token texts and V + 1 offsets (token t is <c>text[offsets[t]..offsets[t + 1]]</c>), the layout
-    /// of <see cref="IRecurrentModel{TSelf}.VocabularyText"/>.
+    /// of <see cref="IVocabularyModel{TSelf}.VocabularyText"/>.
     /// </summary>
     public CharVocabulary(ReadOnlySpan<char> text, ReadOnlySpan<int> offsets, UnknownCharPolicy unknownPolicy = default)
         : this(text, offsets.ToArray(), unknownPolicy, nameof(offsets))
@@ -87,12 +90,12 @@ public sealed class CharVocabulary
     {
         if (offsets.Length < 2)
         {
-            DecodingThrow.Argument(argument, "a character vocabulary needs at least one token.");
+            ThrowHelper.Argument(argument, "a character vocabulary needs at least one token.");
         }
 
         if (offsets[0] != 0)
         {
-            DecodingThrow.Argument(argument, $"offsets[0] is {offsets[0]}; it must be 0.");
+            ThrowHelper.Argument(argument, $"offsets[0] is {offsets[0]}; it must be 0.");
         }
 
         int count = offsets.Length - 1;
@@ -101,7 +104,7 @@ public sealed class CharVocabulary
             int length = offsets[t + 1] - offsets[t];
             if (length < 0)
             {
-                DecodingThrow.Argument(argument, $"offsets are not monotonic at token {t} ({offsets[t]} then {offsets[t + 1]}).");
+                ThrowHelper.Argument(argument, $"offsets are not monotonic at token {t} ({offsets[t]} then {offsets[t + 1]}).");
             }
 
             if (offsets[t + 1] > text.Length)
@@ -113,7 +116,7 @@ public sealed class CharVocabulary
                 || (length == 2 && char.IsSurrogatePair(text[offsets[t]], text[offsets[t] + 1]));
             if (!oneCodePoint)
             {
-                DecodingThrow.Argument(
+                ThrowHelper.Argument(
                     argument,
                     $"token {t} is {length} UTF-16 units long and not one code point; every token of a character vocabulary is one character (a surrogate pair counts as one).");
             }
@@ -121,7 +124,7 @@ public sealed class CharVocabulary
 
         if (offsets[count] != text.Length)
         {
-            DecodingThrow.Argument(argument, $"the last offset is {offsets[count]}; it must equal the text length {text.Length}.");
+            ThrowHelper.Argument(argument, $"the last offset is {offsets[count]}; it must equal the text length {text.Length}.");
         }
 
         _text = text.ToArray();
@@ -171,7 +174,7 @@ public sealed class CharVocabulary
 
         if (unknownPolicy.Action == UnknownCharAction.MapTo && unknownPolicy.Id >= count)
         {
-            DecodingThrow.OutOfRange(nameof(unknownPolicy), unknownPolicy.Id, $"the MapTo id must be a token id in [0, {count}).");
+            ThrowHelper.OutOfRange(nameof(unknownPolicy), unknownPolicy.Id, $"the MapTo id must be a token id in [0, {count}).");
         }
 
         HasSurrogatePairs = _text.Length != count;
@@ -180,11 +183,11 @@ public sealed class CharVocabulary
 
     /// <summary>The character vocabulary a compiled model carries.</summary>
     public static CharVocabulary FromModel<TModel>(UnknownCharPolicy unknownPolicy = default)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, IVocabularyModel<TModel>
     {
         if (TModel.VocabularyKind != ModelVocabularyKind.Characters)
         {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} has vocabulary kind {TModel.VocabularyKind}; a CharVocabulary needs Characters.");
+            ThrowHelper.Argument(nameof(TModel), $"{typeof(TModel).Name} has vocabulary kind {TModel.VocabularyKind}; a CharVocabulary needs Characters.");
         }
 
         return new CharVocabulary(TModel.VocabularyText, TModel.VocabularyOffsets, unknownPolicy);
@@ -193,6 +196,7 @@ public sealed class CharVocabulary
     /// <summary>V, the number of tokens.</summary>
     public int Count => _offsets.Length - 1;
 
+    /// <summary>What lookups do with a character the vocabulary lacks (see <see cref="WithUnknownPolicy"/>).</summary>
     public UnknownCharPolicy UnknownPolicy { get; }
 
     /// <summary>True when some token is a surrogate pair (a code point above U+FFFF), i.e. two UTF-16 units.</summary>
@@ -258,7 +262,7 @@ public sealed class CharVocabulary
     {
         if ((uint)position >= (uint)text.Length)
         {
-            DecodingThrow.OutOfRange(nameof(position), position, "position must be inside text.");
+            ThrowHelper.OutOfRange(nameof(position), position, "position must be inside text.");
         }
 
         char c = text[position];
@@ -279,7 +283,7 @@ public sealed class CharVocabulary
     {
         if ((uint)id >= (uint)Count)
         {
-            DecodingThrow.Token(nameof(id), id, Count);
+            ThrowHelper.Token(nameof(id), id, Count);
         }
 
         return _text.AsSpan(_offsets[id], _offsets[id + 1] - _offsets[id]);
@@ -291,7 +295,7 @@ public sealed class CharVocabulary
         ReadOnlySpan<char> text = GetText(id);
         if (text.Length != 1)
         {
-            DecodingThrow.Argument(nameof(id), "the token is a surrogate pair (two UTF-16 units); use GetText.");
+            ThrowHelper.Argument(nameof(id), "the token is a surrogate pair (two UTF-16 units); use GetText.");
         }
 
         return text[0];
@@ -315,7 +319,7 @@ public sealed class CharVocabulary
 
             if (count == ids.Length)
             {
-                DecodingThrow.Argument(nameof(ids), "ids is too short for the encoded text.");
+                ThrowHelper.Argument(nameof(ids), "ids is too short for the encoded text.");
             }
 
             ids[count++] = id;
@@ -333,7 +337,7 @@ public sealed class CharVocabulary
             int id = ids[i];
             if ((uint)id >= (uint)Count)
             {
-                DecodingThrow.Token(nameof(ids), id, Count);
+                ThrowHelper.Token(nameof(ids), id, Count);
             }
 
             length += _offsets[id + 1] - _offsets[id];
@@ -348,7 +352,7 @@ public sealed class CharVocabulary
         int required = GetDecodedLength(ids);
         if (text.Length < required)
         {
-            DecodingThrow.TooShort(nameof(text), text.Length, required);
+            ThrowHelper.TooShort(nameof(text), text.Length, required);
         }
 
         int written = 0;
@@ -412,7 +416,7 @@ public sealed class CharVocabulary
     {
         if (chars.IsEmpty)
         {
-            DecodingThrow.Argument(nameof(chars), "a character vocabulary needs at least one character.");
+            ThrowHelper.Argument(nameof(chars), "a character vocabulary needs at least one character.");
         }
 
         int count = 0;

@@ -20,7 +20,7 @@ public static class Evaluation
     {
         if ((uint)target >= (uint)logits.Length)
         {
-            DecodingThrow.Token(nameof(target), target, logits.Length);
+            ThrowHelper.Token(nameof(target), target, logits.Length);
         }
 
         return Softmax.LogSumExp(logits) - logits[target];
@@ -32,16 +32,16 @@ public static class Evaluation
     /// The model is left after token n−2.
     /// </summary>
     public static EvaluationResult Evaluate<TModel>(ref TModel model, ReadOnlySpan<int> tokens, Span<float> logits)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         if (tokens.Length < 2)
         {
-            DecodingThrow.TooShort(nameof(tokens), tokens.Length, 2);
+            ThrowHelper.TooShort(nameof(tokens), tokens.Length, 2);
         }
 
         if (logits.Length != TModel.OutputSize)
         {
-            DecodingThrow.Length(nameof(logits), logits.Length, TModel.OutputSize);
+            ThrowHelper.Length(nameof(logits), logits.Length, TModel.OutputSize);
         }
 
         double total = 0;
@@ -50,7 +50,7 @@ public static class Evaluation
             int token = tokens[i];
             if ((uint)token >= (uint)TModel.InputSize)
             {
-                DecodingThrow.Token(nameof(tokens), token, TModel.InputSize);
+                ThrowHelper.Token(nameof(tokens), token, TModel.InputSize);
             }
 
             model.Step(token, logits);

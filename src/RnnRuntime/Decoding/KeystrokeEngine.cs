@@ -20,7 +20,7 @@ namespace RnnEmbedded.Runtime;
 /// history slot (so backspace deletes them) but do not step the model.</para>
 /// </remarks>
 public sealed class KeystrokeEngine<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private readonly int _vocabularySize;
     private readonly KeystrokeOptions _options;
@@ -45,6 +45,9 @@ public sealed class KeystrokeEngine<TModel>
     private readonly int _searchResults;       // hypotheses the completion search returns (2 × MaxCompletions)
     private readonly int[] _topIds;            // (V,)
 
+    /// <summary>An engine over the zero state of <typeparamref name="TModel"/>, primed with <see cref="KeystrokeOptions.Primer"/>.</summary>
+    /// <param name="vocabulary">The model's characters (usually <see cref="CharVocabulary.FromModel{TModel}"/>); its size must equal the model's InputSize and OutputSize.</param>
+    /// <param name="options">Capacities and completion settings; <see langword="null"/> for the defaults.</param>
     public KeystrokeEngine(CharVocabulary vocabulary, KeystrokeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -52,7 +55,7 @@ public sealed class KeystrokeEngine<TModel>
         BeamSearch<TModel>.CheckModel();
         if (vocabulary.Count != TModel.OutputSize)
         {
-            DecodingThrow.Argument(nameof(vocabulary), $"the vocabulary has {vocabulary.Count} characters but {typeof(TModel).Name} writes {TModel.OutputSize} logits.");
+            ThrowHelper.Argument(nameof(vocabulary), $"the vocabulary has {vocabulary.Count} characters but {typeof(TModel).Name} writes {TModel.OutputSize} logits.");
         }
 
         Validate(options);
@@ -106,8 +109,10 @@ public sealed class KeystrokeEngine<TModel>
         _logits.CopyTo(_initialLogits);
     }
 
+    /// <summary>Maps typed characters to token ids and back.</summary>
     public CharVocabulary Vocabulary { get; }
 
+    /// <summary>The options the engine was built with.</summary>
     public KeystrokeOptions Options => _options;
 
     /// <summary>The current model state (read-only view; copy it to snapshot).</summary>
@@ -187,7 +192,7 @@ public sealed class KeystrokeEngine<TModel>
     {
         if (destination.Length < _textCount)
         {
-            DecodingThrow.TooShort(nameof(destination), destination.Length, _textCount);
+            ThrowHelper.TooShort(nameof(destination), destination.Length, _textCount);
         }
 
         for (int i = 0; i < _textCount; i++)
@@ -210,7 +215,7 @@ public sealed class KeystrokeEngine<TModel>
         int length = _textCount - start;
         if (destination.Length < length)
         {
-            DecodingThrow.TooShort(nameof(destination), destination.Length, length);
+            ThrowHelper.TooShort(nameof(destination), destination.Length, length);
         }
 
         for (int i = 0; i < length; i++)
@@ -226,7 +231,7 @@ public sealed class KeystrokeEngine<TModel>
     {
         if (probs.Length != _vocabularySize)
         {
-            DecodingThrow.Length(nameof(probs), probs.Length, _vocabularySize);
+            ThrowHelper.Length(nameof(probs), probs.Length, _vocabularySize);
         }
 
         Softmax.Apply(_logits, probs);
@@ -238,12 +243,12 @@ public sealed class KeystrokeEngine<TModel>
         int k = Math.Min(ids.Length, _vocabularySize);
         if (k < 1)
         {
-            DecodingThrow.Empty(nameof(ids));
+            ThrowHelper.Empty(nameof(ids));
         }
 
         if (probs.Length < k)
         {
-            DecodingThrow.TooShort(nameof(probs), probs.Length, k);
+            ThrowHelper.TooShort(nameof(probs), probs.Length, k);
         }
 
         Softmax.Apply(_logits, _probs);
@@ -285,7 +290,7 @@ public sealed class KeystrokeEngine<TModel>
         int k = Math.Min(chars.Length, _vocabularySize);
         if (k < 1)
         {
-            DecodingThrow.Empty(nameof(chars));
+            ThrowHelper.Empty(nameof(chars));
         }
 
         Span<int> ids = _topIds.AsSpan(0, k);
@@ -317,17 +322,17 @@ public sealed class KeystrokeEngine<TModel>
         int tokenStride = _options.MaxCompletionLength;
         if (n < 1 || n > _options.MaxCompletions)
         {
-            DecodingThrow.Argument(nameof(scores), $"scores has {n} elements; the number of completions must be in [1, {_options.MaxCompletions}].");
+            ThrowHelper.Argument(nameof(scores), $"scores has {n} elements; the number of completions must be in [1, {_options.MaxCompletions}].");
         }
 
         if (lengths.Length < n)
         {
-            DecodingThrow.TooShort(nameof(lengths), lengths.Length, n);
+            ThrowHelper.TooShort(nameof(lengths), lengths.Length, n);
         }
 
         if (chars.Length < n * stride)
         {
-            DecodingThrow.TooShort(nameof(chars), chars.Length, n * stride);
+            ThrowHelper.TooShort(nameof(chars), chars.Length, n * stride);
         }
 
         // 2n spares (n ≤ MaxCompletions, checked above, so the buffers hold them): merged duplicates leave room.
@@ -461,32 +466,32 @@ public sealed class KeystrokeEngine<TModel>
     {
         if (options.HistoryCapacity < 1)
         {
-            DecodingThrow.OutOfRange(nameof(options.HistoryCapacity), options.HistoryCapacity, "HistoryCapacity must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(options.HistoryCapacity), options.HistoryCapacity, "HistoryCapacity must be ≥ 1.");
         }
 
         if (options.TextCapacity < options.HistoryCapacity)
         {
-            DecodingThrow.OutOfRange(nameof(options.TextCapacity), options.TextCapacity, "TextCapacity must be ≥ HistoryCapacity.");
+            ThrowHelper.OutOfRange(nameof(options.TextCapacity), options.TextCapacity, "TextCapacity must be ≥ HistoryCapacity.");
         }
 
         if (options.CompletionBeamWidth < 1)
         {
-            DecodingThrow.OutOfRange(nameof(options.CompletionBeamWidth), options.CompletionBeamWidth, "CompletionBeamWidth must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(options.CompletionBeamWidth), options.CompletionBeamWidth, "CompletionBeamWidth must be ≥ 1.");
         }
 
         if (options.MaxCompletionLength < 2)
         {
-            DecodingThrow.OutOfRange(nameof(options.MaxCompletionLength), options.MaxCompletionLength, "MaxCompletionLength must be ≥ 2 (a character and its boundary).");
+            ThrowHelper.OutOfRange(nameof(options.MaxCompletionLength), options.MaxCompletionLength, "MaxCompletionLength must be ≥ 2 (a character and its boundary).");
         }
 
         if (options.MaxCompletions < 1)
         {
-            DecodingThrow.OutOfRange(nameof(options.MaxCompletions), options.MaxCompletions, "MaxCompletions must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(options.MaxCompletions), options.MaxCompletions, "MaxCompletions must be ≥ 1.");
         }
 
         if (!(options.CompletionLengthPenalty >= 0f) || float.IsPositiveInfinity(options.CompletionLengthPenalty))
         {
-            DecodingThrow.OutOfRange(nameof(options.CompletionLengthPenalty), options.CompletionLengthPenalty, "CompletionLengthPenalty must be finite and ≥ 0.");
+            ThrowHelper.OutOfRange(nameof(options.CompletionLengthPenalty), options.CompletionLengthPenalty, "CompletionLengthPenalty must be finite and ≥ 0.");
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class Sampler
     {
         if (vocabularySize < 1)
         {
-            DecodingThrow.OutOfRange(nameof(vocabularySize), vocabularySize, "vocabularySize must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(vocabularySize), vocabularySize, "vocabularySize must be ≥ 1.");
         }
 
         Options = options ?? SamplingOptions.Default;
@@ -35,8 +35,10 @@ public sealed class Sampler
         _random = new Xoshiro128StarStar(Options.Seed);
     }
 
+    /// <summary>Temperature, top-k, top-p, repetition penalty and seed.</summary>
     public SamplingOptions Options { get; }
 
+    /// <summary>V, the length of the logits this sampler takes.</summary>
     public int VocabularySize { get; }
 
     /// <summary>The generator state (by reference: draws through it advance the sampler's stream).</summary>
@@ -58,7 +60,7 @@ public sealed class Sampler
     {
         if ((uint)token >= (uint)VocabularySize)
         {
-            DecodingThrow.Token(nameof(token), token, VocabularySize);
+            ThrowHelper.Token(nameof(token), token, VocabularySize);
         }
 
         if (_recentLength == _recent.Length)
@@ -80,7 +82,7 @@ public sealed class Sampler
     {
         if (logits.Length != VocabularySize)
         {
-            DecodingThrow.Length(nameof(logits), logits.Length, VocabularySize);
+            ThrowHelper.Length(nameof(logits), logits.Length, VocabularySize);
         }
 
         SamplingOptions options = Options;
@@ -138,13 +140,13 @@ public sealed class Sampler
     {
         if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
         {
-            DecodingThrow.OutOfRange(nameof(temperature), temperature, "temperature must be finite and > 0 here (use Greedy for 0).");
+            ThrowHelper.OutOfRange(nameof(temperature), temperature, "temperature must be finite and > 0 here (use Greedy for 0).");
         }
 
         float max = Softmax.CheckedMax(logits, nameof(logits), out _);
         if (float.IsNegativeInfinity(max))
         {
-            DecodingThrow.AllNegativeInfinity(nameof(logits));
+            ThrowHelper.AllNegativeInfinity(nameof(logits));
         }
 
         for (int i = 0; i < logits.Length; i++)
@@ -162,7 +164,7 @@ public sealed class Sampler
     {
         if (!(penalty > 0f) || float.IsPositiveInfinity(penalty))
         {
-            DecodingThrow.OutOfRange(nameof(penalty), penalty, "penalty must be finite and > 0.");
+            ThrowHelper.OutOfRange(nameof(penalty), penalty, "penalty must be finite and > 0.");
         }
 
         for (int i = 0; i < recentTokens.Length; i++)
@@ -170,7 +172,7 @@ public sealed class Sampler
             int token = recentTokens[i];
             if ((uint)token >= (uint)logits.Length)
             {
-                DecodingThrow.Token(nameof(recentTokens), token, logits.Length);
+                ThrowHelper.Token(nameof(recentTokens), token, logits.Length);
             }
 
             if (recentTokens[..i].Contains(token))
@@ -191,12 +193,12 @@ public sealed class Sampler
     {
         if (k < 1)
         {
-            DecodingThrow.OutOfRange(nameof(k), k, "k must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(k), k, "k must be ≥ 1.");
         }
 
         if (scratch.Length < logits.Length)
         {
-            DecodingThrow.TooShort(nameof(scratch), scratch.Length, logits.Length);
+            ThrowHelper.TooShort(nameof(scratch), scratch.Length, logits.Length);
         }
 
         if (k >= logits.Length)
@@ -244,18 +246,18 @@ public sealed class Sampler
     {
         if (!(p > 0f && p <= 1f))
         {
-            DecodingThrow.OutOfRange(nameof(p), p, "p must be in (0, 1].");
+            ThrowHelper.OutOfRange(nameof(p), p, "p must be in (0, 1].");
         }
 
         if (scratch.Length < logits.Length)
         {
-            DecodingThrow.TooShort(nameof(scratch), scratch.Length, logits.Length);
+            ThrowHelper.TooShort(nameof(scratch), scratch.Length, logits.Length);
         }
 
         float max = Softmax.CheckedMax(logits, nameof(logits), out _);
         if (float.IsNegativeInfinity(max))
         {
-            DecodingThrow.AllNegativeInfinity(nameof(logits));
+            ThrowHelper.AllNegativeInfinity(nameof(logits));
         }
 
         if (p == 1f)
@@ -310,7 +312,7 @@ public sealed class Sampler
         float max = Softmax.CheckedMax(logits, nameof(logits), out int argMax);
         if (float.IsNegativeInfinity(max))
         {
-            DecodingThrow.AllNegativeInfinity(nameof(logits));
+            ThrowHelper.AllNegativeInfinity(nameof(logits));
         }
 
         double total = Softmax.SumExp(logits, max);

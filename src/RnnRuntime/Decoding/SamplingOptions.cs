@@ -30,7 +30,7 @@ public sealed class SamplingOptions
         {
             if (!(value >= 0f) || float.IsPositiveInfinity(value))
             {
-                DecodingThrow.OutOfRange(nameof(Temperature), value, "Temperature must be finite and ≥ 0 (0 means greedy).");
+                ThrowHelper.OutOfRange(nameof(Temperature), value, "Temperature must be finite and ≥ 0 (0 means greedy).");
             }
 
             _temperature = value;
@@ -45,7 +45,7 @@ public sealed class SamplingOptions
         {
             if (value < 0)
             {
-                DecodingThrow.OutOfRange(nameof(TopK), value, "TopK must be ≥ 1, or 0 to turn top-k off.");
+                ThrowHelper.OutOfRange(nameof(TopK), value, "TopK must be ≥ 1, or 0 to turn top-k off.");
             }
 
             _topK = value;
@@ -60,7 +60,7 @@ public sealed class SamplingOptions
         {
             if (!(value > 0f && value <= 1f))
             {
-                DecodingThrow.OutOfRange(nameof(TopP), value, "TopP must be in (0, 1] (1 turns nucleus sampling off).");
+                ThrowHelper.OutOfRange(nameof(TopP), value, "TopP must be in (0, 1] (1 turns nucleus sampling off).");
             }
 
             _topP = value;
@@ -78,7 +78,7 @@ public sealed class SamplingOptions
         {
             if (!(value > 0f) || float.IsPositiveInfinity(value))
             {
-                DecodingThrow.OutOfRange(nameof(RepetitionPenalty), value, "RepetitionPenalty must be finite and > 0 (1 turns it off).");
+                ThrowHelper.OutOfRange(nameof(RepetitionPenalty), value, "RepetitionPenalty must be finite and > 0 (1 turns it off).");
             }
 
             _repetitionPenalty = value;
@@ -93,7 +93,7 @@ public sealed class SamplingOptions
         {
             if (value < 1)
             {
-                DecodingThrow.OutOfRange(nameof(RepetitionWindow), value, "RepetitionWindow must be ≥ 1.");
+                ThrowHelper.OutOfRange(nameof(RepetitionWindow), value, "RepetitionWindow must be ≥ 1.");
             }
 
             _repetitionWindow = value;

@@ -43,13 +43,13 @@ public static class Softmax
     {
         if (probs.Length != logits.Length)
         {
-            DecodingThrow.Length(nameof(probs), probs.Length, logits.Length);
+            ThrowHelper.Length(nameof(probs), probs.Length, logits.Length);
         }
 
         float max = CheckedMax(logits, nameof(logits), out _);
         if (float.IsNegativeInfinity(max))
         {
-            DecodingThrow.AllNegativeInfinity(nameof(logits));
+            ThrowHelper.AllNegativeInfinity(nameof(logits));
         }
 
         double sum = 0;
@@ -76,13 +76,13 @@ public static class Softmax
     {
         if (logProbs.Length != logits.Length)
         {
-            DecodingThrow.Length(nameof(logProbs), logProbs.Length, logits.Length);
+            ThrowHelper.Length(nameof(logProbs), logProbs.Length, logits.Length);
         }
 
         float max = CheckedMax(logits, nameof(logits), out _);
         if (float.IsNegativeInfinity(max))
         {
-            DecodingThrow.AllNegativeInfinity(nameof(logits));
+            ThrowHelper.AllNegativeInfinity(nameof(logits));
         }
 
         float lse = max + (float)Math.Log(SumExp(logits, max));
@@ -110,7 +110,7 @@ public static class Softmax
     {
         if (values.IsEmpty)
         {
-            DecodingThrow.Empty(argument);
+            ThrowHelper.Empty(argument);
         }
 
         float max = float.NegativeInfinity;
@@ -121,7 +121,7 @@ public static class Softmax
             if (!(v <= float.MaxValue))
             {
                 // NaN and +∞ fail the compare; −∞ passes.
-                DecodingThrow.BadLogit(argument, i, v);
+                ThrowHelper.BadLogit(argument, i, v);
             }
 
             if (v > max)

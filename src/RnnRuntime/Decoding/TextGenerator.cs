@@ -20,7 +20,7 @@ public interface ITokenSink
 /// token throws <see cref="InvalidOperationException"/>: there are no logits to sample from.
 /// </remarks>
 public sealed class TextGenerator<TModel>
-    where TModel : struct, IRecurrentModel<TModel>
+    where TModel : struct, ITokenModel<TModel>
 {
     private readonly int _vocabularySize;
     private readonly float[] _logits;   // (V,) logits of the next token
@@ -28,6 +28,8 @@ public sealed class TextGenerator<TModel>
     private TModel _model;
     private bool _primed;
 
+    /// <summary>A generator over the zero state of <typeparamref name="TModel"/>; prime it before generating.</summary>
+    /// <param name="options">How tokens are drawn; <see langword="null"/> for <see cref="SamplingOptions.Default"/>.</param>
     public TextGenerator(SamplingOptions? options = null)
     {
         BeamSearch<TModel>.CheckModel();
@@ -37,6 +39,7 @@ public sealed class TextGenerator<TModel>
         Sampler = new Sampler(_vocabularySize, options);
     }
 
+    /// <summary>Draws each next token from the logits (its random stream and repetition history included).</summary>
     public Sampler Sampler { get; }
 
     /// <summary>The model state (by reference: the caller may snapshot or replace it).</summary>
@@ -62,7 +65,7 @@ public sealed class TextGenerator<TModel>
     {
         if ((uint)token >= (uint)TModel.InputSize)
         {
-            DecodingThrow.Token(nameof(token), token, TModel.InputSize);
+            ThrowHelper.Token(nameof(token), token, TModel.InputSize);
         }
 
         _model.Step(token, _logits);
@@ -155,7 +158,7 @@ public sealed class TextGenerator<TModel>
     {
         if (maxTokens < 0)
         {
-            DecodingThrow.OutOfRange(nameof(maxTokens), maxTokens, "maxTokens must be ≥ 0.");
+            ThrowHelper.OutOfRange(nameof(maxTokens), maxTokens, "maxTokens must be ≥ 0.");
         }
 
         for (int i = 0; i < maxTokens; i++)
@@ -184,7 +187,7 @@ public sealed class TextGenerator<TModel>
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (vocabulary.Count != _vocabularySize)
         {
-            DecodingThrow.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
+            ThrowHelper.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
         }
 
         int written = 0;
@@ -220,7 +223,7 @@ public sealed class TextGenerator<TModel>
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (vocabulary.Count != _vocabularySize)
         {
-            DecodingThrow.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
+            ThrowHelper.Argument(nameof(vocabulary), "the vocabulary size differs from the model's output size.");
         }
 
         if (stopToken == -2)

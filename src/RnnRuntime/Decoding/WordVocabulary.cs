@@ -18,8 +18,13 @@ namespace RnnEmbedded.Runtime;
 /// </remarks>
 public sealed class WordVocabulary
 {
+    /// <summary>The text of the start token, which begins every sentence.</summary>
     public const string StartWord = "<start>";
+
+    /// <summary>The text of the stop token, which ends every sentence.</summary>
     public const string StopWord = "<stop>";
+
+    /// <summary>The text of the token that stands for every word the vocabulary lacks.</summary>
     public const string UnknownWord = "<unk>";
 
     private readonly char[] _text;     // all words concatenated
@@ -38,12 +43,12 @@ public sealed class WordVocabulary
     {
         if (offsets.Length < 2)
         {
-            DecodingThrow.Argument(nameof(offsets), "offsets needs V + 1 ≥ 2 entries (an empty vocabulary is not allowed).");
+            ThrowHelper.Argument(nameof(offsets), "offsets needs V + 1 ≥ 2 entries (an empty vocabulary is not allowed).");
         }
 
         if (offsets[0] != 0)
         {
-            DecodingThrow.Argument(nameof(offsets), $"offsets[0] is {offsets[0]}; it must be 0.");
+            ThrowHelper.Argument(nameof(offsets), $"offsets[0] is {offsets[0]}; it must be 0.");
         }
 
         int count = offsets.Length - 1;
@@ -51,18 +56,18 @@ public sealed class WordVocabulary
         {
             if (offsets[t + 1] < offsets[t])
             {
-                DecodingThrow.Argument(nameof(offsets), $"offsets are not monotonic at token {t} ({offsets[t]} then {offsets[t + 1]}).");
+                ThrowHelper.Argument(nameof(offsets), $"offsets are not monotonic at token {t} ({offsets[t]} then {offsets[t + 1]}).");
             }
 
             if (offsets[t + 1] == offsets[t])
             {
-                DecodingThrow.Argument(nameof(offsets), $"token {t} is empty; every word has at least one character.");
+                ThrowHelper.Argument(nameof(offsets), $"token {t} is empty; every word has at least one character.");
             }
         }
 
         if (offsets[count] != text.Length)
         {
-            DecodingThrow.Argument(nameof(offsets), $"the last offset is {offsets[count]}; it must equal the text length {text.Length}.");
+            ThrowHelper.Argument(nameof(offsets), $"the last offset is {offsets[count]}; it must equal the text length {text.Length}.");
         }
 
         CheckSpecial(nameof(startToken), startToken, count);
@@ -129,11 +134,11 @@ public sealed class WordVocabulary
     /// null (the default) lower-cases input exactly when every stored word is already lower case.
     /// </summary>
     public static WordVocabulary FromModel<TModel>(bool? lowercase = null)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, IVocabularyModel<TModel>
     {
         if (TModel.VocabularyKind != ModelVocabularyKind.Words)
         {
-            DecodingThrow.Argument(nameof(TModel), $"{typeof(TModel).Name} has vocabulary kind {TModel.VocabularyKind}; a WordVocabulary needs Words.");
+            ThrowHelper.Argument(nameof(TModel), $"{typeof(TModel).Name} has vocabulary kind {TModel.VocabularyKind}; a WordVocabulary needs Words.");
         }
 
         bool fold = lowercase ?? IsLowerCase(TModel.VocabularyText);
@@ -154,7 +159,7 @@ public sealed class WordVocabulary
         ArgumentNullException.ThrowIfNull(corpus);
         if (maxWords < 1)
         {
-            DecodingThrow.OutOfRange(nameof(maxWords), maxWords, "maxWords must be ≥ 1.");
+            ThrowHelper.OutOfRange(nameof(maxWords), maxWords, "maxWords must be ≥ 1.");
         }
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -175,7 +180,7 @@ public sealed class WordVocabulary
 
         if (counts.Count == 0)
         {
-            DecodingThrow.Argument(nameof(corpus), "the corpus has no words; a vocabulary needs at least one.");
+            ThrowHelper.Argument(nameof(corpus), "the corpus has no words; a vocabulary needs at least one.");
         }
 
         var entries = new List<KeyValuePair<string, int>>(counts);
@@ -225,7 +230,7 @@ public sealed class WordVocabulary
     {
         if ((uint)id >= (uint)Count)
         {
-            DecodingThrow.Token(nameof(id), id, Count);
+            ThrowHelper.Token(nameof(id), id, Count);
         }
 
         return _text.AsSpan(_offsets[id], _offsets[id + 1] - _offsets[id]);
@@ -287,7 +292,7 @@ public sealed class WordVocabulary
         int required = GetEncodedLength(sentence);
         if (ids.Length < required)
         {
-            DecodingThrow.TooShort(nameof(ids), ids.Length, required);
+            ThrowHelper.TooShort(nameof(ids), ids.Length, required);
         }
 
         int count = 0;
@@ -311,7 +316,7 @@ public sealed class WordVocabulary
         int required = WordTokenizer.Count(text);
         if (ids.Length < required)
         {
-            DecodingThrow.TooShort(nameof(ids), ids.Length, required);
+            ThrowHelper.TooShort(nameof(ids), ids.Length, required);
         }
 
         return EncodeWordsCore(text, ids);
@@ -327,7 +332,7 @@ public sealed class WordVocabulary
             int id = ids[i];
             if ((uint)id >= (uint)Count)
             {
-                DecodingThrow.Token(nameof(ids), id, Count);
+                ThrowHelper.Token(nameof(ids), id, Count);
             }
 
             if (id == StartToken || id == StopToken)
@@ -348,7 +353,7 @@ public sealed class WordVocabulary
         int required = GetDecodedLength(ids);
         if (text.Length < required)
         {
-            DecodingThrow.TooShort(nameof(text), text.Length, required);
+            ThrowHelper.TooShort(nameof(text), text.Length, required);
         }
 
         int written = 0;
@@ -440,7 +445,7 @@ public sealed class WordVocabulary
     {
         if (id < -1 || id >= count)
         {
-            DecodingThrow.OutOfRange(argument, id, $"{argument} must be −1 (absent) or a token id in [0, {count}).");
+            ThrowHelper.OutOfRange(argument, id, $"{argument} must be −1 (absent) or a token id in [0, {count}).");
         }
     }
 }

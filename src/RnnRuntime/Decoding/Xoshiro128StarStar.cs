@@ -47,7 +47,7 @@ public struct Xoshiro128StarStar
     {
         if ((s0 | s1 | s2 | s3) == 0)
         {
-            DecodingThrow.Argument(nameof(s0), "the xoshiro128** state must not be all zero.");
+            ThrowHelper.Argument(nameof(s0), "the xoshiro128** state must not be all zero.");
         }
 
         _s0 = s0;
@@ -95,7 +95,7 @@ public struct Xoshiro128StarStar
     {
         if (maxExclusive <= 0)
         {
-            DecodingThrow.OutOfRange(nameof(maxExclusive), maxExclusive, "maxExclusive must be positive.");
+            ThrowHelper.OutOfRange(nameof(maxExclusive), maxExclusive, "maxExclusive must be positive.");
         }
 
         uint n = (uint)maxExclusive;

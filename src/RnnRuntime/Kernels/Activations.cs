@@ -1,16 +1,9 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnEmbedded.Runtime.Kernels;
-
-/// <summary>Nonlinearity of a plain (Elman) RNN cell.</summary>
-public enum ActivationKind
-{
-    Tanh,
-    Relu,
-    Sigmoid,
-}
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// Pointwise exp, sigmoid, tanh and relu. Span overloads run at <c>Simd.Resolve(width)</c> over any length ≥ 0
@@ -22,31 +15,60 @@ public enum ActivationKind
 /// within a few ulp on [−87.3, 88.3] and clamps outside it (finite, never NaN, for ±∞).
 /// </summary>
 [SkipLocalsInit]
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Activations
 {
     // ---- span kernels ---------------------------------------------------------------------------------
 
-    public static void Exp(Span<float> values, VectorWidth width) => Apply<ExpFunction>(values, values, width);
+    /// <summary>In place: values[i] = e^x.</summary>
+    /// <param name="values">The values to transform, any length.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    internal static void Exp(Span<float> values, VectorWidth width) => Apply<ExpFunction>(values, values, width);
 
-    public static void Exp(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<ExpFunction>(source, destination, width);
+    /// <summary>destination[i] = e^x of source[i].</summary>
+    /// <param name="source">The inputs, any length.</param>
+    /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    internal static void Exp(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<ExpFunction>(source, destination, width);
 
+    /// <summary>In place: values[i] = σ(x) = 1 / (1 + e^−x).</summary>
+    /// <param name="values">The values to transform, any length.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Sigmoid(Span<float> values, VectorWidth width) => Apply<SigmoidFunction>(values, values, width);
 
+    /// <summary>destination[i] = σ(x) = 1 / (1 + e^−x) of source[i].</summary>
+    /// <param name="source">The inputs, any length.</param>
+    /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Sigmoid(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<SigmoidFunction>(source, destination, width);
 
+    /// <summary>In place: values[i] = tanh(x).</summary>
+    /// <param name="values">The values to transform, any length.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Tanh(Span<float> values, VectorWidth width) => Apply<TanhFunction>(values, values, width);
 
+    /// <summary>destination[i] = tanh(x) of source[i].</summary>
+    /// <param name="source">The inputs, any length.</param>
+    /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Tanh(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<TanhFunction>(source, destination, width);
 
+    /// <summary>In place: values[i] = max(x, 0).</summary>
+    /// <param name="values">The values to transform, any length.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Relu(Span<float> values, VectorWidth width) => Apply<ReluFunction>(values, values, width);
 
+    /// <summary>destination[i] = max(x, 0) of source[i].</summary>
+    /// <param name="source">The inputs, any length.</param>
+    /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Relu(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<ReluFunction>(source, destination, width);
 
     /// <summary>In place: values = act(values).</summary>
-    public static void Apply(ActivationKind activation, Span<float> values, VectorWidth width) => Apply(activation, values, values, width);
+    internal static void Apply(ActivationKind activation, Span<float> values, VectorWidth width) => Apply(activation, values, values, width);
 
     /// <summary>destination = act(source).</summary>
-    public static void Apply(ActivationKind activation, ReadOnlySpan<float> source, Span<float> destination, VectorWidth width)
+    internal static void Apply(ActivationKind activation, ReadOnlySpan<float> source, Span<float> destination, VectorWidth width)
     {
         switch (activation)
         {
@@ -60,7 +82,7 @@ public static class Activations
                 Apply<SigmoidFunction>(source, destination, width);
                 break;
             default:
-                KernelThrow.UndefinedActivation(activation);
+                ThrowHelper.OutOfRange(nameof(activation), $"{(int)activation} is not an ActivationKind (Tanh, Relu or Sigmoid).");
                 break;
         }
     }
@@ -68,52 +90,52 @@ public static class Activations
     // ---- per-value functions (inlinable) -------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Exp(float x) => VectorMath.Exp<ScalarOps, float>(x);
+    internal static float Exp(float x) => VectorMath.Exp<ScalarOps, float>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Exp(Vector128<float> x) => VectorMath.Exp<V128Ops, Vector128<float>>(x);
+    internal static Vector128<float> Exp(Vector128<float> x) => VectorMath.Exp<V128Ops, Vector128<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x) => VectorMath.Exp<V256Ops, Vector256<float>>(x);
+    internal static Vector256<float> Exp(Vector256<float> x) => VectorMath.Exp<V256Ops, Vector256<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) => VectorMath.Exp<V512Ops, Vector512<float>>(x);
+    internal static Vector512<float> Exp(Vector512<float> x) => VectorMath.Exp<V512Ops, Vector512<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Sigmoid(float x) => VectorMath.Sigmoid<ScalarOps, float>(x);
+    internal static float Sigmoid(float x) => VectorMath.Sigmoid<ScalarOps, float>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Sigmoid(Vector128<float> x) => VectorMath.Sigmoid<V128Ops, Vector128<float>>(x);
+    internal static Vector128<float> Sigmoid(Vector128<float> x) => VectorMath.Sigmoid<V128Ops, Vector128<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Sigmoid(Vector256<float> x) => VectorMath.Sigmoid<V256Ops, Vector256<float>>(x);
+    internal static Vector256<float> Sigmoid(Vector256<float> x) => VectorMath.Sigmoid<V256Ops, Vector256<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Sigmoid(Vector512<float> x) => VectorMath.Sigmoid<V512Ops, Vector512<float>>(x);
+    internal static Vector512<float> Sigmoid(Vector512<float> x) => VectorMath.Sigmoid<V512Ops, Vector512<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Tanh(float x) => VectorMath.Tanh<ScalarOps, float>(x);
+    internal static float Tanh(float x) => VectorMath.Tanh<ScalarOps, float>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Tanh(Vector128<float> x) => VectorMath.Tanh<V128Ops, Vector128<float>>(x);
+    internal static Vector128<float> Tanh(Vector128<float> x) => VectorMath.Tanh<V128Ops, Vector128<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Tanh(Vector256<float> x) => VectorMath.Tanh<V256Ops, Vector256<float>>(x);
+    internal static Vector256<float> Tanh(Vector256<float> x) => VectorMath.Tanh<V256Ops, Vector256<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Tanh(Vector512<float> x) => VectorMath.Tanh<V512Ops, Vector512<float>>(x);
+    internal static Vector512<float> Tanh(Vector512<float> x) => VectorMath.Tanh<V512Ops, Vector512<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Relu(float x) => VectorMath.Relu<ScalarOps, float>(x);
+    internal static float Relu(float x) => VectorMath.Relu<ScalarOps, float>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Relu(Vector128<float> x) => VectorMath.Relu<V128Ops, Vector128<float>>(x);
+    internal static Vector128<float> Relu(Vector128<float> x) => VectorMath.Relu<V128Ops, Vector128<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Relu(Vector256<float> x) => VectorMath.Relu<V256Ops, Vector256<float>>(x);
+    internal static Vector256<float> Relu(Vector256<float> x) => VectorMath.Relu<V256Ops, Vector256<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Relu(Vector512<float> x) => VectorMath.Relu<V512Ops, Vector512<float>>(x);
+    internal static Vector512<float> Relu(Vector512<float> x) => VectorMath.Relu<V512Ops, Vector512<float>>(x);
 
     // ---- loops ----------------------------------------------------------------------------------------
 
@@ -122,12 +144,12 @@ public static class Activations
     {
         if (destination.Length != source.Length)
         {
-            KernelThrow.Length(nameof(destination), $"length {destination.Length} must equal source length {source.Length}.");
+            ThrowHelper.Length(nameof(destination), $"length {destination.Length} must equal source length {source.Length}.");
         }
 
         if (source.Overlaps(destination, out int offset) && offset != 0)
         {
-            KernelThrow.Overlap(nameof(destination), nameof(source));
+            ThrowHelper.Overlap(nameof(destination), nameof(source));
         }
 
         width = Simd.Resolve(width);

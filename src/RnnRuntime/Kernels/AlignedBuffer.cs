@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace RnnEmbedded.Runtime.Kernels;
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// Float storage whose first element sits on a 64-byte boundary, for packed weights. Managed arrays and
@@ -10,7 +10,7 @@ namespace RnnEmbedded.Runtime.Kernels;
 /// 1024×320 in the quietest run (more in noisier ones; docs/kernels.md). Backed by a pinned-object-heap array (never moves, no native memory to free).
 /// Allocate once (e.g. in a static initializer), never on the hot path.
 /// </summary>
-public sealed class AlignedBuffer
+internal sealed class AlignedBuffer
 {
     /// <summary>Byte alignment of <see cref="Span"/>'s first element (one cache line, one Vector512).</summary>
     public const int Alignment = 64;
@@ -25,7 +25,7 @@ public sealed class AlignedBuffer
     {
         if (length < 0 || length > Array.MaxLength - SlackFloats)
         {
-            KernelThrow.OutOfRange(nameof(length), $"{length} must be in [0, {Array.MaxLength - SlackFloats}].");
+            ThrowHelper.OutOfRange(nameof(length), $"{length} must be in [0, {Array.MaxLength - SlackFloats}].");
         }
 
         _array = GC.AllocateArray<float>(length + SlackFloats, pinned: true);

@@ -1,8 +1,9 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnEmbedded.Runtime.Kernels;
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// The pointwise half of a recurrent step, after the matrix-vector products have filled the preactivation
@@ -14,6 +15,7 @@ namespace RnnEmbedded.Runtime.Kernels;
 /// narrower width, down to scalar.
 /// </summary>
 [SkipLocalsInit]
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class CellKernels
 {
     // ---- RNN ------------------------------------------------------------------------------------------
@@ -52,19 +54,19 @@ public static class CellKernels
         int n = c.Length;
         if (h.Length != n)
         {
-            KernelThrow.Length(nameof(h), $"length {h.Length} must equal c.Length {n} (H).");
+            ThrowHelper.Length(nameof(h), $"length {h.Length} must equal c.Length {n} (H).");
         }
 
         int gateCount = cifg ? 3 : 4;
         if (gates.Length != gateCount * n)
         {
-            KernelThrow.Length(nameof(gates), $"length {gates.Length} must be {gateCount}·H = {gateCount * n} ({(cifg ? "i, g, o" : "i, f, g, o")}).");
+            ThrowHelper.Length(nameof(gates), $"length {gates.Length} must be {gateCount}·H = {gateCount * n} ({(cifg ? "i, g, o" : "i, f, g, o")}).");
         }
 
         bool peephole = !peepholes.IsEmpty;
         if (peephole && peepholes.Length != 3 * n)
         {
-            KernelThrow.Length(nameof(peepholes), $"length {peepholes.Length} must be 3·H = {3 * n} (p_i, p_f, p_o) or 0.");
+            ThrowHelper.Length(nameof(peepholes), $"length {peepholes.Length} must be 3·H = {3 * n} (p_i, p_f, p_o) or 0.");
         }
 
         NoOverlap(c, nameof(c), gates, nameof(gates));
@@ -198,12 +200,12 @@ public static class CellKernels
         int n = h.Length;
         if (gi.Length != 3 * n)
         {
-            KernelThrow.Length(nameof(gi), $"length {gi.Length} must be 3·H = {3 * n} (r, z, n).");
+            ThrowHelper.Length(nameof(gi), $"length {gi.Length} must be 3·H = {3 * n} (r, z, n).");
         }
 
         if (gh.Length != 3 * n)
         {
-            KernelThrow.Length(nameof(gh), $"length {gh.Length} must be 3·H = {3 * n} (r, z, n).");
+            ThrowHelper.Length(nameof(gh), $"length {gh.Length} must be 3·H = {3 * n} (r, z, n).");
         }
 
         NoOverlap(h, nameof(h), gi, nameof(gi));
@@ -269,22 +271,22 @@ public static class CellKernels
         int n = h.Length;
         if (gi.Length != 2 * n && gi.Length != 3 * n)
         {
-            KernelThrow.Length(nameof(gi), $"length {gi.Length} must be 2·H = {2 * n} (r, z) or 3·H = {3 * n} (r, z, n).");
+            ThrowHelper.Length(nameof(gi), $"length {gi.Length} must be 2·H = {2 * n} (r, z) or 3·H = {3 * n} (r, z, n).");
         }
 
         if (gh.Length != 2 * n && gh.Length != 3 * n)
         {
-            KernelThrow.Length(nameof(gh), $"length {gh.Length} must be 2·H = {2 * n} (r, z) or 3·H = {3 * n} (r, z, n).");
+            ThrowHelper.Length(nameof(gh), $"length {gh.Length} must be 2·H = {2 * n} (r, z) or 3·H = {3 * n} (r, z, n).");
         }
 
         if (z.Length != n)
         {
-            KernelThrow.Length(nameof(z), $"length {z.Length} must equal h.Length {n} (H).");
+            ThrowHelper.Length(nameof(z), $"length {z.Length} must equal h.Length {n} (H).");
         }
 
         if (rh.Length != n)
         {
-            KernelThrow.Length(nameof(rh), $"length {rh.Length} must equal h.Length {n} (H).");
+            ThrowHelper.Length(nameof(rh), $"length {rh.Length} must equal h.Length {n} (H).");
         }
 
         NoOverlap(z, nameof(z), gi, nameof(gi));
@@ -352,12 +354,12 @@ public static class CellKernels
         int n = h.Length;
         if (nPre.Length != n)
         {
-            KernelThrow.Length(nameof(nPre), $"length {nPre.Length} must equal h.Length {n} (H).");
+            ThrowHelper.Length(nameof(nPre), $"length {nPre.Length} must equal h.Length {n} (H).");
         }
 
         if (z.Length != n)
         {
-            KernelThrow.Length(nameof(z), $"length {z.Length} must equal h.Length {n} (H).");
+            ThrowHelper.Length(nameof(z), $"length {z.Length} must equal h.Length {n} (H).");
         }
 
         NoOverlap(h, nameof(h), nPre, nameof(nPre));
@@ -415,7 +417,7 @@ public static class CellKernels
     {
         if (output.Overlaps(other))
         {
-            KernelThrow.Overlap(outputName, otherName);
+            ThrowHelper.Overlap(outputName, otherName);
         }
     }
 

@@ -1,112 +1,41 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace RnnEmbedded.Runtime.Kernels;
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// Matrix-vector product over the panel layout of docs/architecture.md ("Packed weights"), the hot path of
-/// every step. A matrix W (rows, cols) is stored with rows zero-padded to <c>PaddedRows(rows)</c> (a multiple of
-/// <see cref="RowAlign"/>), cut into panels of <see cref="PanelRows"/> rows (the last one 16, 32, 48 or 64
-/// wide), column-major inside a panel: element (r, j) of panel p (width w_p) is at
-/// <c>64p·cols + j·w_p + (r − 64p)</c>. The kernel streams the weights once, front to back, broadcasting x[j]
-/// and accumulating whole columns of a panel in registers: no horizontal reductions.
-/// Shapes come from the spans: <c>y.Length</c> is PaddedRows, <c>x.Length</c> is cols and
-/// <c>packed.Length == y.Length · x.Length</c>. The padded outputs receive 0·x (callers size y to PaddedRows
-/// and ignore the tail). <c>RnnEmbedded.Compiler.Emit.PanelPacking</c> builds the layout at compile time,
-/// <see cref="Pack"/> at run time.
+/// every step. A matrix W (rows, cols) is stored with rows zero-padded to a multiple of 16, cut into panels of
+/// 64 rows (the last one 16, 32, 48 or 64 wide), column-major inside a panel: element (r, j) of panel p (width
+/// w_p) is at <c>64p·cols + j·w_p + (r − 64p)</c>. The kernel streams the weights once, front to back,
+/// broadcasting x[j] and accumulating whole columns of a panel in registers: no horizontal reductions.
+/// Shapes come from the spans: <c>y.Length</c> is the padded row count, <c>x.Length</c> is cols and
+/// <c>packed.Length == y.Length · x.Length</c>. The padded outputs receive 0·x (callers size y to the padded row
+/// count and ignore the tail). The layout is defined once, in src/Shared/PanelPacking.cs, which the generator
+/// uses to pack weights at build time.
 /// </summary>
 [SkipLocalsInit]
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class PackedGemv
 {
-    /// <summary>Rows per panel.</summary>
-    public const int PanelRows = 64;
-
-    /// <summary>Rows are zero-padded to a multiple of this.</summary>
-    public const int RowAlign = 16;
-
-    /// <summary>rows rounded up to a multiple of <see cref="RowAlign"/>.</summary>
-    public static int PaddedRows(int rows)
-    {
-        if (rows < 0 || rows > int.MaxValue - (RowAlign - 1))
-        {
-            KernelThrow.OutOfRange(nameof(rows), $"{rows} must be in [0, {int.MaxValue - (RowAlign - 1)}].");
-        }
-
-        return (rows + (RowAlign - 1)) & ~(RowAlign - 1);
-    }
-
-    /// <summary>Floats in the packed form of a (rows, cols) matrix: PaddedRows(rows)·cols.</summary>
-    public static int PackedLength(int rows, int cols)
-    {
-        if (cols < 0)
-        {
-            KernelThrow.OutOfRange(nameof(cols), $"{cols} must be ≥ 0.");
-        }
-
-        long length = (long)PaddedRows(rows) * cols;
-        if (length > int.MaxValue)
-        {
-            KernelThrow.OutOfRange(nameof(cols), $"PaddedRows({rows})·{cols} = {length} floats exceeds int.MaxValue.");
-        }
-
-        return (int)length;
-    }
-
-    /// <summary>Index of element (row, col) of a (rows, cols) matrix in its packed form.</summary>
-    public static int PackedIndex(int row, int col, int rows, int cols)
-    {
-        int padded = PaddedRows(rows);
-        if ((uint)row >= (uint)padded)
-        {
-            KernelThrow.OutOfRange(nameof(row), $"{row} must be in [0, {padded}).");
-        }
-
-        if ((uint)col >= (uint)cols)
-        {
-            KernelThrow.OutOfRange(nameof(col), $"{col} must be in [0, {cols}).");
-        }
-
-        int panelStart = row - (row % PanelRows);
-        int panelWidth = Math.Min(PanelRows, padded - panelStart);
-        return (panelStart * cols) + (col * panelWidth) + (row - panelStart);
-    }
-
-    /// <summary>Packs a row-major (rows, cols) matrix into <paramref name="packed"/> (PackedLength(rows, cols) floats; padding written as 0).</summary>
-    public static void Pack(ReadOnlySpan<float> rowMajor, int rows, int cols, Span<float> packed)
-    {
-        int length = PackedLength(rows, cols);
-        if (rowMajor.Length != rows * cols)
-        {
-            KernelThrow.Length(nameof(rowMajor), $"length {rowMajor.Length} must equal rows {rows} × cols {cols}.");
-        }
-
-        if (packed.Length != length)
-        {
-            KernelThrow.Length(nameof(packed), $"length {packed.Length} must equal PaddedRows({rows}) × cols {cols} = {length}.");
-        }
-
-        int padded = PaddedRows(rows);
-        for (int panelStart = 0; panelStart < padded; panelStart += PanelRows)
-        {
-            int panelWidth = Math.Min(PanelRows, padded - panelStart);
-            Span<float> panel = packed.Slice(panelStart * cols, panelWidth * cols);
-            for (int j = 0; j < cols; j++)
-            {
-                for (int r = 0; r < panelWidth; r++)
-                {
-                    int row = panelStart + r;
-                    panel[(j * panelWidth) + r] = row < rows ? rowMajor[(row * cols) + j] : 0f;
-                }
-            }
-        }
-    }
+    private const int PanelRows = PanelPacking.PanelRows;
+    private const int RowAlign = PanelPacking.RowAlign;
 
     /// <summary>y (PaddedRows,) += W (PaddedRows, cols) @ x (cols,), W packed.</summary>
+    /// <param name="packed">W in the panel layout: <c>y.Length · x.Length</c> floats.</param>
+    /// <param name="x">The input vector (cols,); must not overlap <paramref name="y"/>.</param>
+    /// <param name="y">The output (PaddedRows,), accumulated into; its length must be a multiple of 16.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void MultiplyAdd(ReadOnlySpan<float> packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width) =>
         Run(packed, x, y, width, accumulate: true);
 
     /// <summary>y (PaddedRows,) = W (PaddedRows, cols) @ x (cols,), W packed.</summary>
+    /// <param name="packed">W in the panel layout: <c>y.Length · x.Length</c> floats.</param>
+    /// <param name="x">The input vector (cols,); must not overlap <paramref name="y"/>.</param>
+    /// <param name="y">The output (PaddedRows,), overwritten; its length must be a multiple of 16.</param>
+    /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
     public static void Multiply(ReadOnlySpan<float> packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width) =>
         Run(packed, x, y, width, accumulate: false);
 
@@ -114,17 +43,17 @@ public static class PackedGemv
     {
         if ((y.Length & (RowAlign - 1)) != 0)
         {
-            KernelThrow.Length(nameof(y), $"length {y.Length} must be the padded row count, a multiple of {RowAlign}.");
+            ThrowHelper.Length(nameof(y), $"length {y.Length} must be the padded row count, a multiple of {RowAlign}.");
         }
 
         if ((long)y.Length * x.Length != packed.Length)
         {
-            KernelThrow.Length(nameof(packed), $"length {packed.Length} must equal y.Length {y.Length} (padded rows) × x.Length {x.Length} (cols).");
+            ThrowHelper.Length(nameof(packed), $"length {packed.Length} must equal y.Length {y.Length} (padded rows) × x.Length {x.Length} (cols).");
         }
 
         if (x.Overlaps(y))
         {
-            KernelThrow.Overlap(nameof(y), nameof(x));
+            ThrowHelper.Overlap(nameof(y), nameof(x));
         }
 
         width = Simd.Resolve(width);

@@ -1,15 +1,7 @@
+using System.ComponentModel;
 using System.Runtime.Intrinsics;
 
-namespace RnnEmbedded.Runtime.Kernels;
-
-/// <summary>SIMD register width a kernel runs at. The numeric value is the width in bits (Scalar = 0).</summary>
-public enum VectorWidth
-{
-    Scalar = 0,
-    V128 = 128,
-    V256 = 256,
-    V512 = 512,
-}
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// Which vector widths this machine runs in hardware. Every kernel takes a <see cref="VectorWidth"/> as a
@@ -17,24 +9,28 @@ public enum VectorWidth
 /// run on a narrower machine (an ARM board reaches the Vector128 path). <see cref="Best"/> folds to a constant
 /// in optimized JIT and NativeAOT code, so the width dispatch costs nothing.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Simd
 {
     /// <summary>
     /// The widest width whose <c>VectorNNN.IsHardwareAccelerated</c> is true (fused multiply-add is used where the
     /// ISA has it — FMA3, AVX-512F, AdvSimd — and multiply + add otherwise).
     /// </summary>
-    public static VectorWidth Best =>
+    internal static VectorWidth Best =>
         Vector512.IsHardwareAccelerated ? VectorWidth.V512
         : Vector256.IsHardwareAccelerated ? VectorWidth.V256
         : Vector128.IsHardwareAccelerated ? VectorWidth.V128
         : VectorWidth.Scalar;
 
-    /// <summary>min(<paramref name="cap"/>, <see cref="Best"/>). Throws for a value that is not a defined width.</summary>
+    /// <summary>min(<paramref name="cap"/>, <see cref="Best"/>): the width a kernel given <paramref name="cap"/> runs at.</summary>
+    /// <param name="cap">The widest width the caller allows.</param>
+    /// <returns>The width to run at on this machine.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cap"/> is not a defined <see cref="VectorWidth"/>.</exception>
     public static VectorWidth Resolve(VectorWidth cap)
     {
         if (cap != VectorWidth.Scalar && cap != VectorWidth.V128 && cap != VectorWidth.V256 && cap != VectorWidth.V512)
         {
-            KernelThrow.UndefinedWidth(cap);
+            ThrowHelper.OutOfRange("width", $"{(int)cap} is not a VectorWidth (Scalar, V128, V256 or V512).");
         }
 
         VectorWidth best = Best;
@@ -42,5 +38,5 @@ public static class Simd
     }
 
     /// <summary>True when <paramref name="width"/> runs in hardware here (Scalar always does).</summary>
-    public static bool IsSupported(VectorWidth width) => width <= Best;
+    internal static bool IsSupported(VectorWidth width) => width <= Best;
 }

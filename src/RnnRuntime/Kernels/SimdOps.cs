@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace RnnEmbedded.Runtime.Kernels;
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// One lane type per width (TensorPrimitives' pattern): <c>float</c>, <see cref="Vector128{T}"/>,

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace RnnEmbedded.Runtime.Kernels;
+namespace RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// exp, sigmoid, tanh and relu written once over <see cref="ISimdOps{TV}"/> (scalar and every vector width run the

@@ -1,27 +1,25 @@
 namespace RnnEmbedded.Runtime;
 
-/// <summary>What a model's vocabulary tokens are.</summary>
-public enum ModelVocabularyKind
-{
-    None,
-    Characters,
-    Words,
-}
+// ModelTask and ModelVocabularyKind live in src/Shared/ModelKinds.cs (one definition for the runtime and the compiler).
 
-/// <summary>What a model is for (from the weight file's metadata).</summary>
-public enum ModelTask
-{
-    Generic,
-    CharLm,
-    WordLm,
-    Caption,
-}
+// Capabilities as types (docs/architecture.md): a generated struct implements only the interfaces its model supports,
+// so giving a dense model to the keystroke engine, or calling Step on a bidirectional model, is a compile error.
+//
+//   IRecurrentModel            sizes, task, Reset                       every generated model
+//   ├─ ITokenModel             Step(int token, …)                       unidirectional, embedding or one-hot input
+//   │  └─ ICaptionModel        StepImage(features, …)                   Show-and-Tell caption decoders
+//   ├─ IDenseModel             Step(ReadOnlySpan<float> input, …)       unidirectional, dense input
+//   ├─ ITokenSequenceModel     static Run(tokens, outputs)              every token model (the only entry when bidirectional)
+//   ├─ IDenseSequenceModel     static Run(inputs, outputs)              every dense model (the only entry when bidirectional)
+//   └─ IVocabularyModel        vocabulary text, offsets, special tokens models whose file has a vocabulary
 
 /// <summary>
-/// A compiled recurrent model. Implemented by the generated <c>partial struct</c>: the struct's fields are the
-/// whole recurrent state (so copying the value snapshots it and <c>default</c> is the zero state); sizes and
-/// weights are static. Generic code takes <c>where TModel : struct, IRecurrentModel&lt;TModel&gt;</c> and never boxes.
+/// The core every compiled recurrent model implements. The generated <c>partial struct</c>'s fields are the whole
+/// recurrent state (so copying the value snapshots it and <c>default</c> is the zero state); sizes and weights are
+/// static. Generic code takes <c>where TModel : struct, ITokenModel&lt;TModel&gt;</c> (or the capability it needs)
+/// and never boxes.
 /// </summary>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
 public interface IRecurrentModel<TSelf>
     where TSelf : struct, IRecurrentModel<TSelf>
 {
@@ -31,20 +29,75 @@ public interface IRecurrentModel<TSelf>
     /// <summary>Floats written per step: the head's logits, or the last layer's output without a head.</summary>
     static abstract int OutputSize { get; }
 
-    /// <summary>True when <see cref="Step(int, Span{float})"/> is the input path (embedding or one-hot).</summary>
-    static abstract bool HasTokenInput { get; }
-
-    /// <summary>True when some layer is bidirectional: only <c>Run</c> is valid then, not <c>Step</c>.</summary>
-    static abstract bool IsBidirectional { get; }
-
+    /// <summary>What the model is for, from the weight file's <c>rnn.task</c>.</summary>
     static abstract ModelTask Task { get; }
 
+    /// <summary>Back to the zero state (same as <c>default</c>).</summary>
+    void Reset();
+}
+
+/// <summary>A model that advances one token at a time (embedding or one-hot input, every layer unidirectional).</summary>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
+public interface ITokenModel<TSelf> : IRecurrentModel<TSelf>
+    where TSelf : struct, ITokenModel<TSelf>
+{
+    /// <summary>Advance one step on token <paramref name="token"/> in [0, InputSize); writes OutputSize floats.</summary>
+    /// <param name="token">The input token id.</param>
+    /// <param name="output">At least OutputSize floats: the step's logits (or last layer output).</param>
+    void Step(int token, Span<float> output);
+}
+
+/// <summary>A model that advances one dense feature vector at a time (every layer unidirectional).</summary>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
+public interface IDenseModel<TSelf> : IRecurrentModel<TSelf>
+    where TSelf : struct, IDenseModel<TSelf>
+{
+    /// <summary>Advance one step on a dense input of InputSize floats; writes OutputSize floats.</summary>
+    /// <param name="input">Exactly InputSize floats.</param>
+    /// <param name="output">At least OutputSize floats.</param>
+    void Step(ReadOnlySpan<float> input, Span<float> output);
+}
+
+/// <summary>
+/// A token model that processes a whole sequence from the zero state. Every token model has it; for a model with a
+/// bidirectional layer it is the only entry (the backward direction needs the whole sequence).
+/// </summary>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
+public interface ITokenSequenceModel<TSelf> : IRecurrentModel<TSelf>
+    where TSelf : struct, ITokenSequenceModel<TSelf>
+{
+    /// <summary>Whole token sequence from the zero state; writes <c>outputs[t * OutputSize + k]</c>.</summary>
+    /// <param name="tokens">Token ids in [0, InputSize).</param>
+    /// <param name="outputs">At least <c>tokens.Length * OutputSize</c> floats.</param>
+    static abstract void Run(ReadOnlySpan<int> tokens, Span<float> outputs);
+}
+
+/// <summary>
+/// A dense model that processes a whole sequence from the zero state. Every dense model has it; for a model with a
+/// bidirectional layer it is the only entry.
+/// </summary>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
+public interface IDenseSequenceModel<TSelf> : IRecurrentModel<TSelf>
+    where TSelf : struct, IDenseSequenceModel<TSelf>
+{
+    /// <summary>Whole dense sequence (<c>inputs[t * InputSize + j]</c>) from the zero state; writes <c>outputs[t * OutputSize + k]</c>.</summary>
+    /// <param name="inputs">A multiple of InputSize floats.</param>
+    /// <param name="outputs">At least <c>inputs.Length / InputSize * OutputSize</c> floats.</param>
+    static abstract void Run(ReadOnlySpan<float> inputs, Span<float> outputs);
+}
+
+/// <summary>A model whose weight file carries its vocabulary (token texts and special tokens).</summary>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
+public interface IVocabularyModel<TSelf> : IRecurrentModel<TSelf>
+    where TSelf : struct, IVocabularyModel<TSelf>
+{
+    /// <summary>Whether tokens are characters or words.</summary>
     static abstract ModelVocabularyKind VocabularyKind { get; }
 
-    /// <summary>All token texts concatenated; token t is <c>VocabularyText[VocabularyOffsets[t]..VocabularyOffsets[t + 1]]</c>. Empty without a vocabulary.</summary>
+    /// <summary>All token texts concatenated; token t is <c>VocabularyText[VocabularyOffsets[t]..VocabularyOffsets[t + 1]]</c>.</summary>
     static abstract ReadOnlySpan<char> VocabularyText { get; }
 
-    /// <summary>V + 1 offsets into <see cref="VocabularyText"/>; empty without a vocabulary.</summary>
+    /// <summary>V + 1 offsets into <see cref="VocabularyText"/>.</summary>
     static abstract ReadOnlySpan<int> VocabularyOffsets { get; }
 
     /// <summary>Id of <c>&lt;start&gt;</c>, or −1.</summary>
@@ -55,33 +108,21 @@ public interface IRecurrentModel<TSelf>
 
     /// <summary>Id of <c>&lt;unk&gt;</c>, or −1.</summary>
     static abstract int UnknownToken { get; }
-
-    /// <summary>Advance one step on token <paramref name="token"/> in [0, InputSize); writes OutputSize floats.</summary>
-    void Step(int token, Span<float> output);
-
-    /// <summary>Advance one step on a dense input of InputSize floats; writes OutputSize floats.</summary>
-    void Step(ReadOnlySpan<float> input, Span<float> output);
-
-    /// <summary>Back to the zero state (same as <c>default</c>).</summary>
-    void Reset();
-
-    /// <summary>Whole sequence from the zero state; outputs[t * OutputSize + k]. Required for bidirectional models.</summary>
-    static abstract void Run(ReadOnlySpan<int> tokens, Span<float> outputs);
-
-    /// <summary>Whole dense sequence (inputs[t * InputSize + j]) from the zero state; outputs[t * OutputSize + k].</summary>
-    static abstract void Run(ReadOnlySpan<float> inputs, Span<float> outputs);
 }
 
 /// <summary>
 /// A Show-and-Tell caption decoder: the first step consumes the image feature vector through the image
 /// projection (E, F) instead of a token; later steps consume <c>&lt;start&gt;</c> and the words so far.
 /// </summary>
-public interface ICaptionModel<TSelf> : IRecurrentModel<TSelf>
+/// <typeparam name="TSelf">The generated struct itself.</typeparam>
+public interface ICaptionModel<TSelf> : ITokenModel<TSelf>
     where TSelf : struct, ICaptionModel<TSelf>
 {
     /// <summary>F: the image feature vector length.</summary>
     static abstract int ImageFeatureSize { get; }
 
     /// <summary>Step on an image feature vector of ImageFeatureSize floats; writes OutputSize floats.</summary>
+    /// <param name="features">Exactly ImageFeatureSize floats.</param>
+    /// <param name="output">At least OutputSize floats.</param>
     void StepImage(ReadOnlySpan<float> features, Span<float> output);
 }

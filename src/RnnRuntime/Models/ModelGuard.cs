@@ -1,19 +1,32 @@
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 
-namespace RnnEmbedded.Runtime;
+namespace RnnEmbedded.Runtime.CompilerServices;
 
-/// <summary>Throw helpers used by generated models, so their hot paths stay small and allocation-free.</summary>
+/// <summary>
+/// Argument checks for generated models: the throw sites are out of line (in the runtime's one throw helper),
+/// so the generated <c>Step</c> and <c>Run</c> methods stay small and allocation-free. Called only by generated code.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class ModelGuard
 {
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/>: <paramref name="token"/> is not in [0, <paramref name="vocabularySize"/>).</summary>
+    /// <param name="token">The token id the caller passed.</param>
+    /// <param name="vocabularySize">The model's input size V.</param>
     [DoesNotReturn]
-    public static void ThrowToken(int token, int vocabularySize) =>
-        throw new ArgumentOutOfRangeException(nameof(token), token, $"token must be in [0, {vocabularySize}).");
+    public static void ThrowToken(int token, int vocabularySize) => ThrowHelper.ModelToken(token, vocabularySize);
 
+    /// <summary>Throws <see cref="ArgumentException"/>: an output span is shorter than what the model writes.</summary>
+    /// <param name="argument">The parameter's name.</param>
+    /// <param name="length">The span's length.</param>
+    /// <param name="required">The floats the model writes.</param>
     [DoesNotReturn]
-    public static void ThrowOutput(string argument, int length, int required) =>
-        throw new ArgumentException($"{argument} has {length} elements; the model writes {required}.", argument);
+    public static void ThrowOutput(string argument, int length, int required) => ThrowHelper.ModelOutput(argument, length, required);
 
+    /// <summary>Throws <see cref="ArgumentException"/>: an input span's length is not what the model reads.</summary>
+    /// <param name="argument">The parameter's name.</param>
+    /// <param name="length">The span's length.</param>
+    /// <param name="required">The floats the model reads per step.</param>
     [DoesNotReturn]
-    public static void ThrowInput(string argument, int length, int required) =>
-        throw new ArgumentException($"{argument} has {length} elements; the model needs {required} per step.", argument);
+    public static void ThrowInput(string argument, int length, int required) => ThrowHelper.ModelInput(argument, length, required);
 }

@@ -34,7 +34,7 @@ internal static class ModelRunner
         where TModel : struct, IRecurrentModel<TModel> => TModel.OutputSize;
 
     private static float[][] StepTokensCore<TModel>(int[] tokens)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         var model = default(TModel);
         var outputs = new float[tokens.Length][];
@@ -48,7 +48,7 @@ internal static class ModelRunner
     }
 
     private static float[][] StepDenseCore<TModel>(float[][] inputs)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, IDenseModel<TModel>
     {
         var model = default(TModel);
         var outputs = new float[inputs.Length][];
@@ -62,7 +62,7 @@ internal static class ModelRunner
     }
 
     private static float[][] RunTokensCore<TModel>(int[] tokens)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenSequenceModel<TModel>
     {
         var flat = new float[tokens.Length * TModel.OutputSize];
         TModel.Run(tokens, flat);
@@ -70,7 +70,7 @@ internal static class ModelRunner
     }
 
     private static float[][] RunDenseCore<TModel>(float[][] inputs)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, IDenseSequenceModel<TModel>
     {
         float[] flatIn = inputs.SelectMany(x => x).ToArray();
         var flat = new float[inputs.Length * TModel.OutputSize];

@@ -23,7 +23,7 @@ public sealed class ModelBuilderInferenceTests
         Assert.False(layer.Bidirectional);
         Assert.Equal(11, spec.Head!.OutputSize);
         Assert.NotNull(spec.Head.b);
-        Assert.Equal(TaskKind.Generic, spec.Task);
+        Assert.Equal(ModelTask.Generic, spec.Task);
         Assert.Null(spec.Vocabulary);
         Assert.Empty(spec.Metadata);
     }
@@ -43,8 +43,8 @@ public sealed class ModelBuilderInferenceTests
     [Fact]
     public void Build_ThreeLayerRnn_DefaultsToTanh_AndReadsReluFromMetadata()
     {
-        Assert.All(Fixture("rnn_tanh_3layer").Layers, l => Assert.Equal((CellKind.Rnn, RnnActivation.Tanh), (l.Cell, l.Activation)));
-        Assert.All(Fixture("rnn_relu").Layers, l => Assert.Equal((CellKind.Rnn, RnnActivation.Relu), (l.Cell, l.Activation)));
+        Assert.All(Fixture("rnn_tanh_3layer").Layers, l => Assert.Equal((CellKind.Rnn, ActivationKind.Tanh), (l.Cell, l.Activation)));
+        Assert.All(Fixture("rnn_relu").Layers, l => Assert.Equal((CellKind.Rnn, ActivationKind.Relu), (l.Cell, l.Activation)));
     }
 
     [Fact]
@@ -104,8 +104,8 @@ public sealed class ModelBuilderInferenceTests
 
         ModelSpec byVocabulary = Fixture("rnn_onehot_charlm"); // rnn.task=char-lm + rnn.vocab, no rnn.input
         Assert.Equal(InputKind.OneHot, byVocabulary.InputKind);
-        Assert.Equal(TaskKind.CharLm, byVocabulary.Task);
-        Assert.Equal(VocabularyKind.Characters, byVocabulary.Vocabulary!.Kind);
+        Assert.Equal(ModelTask.CharLm, byVocabulary.Task);
+        Assert.Equal(ModelVocabularyKind.Characters, byVocabulary.Vocabulary!.Kind);
         Assert.Equal("abcdefgh ,.\n".Select(c => c.ToString()), byVocabulary.Vocabulary.Tokens);
         Assert.Equal(12, byVocabulary.InputSize);
     }
@@ -114,10 +114,10 @@ public sealed class ModelBuilderInferenceTests
     public void Build_CaptionDecoder_ReadsImageProjectionAndSpecialTokens()
     {
         ModelSpec spec = Fixture("caption_lstm");
-        Assert.Equal(TaskKind.Caption, spec.Task);
+        Assert.Equal(ModelTask.Caption, spec.Task);
         Assert.Equal((6, 12), (spec.ImageProjection!.OutputSize, spec.ImageProjection.InputSize));
         Assert.NotNull(spec.ImageProjection.b);
-        Assert.Equal(VocabularyKind.Words, spec.Vocabulary!.Kind);
+        Assert.Equal(ModelVocabularyKind.Words, spec.Vocabulary!.Kind);
         Assert.Equal(0, spec.Vocabulary.StartToken);
         Assert.Equal(1, spec.Vocabulary.StopToken);
         Assert.Equal(2, spec.Vocabulary.UnknownToken);

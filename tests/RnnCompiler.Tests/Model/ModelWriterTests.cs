@@ -160,7 +160,7 @@ public sealed class ModelWriterTests
         LayerSpec l1 = source.Layers[1];
         var relu = new LayerSpec
         {
-            Cell = l1.Cell, InputSize = l1.InputSize, HiddenSize = l1.HiddenSize, Activation = RnnActivation.Relu, Forward = l1.Forward,
+            Cell = l1.Cell, InputSize = l1.InputSize, HiddenSize = l1.HiddenSize, Activation = ActivationKind.Relu, Forward = l1.Forward,
         };
         var mixed = new ModelSpec
         {

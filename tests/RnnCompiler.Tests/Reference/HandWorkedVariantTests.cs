@@ -178,7 +178,7 @@ public sealed class HandWorkedVariantTests
             T("rnn.weight_hh_l0", [1, 1], -4 * Ln3 / 3),
             T("rnn.bias_ih_l0", [1], Ln3 / 2),
             T("rnn.bias_hh_l0", [1], -Ln3 / 2));
-        Assert.Equal(RnnActivation.Sigmoid, spec.Layers[0].Activation);
+        Assert.Equal(ActivationKind.Sigmoid, spec.Layers[0].Activation);
         var engine = new ReferenceEngine(spec);
         var h = new float[1];
 

@@ -54,7 +54,7 @@ public sealed class VariantParityTests
         ModelSpec proj = Spec("lstm_peephole_proj_bidir");
         Assert.True(proj.Bidirectional && proj.Layers[0].ProjectionSize == 3 && proj.Layers[0].Backward!.Peepholes is not null);
         Assert.All(Spec("gru_reset_before").Layers, l => Assert.Equal(GruForm.ResetBefore, l.GruForm));
-        Assert.All(Spec("rnn_sigmoid").Layers, l => Assert.Equal(RnnActivation.Sigmoid, l.Activation));
+        Assert.All(Spec("rnn_sigmoid").Layers, l => Assert.Equal(ActivationKind.Sigmoid, l.Activation));
         Assert.Equal(InputKind.OneHot, Spec("rnn_sigmoid").InputKind);
     }
 

@@ -8,7 +8,7 @@ internal static class Exhaustive
     public readonly record struct Hypothesis(int[] Tokens, double LogProb, double Score);
 
     public static List<Hypothesis> Search<TModel>(TModel primed, float[] logits, int maxLength, Func<int, bool> isStop, int minLength, double alpha)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         var results = new List<Hypothesis>();
         Expand(primed, logits, [], 0.0, maxLength, isStop, minLength, alpha, results);
@@ -18,7 +18,7 @@ internal static class Exhaustive
 
     private static void Expand<TModel>(
         TModel state, float[] logits, List<int> prefix, double logProb, int maxLength, Func<int, bool> isStop, int minLength, double alpha, List<Hypothesis> results)
-        where TModel : struct, IRecurrentModel<TModel>
+        where TModel : struct, ITokenModel<TModel>
     {
         double max = logits.Max();
         double lse = max + Math.Log(logits.Sum(l => Math.Exp(l - max)));

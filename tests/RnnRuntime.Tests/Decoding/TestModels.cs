@@ -81,7 +81,7 @@ internal static class TinyNet
 }
 
 /// <summary>A character model over "abc .\n" whose state (a 4-float hidden vector) matters. Counts its steps per thread.</summary>
-internal struct TinyCharModel : IRecurrentModel<TinyCharModel>
+internal struct TinyCharModel : ITokenModel<TinyCharModel>, ITokenSequenceModel<TinyCharModel>, IVocabularyModel<TinyCharModel>
 {
     public const int V = 6;
     private static readonly float[] s_a = TinyNet.Weights(TinyNet.H * TinyNet.H, 1, 0.9f);
@@ -99,10 +99,6 @@ internal struct TinyCharModel : IRecurrentModel<TinyCharModel>
     public static int InputSize => V;
 
     public static int OutputSize => V;
-
-    public static bool HasTokenInput => true;
-
-    public static bool IsBidirectional => false;
 
     public static ModelTask Task => ModelTask.CharLm;
 
@@ -127,8 +123,6 @@ internal struct TinyCharModel : IRecurrentModel<TinyCharModel>
         TinyNet.Head(ref _h, s_w, s_b, output);
     }
 
-    public void Step(ReadOnlySpan<float> input, Span<float> output) => throw new NotSupportedException();
-
     public void Reset() => this = default;
 
     public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)
@@ -139,12 +133,10 @@ internal struct TinyCharModel : IRecurrentModel<TinyCharModel>
             model.Step(tokens[t], outputs.Slice(t * V, V));
         }
     }
-
-    public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
 }
 
 /// <summary>A bigram model: the state is the last token; logits are a fixed table row. Token 3 is its stop token.</summary>
-internal struct BigramModel : IRecurrentModel<BigramModel>
+internal struct BigramModel : ITokenModel<BigramModel>, ITokenSequenceModel<BigramModel>, IVocabularyModel<BigramModel>
 {
     public const int V = 4;
 
@@ -162,10 +154,6 @@ internal struct BigramModel : IRecurrentModel<BigramModel>
     public static int InputSize => V;
 
     public static int OutputSize => V;
-
-    public static bool HasTokenInput => true;
-
-    public static bool IsBidirectional => false;
 
     public static ModelTask Task => ModelTask.Generic;
 
@@ -191,8 +179,6 @@ internal struct BigramModel : IRecurrentModel<BigramModel>
         Row(token).CopyTo(output);
     }
 
-    public void Step(ReadOnlySpan<float> input, Span<float> output) => throw new NotSupportedException();
-
     public void Reset() => this = default;
 
     public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)
@@ -202,12 +188,10 @@ internal struct BigramModel : IRecurrentModel<BigramModel>
             Row(tokens[t]).CopyTo(outputs.Slice(t * V, V));
         }
     }
-
-    public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
 }
 
 /// <summary>A tiny Show-and-Tell decoder: h = tanh(P f) on the image, then h' = tanh(A h + E[word]); logits = W h + b.</summary>
-internal struct TinyCaptionModel : ICaptionModel<TinyCaptionModel>
+internal struct TinyCaptionModel : ICaptionModel<TinyCaptionModel>, ITokenSequenceModel<TinyCaptionModel>, IVocabularyModel<TinyCaptionModel>
 {
     public const int V = 6;
     public const int F = 3;
@@ -222,10 +206,6 @@ internal struct TinyCaptionModel : ICaptionModel<TinyCaptionModel>
     public static int InputSize => V;
 
     public static int OutputSize => V;
-
-    public static bool HasTokenInput => true;
-
-    public static bool IsBidirectional => false;
 
     public static ModelTask Task => ModelTask.Caption;
 
@@ -277,8 +257,6 @@ internal struct TinyCaptionModel : ICaptionModel<TinyCaptionModel>
         TinyNet.Head(ref _h, s_w, s_b, output);
     }
 
-    public void Step(ReadOnlySpan<float> input, Span<float> output) => throw new NotSupportedException();
-
     public void Reset() => this = default;
 
     public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)
@@ -289,22 +267,16 @@ internal struct TinyCaptionModel : ICaptionModel<TinyCaptionModel>
             model.Step(tokens[t], outputs.Slice(t * V, V));
         }
     }
-
-    public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
 }
 
 /// <summary>Every logit zero: the uniform distribution over V = 5 tokens.</summary>
-internal struct UniformModel : IRecurrentModel<UniformModel>
+internal struct UniformModel : ITokenModel<UniformModel>, ITokenSequenceModel<UniformModel>, IVocabularyModel<UniformModel>
 {
     public const int V = 5;
 
     public static int InputSize => V;
 
     public static int OutputSize => V;
-
-    public static bool HasTokenInput => true;
-
-    public static bool IsBidirectional => false;
 
     public static ModelTask Task => ModelTask.Generic;
 
@@ -326,19 +298,15 @@ internal struct UniformModel : IRecurrentModel<UniformModel>
         output.Clear();
     }
 
-    public void Step(ReadOnlySpan<float> input, Span<float> output) => throw new NotSupportedException();
-
     public void Reset()
     {
     }
 
     public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs) => outputs.Clear();
-
-    public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
 }
 
 /// <summary>A character model over "ab😀 " (token 2 is a surrogate pair, U+1F600).</summary>
-internal struct EmojiCharModel : IRecurrentModel<EmojiCharModel>
+internal struct EmojiCharModel : ITokenModel<EmojiCharModel>, ITokenSequenceModel<EmojiCharModel>, IVocabularyModel<EmojiCharModel>
 {
     public const int V = 4;
     private static readonly float[] s_a = TinyNet.Weights(TinyNet.H * TinyNet.H, 11, 0.9f);
@@ -351,10 +319,6 @@ internal struct EmojiCharModel : IRecurrentModel<EmojiCharModel>
     public static int InputSize => V;
 
     public static int OutputSize => V;
-
-    public static bool HasTokenInput => true;
-
-    public static bool IsBidirectional => false;
 
     public static ModelTask Task => ModelTask.CharLm;
 
@@ -378,8 +342,6 @@ internal struct EmojiCharModel : IRecurrentModel<EmojiCharModel>
         TinyNet.Head(ref _h, s_w, s_b, output);
     }
 
-    public void Step(ReadOnlySpan<float> input, Span<float> output) => throw new NotSupportedException();
-
     public void Reset() => this = default;
 
     public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)
@@ -390,6 +352,4 @@ internal struct EmojiCharModel : IRecurrentModel<EmojiCharModel>
             model.Step(tokens[t], outputs.Slice(t * V, V));
         }
     }
-
-    public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs) => throw new NotSupportedException();
 }

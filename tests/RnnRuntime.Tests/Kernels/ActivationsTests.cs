@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 using Xunit.Abstractions;
 using static RnnEmbedded.Tests.Kernels.KernelTestSupport;
 

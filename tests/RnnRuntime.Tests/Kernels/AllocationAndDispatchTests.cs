@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using RnnEmbedded.Compiler.Emit;
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 using Xunit.Abstractions;
 using static RnnEmbedded.Tests.Kernels.KernelTestSupport;
 
@@ -25,7 +25,7 @@ public sealed class AllocationAndDispatchTests
         var random = new Random(3);
         float[] packed = PanelPacking.Pack(Uniform(random, 4 * H * In, -0.1f, 0.1f), 4 * H, In);
         float[] x = Uniform(random, In, -1f, 1f);
-        var gates = new float[PackedGemv.PaddedRows(4 * H)];
+        var gates = new float[PanelPacking.PaddedRows(4 * H)];
         float[] peep = Uniform(random, 3 * H, -0.1f, 0.1f);
         var c = new float[H];
         var h = new float[H];

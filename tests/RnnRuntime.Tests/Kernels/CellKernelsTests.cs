@@ -1,5 +1,5 @@
-using RnnEmbedded.Compiler.Emit;
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 using Xunit.Abstractions;
 using static RnnEmbedded.Tests.Kernels.KernelTestSupport;
 
@@ -179,7 +179,7 @@ public sealed class CellKernelsTests
         var rh = new float[H];
         float[] h = (float[])h0.Clone();
         CellKernels.GruResetBeforeGates(gi, gh, h, z, rh, width);
-        var nPre = new float[PackedGemv.PaddedRows(H)];
+        var nPre = new float[PanelPacking.PaddedRows(H)];
         gi.AsSpan(2 * H, H).CopyTo(nPre);
         PackedGemv.MultiplyAdd(packed, rh, nPre, width);
         CellKernels.GruCombine(nPre.AsSpan(0, H), z, h, width);

@@ -1,4 +1,5 @@
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 
 namespace RnnEmbedded.Tests.Kernels;
 

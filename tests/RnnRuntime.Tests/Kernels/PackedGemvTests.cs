@@ -1,6 +1,5 @@
-using RnnEmbedded.Compiler.Emit;
-using RnnEmbedded.Compiler.Model;
-using RnnEmbedded.Runtime.Kernels;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
 using static RnnEmbedded.Tests.Kernels.KernelTestSupport;
 
 namespace RnnEmbedded.Tests.Kernels;
@@ -39,7 +38,7 @@ public sealed class PackedGemvTests
                 float[] x = Uniform(random, cols, -2f, 2f);
                 int padded = PanelPacking.PaddedRows(rows);
                 float[] y0 = Uniform(random, padded, -3f, 3f);
-                float[] packed = PanelPacking.Pack(new Matrix(rows, cols, w));
+                float[] packed = PanelPacking.Pack(w, rows, cols);
 
                 var y = new Guarded(y0);
                 if (accumulate)
@@ -87,7 +86,7 @@ public sealed class PackedGemvTests
         {
             var w = new float[Rows * Cols];
             w[(r * Cols) + j] = 1f;
-            var y = new float[PackedGemv.PaddedRows(Rows)];
+            var y = new float[PanelPacking.PaddedRows(Rows)];
             PackedGemv.MultiplyAdd(PanelPacking.Pack(w, Rows, Cols), x, y, width);
             for (int i = 0; i < y.Length; i++)
             {
@@ -131,7 +130,7 @@ public sealed class PackedGemvTests
     }
 
     [Fact]
-    public void RuntimePack_EqualsCompilerPack()
+    public void Pack_IntoSpan_EqualsPackIntoNewArray_AndWritesThePadding()
     {
         var random = new Random(11);
         foreach (int rows in s_rows)
@@ -140,28 +139,10 @@ public sealed class PackedGemvTests
             {
                 float[] w = Uniform(random, rows * cols, -1f, 1f);
                 float[] expected = PanelPacking.Pack(w, rows, cols);
-                var actual = new float[PackedGemv.PackedLength(rows, cols)];
+                var actual = new float[PanelPacking.PackedLength(rows, cols)];
                 Array.Fill(actual, float.NaN); // padding must be written, not assumed zero
-                PackedGemv.Pack(w, rows, cols, actual);
+                PanelPacking.Pack(w.AsSpan(), rows, cols, actual.AsSpan());
                 Assert.Equal(expected, actual);
-            }
-        }
-    }
-
-    [Fact]
-    public void RuntimeConstants_AgreeWithCompiler()
-    {
-        Assert.Equal(PanelPacking.PanelRows, PackedGemv.PanelRows);
-        Assert.Equal(PanelPacking.RowAlign, PackedGemv.RowAlign);
-        for (int rows = 0; rows <= 300; rows++)
-        {
-            Assert.Equal(PanelPacking.PaddedRows(rows), PackedGemv.PaddedRows(rows));
-            foreach (int cols in s_cols)
-            {
-                for (int j = 0; j < cols; j += 5)
-                {
-                    Assert.Equal(PanelPacking.PackedIndex(rows / 2, j, Math.Max(rows, 1), cols), PackedGemv.PackedIndex(rows / 2, j, Math.Max(rows, 1), cols));
-                }
             }
         }
     }
@@ -169,7 +150,7 @@ public sealed class PackedGemvTests
     [Fact]
     public void PaddedRows_RejectsNegative_NamingRows()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => PackedGemv.PaddedRows(-1));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => PanelPacking.PaddedRows(-1));
         Assert.Equal("rows", e.ParamName);
     }
 }

@@ -1,5 +1,4 @@
-using RnnEmbedded.Compiler.Emit;
-using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Runtime.CompilerServices;
 
 namespace RnnEmbedded.Tests.Kernels;
 
@@ -30,7 +29,7 @@ public sealed class PanelPackingTests
             }
         }
 
-        float[] packed = PanelPacking.Pack(new Matrix(Rows, Cols, data));
+        float[] packed = PanelPacking.Pack(data, Rows, Cols);
 
         Assert.Equal(160 * 3, packed.Length);
         Assert.Equal(1f, packed[0]);                      // (0, 0): panel 0, column 0, lane 0
