@@ -5,7 +5,7 @@
 #   bench/aot/run.sh [--runs N] [--rounds R] [--warmup N] [--no-publish]
 #
 # Per sample it publishes
-#   dotnet publish samples/iot/<Sample> -c Release -r linux-x64 -p:SampleTfm=net9.0 -p:IlcInstructionSet=native
+#   dotnet publish samples/iot/<Sample> -c Release -r linux-x64 -p:IlcInstructionSet=native
 #                  -o bench/out/aot/<Sample>
 # (plus EmitCompilerGeneratedFiles, which only writes the generated model source beside the build so its weights
 # can be counted; it does not change the binary), then times the binary's non-interactive mode on a one-character
@@ -38,7 +38,7 @@ done
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 OUT="$ROOT/bench/out/aot"
-TFM=net9.0
+TFM=net10.0   # the samples' own target framework (their obj/ path below)
 RID=linux-x64
 TARGET_BYTES=4000000       # 4 MB = 4,000,000 bytes
 TARGET_MS=20
@@ -47,7 +47,7 @@ mkdir -p "$OUT"
 echo "== machine"
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores visible, $(grep -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)   (shared machine: other jobs run beside this one)"
-echo "dotnet sdk $(dotnet --version); publish: -r $RID -p:SampleTfm=$TFM -p:IlcInstructionSet=native"
+echo "dotnet sdk $(dotnet --version); publish: $TFM -r $RID -p:IlcInstructionSet=native"
 echo "git: $(git rev-parse --short HEAD) on $(git rev-parse --abbrev-ref HEAD)$(git diff --quiet HEAD -- src samples && echo '' || echo ' (src/samples modified)')"
 
 SAMPLES=(KeystrokePredictor TextGenerator)
@@ -172,7 +172,7 @@ for s in "${SAMPLES[@]}" EmptyAot; do
             rm -f "$dir/obj/Release/$TFM/$RID/$s.dll"
         fi
         t0=$(date +%s%N)
-        dotnet publish "$dir" -c Release -r "$RID" -p:SampleTfm="$TFM" -p:IlcInstructionSet=native -o "$OUT/$s" \
+        dotnet publish "$dir" -c Release -r "$RID" -p:IlcInstructionSet=native -o "$OUT/$s" \
             -p:EmitCompilerGeneratedFiles=true -p:CompilerGeneratedFilesOutputPath="$gen" -nologo -v:q >"$OUT/$s.publish.log" 2>&1 \
             || { cat "$OUT/$s.publish.log"; echo "error: publishing $s failed" >&2; exit 1; }
         printf 'published in %.1f s (incremental; log: bench/out/aot/%s.publish.log)\n' "$(echo "($(date +%s%N) - $t0) / 1000000000" | bc -l)" "$s"

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# linux-arm64, verified under emulation (docs/nativeaot.md): cross-publishes samples/iot/KeystrokePredictor with
+# NativeAOT for Raspberry Pi 4 (Cortex-A72: armv8-a + CRC) and Pi 5 (Cortex-A76: armv8.2-a + dotprod + rcpc), runs
+# each binary under qemu-aarch64 on a replayed text, and fails unless its predictions equal the linux-x64 NativeAOT
+# build's keystroke by keystroke. The generated Vector128 path then runs as real NEON instructions (emulated).
+# Emulated timings mean nothing: they are dropped before the comparison and are not reported anywhere.
+#
+#   eng/arm64.sh [--x64-log FILE]
+#
+# --x64-log: the x64 NativeAOT binary's output for the same replay (as .ci/run writes it); without it this script
+# publishes and runs the x64 binary itself. Needs clang, lld, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and
+# qemu-user; as root it installs them with apt-get.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+REPLAY='In the beginning God created the heaven and the earth. And the LOR\b\bORD said unto Mos'
+OUT=artifacts/ci
+X64_LOG=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --x64-log) X64_LOG="$2"; shift 2 ;;
+        *) echo "usage: eng/arm64.sh [--x64-log FILE]" >&2; exit 2 ;;
+    esac
+done
+fail() { echo "ARM64 FAILURE: $*" >&2; exit 1; }
+mkdir -p "$OUT"
+
+echo "== cross toolchain and emulator"
+need=()
+command -v clang >/dev/null || need+=(clang)
+command -v ld.lld >/dev/null || need+=(lld)
+command -v aarch64-linux-gnu-objcopy >/dev/null || need+=(gcc-aarch64-linux-gnu)
+[[ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]] || need+=(libc6-dev-arm64-cross)
+command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+if [[ ${#need[@]} -gt 0 ]]; then
+    [[ $(id -u) == 0 ]] || fail "missing ${need[*]}: run as root, or: sudo apt-get install ${need[*]}"
+    # gcc-aarch64-linux-gnu brings binutils' aarch64 objcopy; libc6-dev-arm64-cross the target's libc and crt files.
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null
+fi
+echo "clang $(clang --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), $(qemu-aarch64 --version | head -1)"
+
+# Predictions, not timings: the update_us column, the summary (latencies) and the model line (vector width) go.
+strip() { sed -E 's/^( *[0-9]+  .{4} ) *[0-9.]+ /\1/' "$1" | grep -v '^summary:\|^model:'; }
+
+if [[ -z "$X64_LOG" ]]; then
+    echo
+    echo "== linux-x64 NativeAOT reference"
+    dotnet publish samples/iot/KeystrokePredictor -c Release -r linux-x64 -o "$OUT/keystroke-aot" -v q -nologo
+    X64_LOG="$OUT/replay-aot.txt"
+    "$OUT/keystroke-aot/KeystrokePredictor" --replay "$REPLAY" > "$X64_LOG"
+fi
+[[ -s "$X64_LOG" ]] || fail "$X64_LOG is missing or empty"
+
+# Pi 4: Cortex-A72 (ARMv8.0-A + CRC). Pi 5: Cortex-A76 (ARMv8.2-A + dotprod + rcpc). A comma inside -p: is %2C.
+declare -A ISA=([pi4]='armv8-a%2Ccrc' [pi5]='armv8.2-a%2Cdotprod%2Crcpc')
+for board in pi4 pi5; do
+    dir="$OUT/keystroke-arm64-$board"
+    echo
+    echo "== $board: dotnet publish samples/iot/KeystrokePredictor -c Release -p:AppRuntimeIdentifier=linux-arm64 -p:IlcInstructionSet=${ISA[$board]} (cross: SysRoot=/, lld, aarch64 objcopy)"
+    rm -rf "$dir"
+    # The RID is set through the sample's own property (AppRuntimeIdentifier → RuntimeIdentifier), not a global -r,
+    # which would also flow into the net8.0 runtime library's restore.
+    dotnet publish samples/iot/KeystrokePredictor -c Release -p:AppRuntimeIdentifier=linux-arm64 \
+        -p:IlcInstructionSet="${ISA[$board]}" -p:SysRoot=/ -p:LinkerFlavor=lld \
+        -p:ObjCopyName=aarch64-linux-gnu-objcopy -o "$dir" -v q -nologo
+    # ELF e_machine (bytes 18-19) 0xb7 = EM_AARCH64.
+    [[ "$(od -An -tx1 -j18 -N2 "$dir/KeystrokePredictor" | tr -d ' ')" == b700 ]] \
+        || fail "$dir/KeystrokePredictor is not an arm64 ELF binary"
+    echo "binary: $(stat -c %s "$dir/KeystrokePredictor") bytes, ELF aarch64"
+    log="$OUT/replay-arm64-$board.txt"
+    qemu-aarch64 -L /usr/aarch64-linux-gnu "$dir/KeystrokePredictor" --replay "$REPLAY" > "$log" \
+        || fail "the $board binary failed under qemu-aarch64"
+    grep '^model:' "$log"
+    grep -q '^text: In the beginning God created the heaven and the earth. And the LORD said unto Mos$' "$log" \
+        || fail "$board: the replayed text (with backspaces) is wrong"
+    summary=$(grep '^summary:' "$log") || fail "$board: no summary"
+    [[ "$summary" == *" gc_collections 0 "* && "$summary" == *" steady_state_bytes_allocated 0" ]] \
+        || fail "$board: GCs or steady-state allocation: $summary"
+    if ! diff <(strip "$log") <(strip "$X64_LOG") > "$OUT/replay-arm64-$board.diff"; then
+        head -20 "$OUT/replay-arm64-$board.diff" >&2
+        fail "$board: predictions differ from the x64 build's (full diff: $OUT/replay-arm64-$board.diff)"
+    fi
+    echo "$board: $(strip "$log" | grep -c '^ *[0-9]') keystrokes, predictions equal to x64's keystroke by keystroke"
+done
+echo "ARM64 OK"
