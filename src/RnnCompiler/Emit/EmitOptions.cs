@@ -13,8 +13,15 @@ public sealed class EmitOptions
     public string SourceName { get; init; } = "";
 
     /// <summary>
-    /// Fold the embedding into the first layer's input projection (a (V, G·H) table, one row gather per step)
-    /// when the table is at most this many times the size of embedding + W_ih. 0 disables folding.
+    /// The version written into <c>[GeneratedCode]</c>; null means this assembly's informational version
+    /// (<see cref="ModelPlanner.AssemblyVersion"/>).
     /// </summary>
-    public double EmbeddingFoldMaxGrowth { get; init; } = 2.0;
+    public string? GeneratorVersion { get; init; }
+
+    /// <summary>
+    /// Implement one interface per capability (token input, dense input, sequences, vocabulary, captions), so a
+    /// struct has no member its model cannot do. False: the single <c>IRecurrentModel</c> interface of today's
+    /// runtime, whose members the model lacks throw (docs/architecture.md, "The emitter").
+    /// </summary>
+    public bool CapabilityInterfaces { get; init; }
 }
