@@ -68,20 +68,6 @@ public sealed class ModelPlan
 
     /// <summary>The widest layer output, for the two sequence buffers of a bidirectional Run.</summary>
     public required int MaxLayerWidth { get; init; }
-
-    public long TotalFloats
-    {
-        get
-        {
-            long n = 0;
-            foreach (WeightEntry e in Weights)
-            {
-                n += e.Data.LongLength;
-            }
-
-            return n;
-        }
-    }
 }
 
 /// <summary>Which public members and interfaces the struct has.</summary>
@@ -108,7 +94,10 @@ public sealed class ModelSurface
     /// <summary><c>ImageFeatureSize</c> and <c>StepImage</c>.</summary>
     public required bool Caption { get; init; }
 
-    /// <summary>Instance state and <c>CopyHiddenState</c> (unidirectional models).</summary>
+    /// <summary>
+    /// Instance state, <c>CopyHiddenState</c>, and a <c>Run</c> that steps a local copy (unidirectional models);
+    /// without state (bidirectional), <c>Run</c> goes layer by layer over the whole sequence.
+    /// </summary>
     public required bool State { get; init; }
 
     /// <summary>HasTokenInput and IsBidirectional, which only the single-interface runtime asks for.</summary>

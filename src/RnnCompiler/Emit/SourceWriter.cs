@@ -71,9 +71,9 @@ public static class SourceWriter
         w.Line("#pragma warning disable CS1591 // generated public API is documented in docs/getting-started.md");
         w.Line();
         w.Line("using System;");
-        if (plan.Surface.TokenRun && !plan.Surface.TokenStep || plan.Surface.DenseRun && !plan.Surface.DenseStep)
+        if (!plan.Surface.State)
         {
-            w.Line("using System.Buffers;");
+            w.Line("using System.Buffers; // ArrayPool for the layer-by-layer Run");
         }
 
         w.Line("using System.CodeDom.Compiler;");
@@ -341,7 +341,7 @@ public static class SourceWriter
                 w.Close();
                 w.Line();
                 w.Line("int steps = tokens.Length;");
-                WriteRunBody(w, plan, TokenArgument(plan, "tokens[t]"), s.TokenStep ? "tokens[t]" : null);
+                WriteRunBody(w, plan, TokenArgument(plan, "tokens[t]"), "tokens[t]");
             }
 
             w.Close();
@@ -367,7 +367,7 @@ public static class SourceWriter
                 w.Line();
                 w.Line($"int steps = inputs.Length / {v};");
                 string step = $"inputs.Slice(t * {v}, {v})";
-                WriteRunBody(w, plan, step, s.DenseStep ? step : null);
+                WriteRunBody(w, plan, step, step);
             }
 
             w.Close();
@@ -375,13 +375,13 @@ public static class SourceWriter
     }
 
     /// <summary>
-    /// A model with state steps a local copy; a bidirectional one runs layer by layer over the whole sequence,
-    /// each layer's outputs (steps, width) in one of two pooled buffers.
+    /// A model with state steps a local copy; a bidirectional one (no state) runs layer by layer over the whole
+    /// sequence, each layer's outputs (steps, width) in one of two pooled buffers.
     /// </summary>
-    private static void WriteRunBody(IndentedWriter w, ModelPlan plan, string layer0Input, string? stepInput)
+    private static void WriteRunBody(IndentedWriter w, ModelPlan plan, string layer0Input, string stepInput)
     {
         string o = Int(plan.OutputSize);
-        if (stepInput is not null)
+        if (plan.Surface.State)
         {
             w.Line($"var model = default({plan.TypeName});");
             w.Open("for (int t = 0; t < steps; t++)");
@@ -518,7 +518,7 @@ public static class SourceWriter
                 w.Line($"gi.Slice({rz}, {h}).CopyTo(np); // np = W_in x + b_in + b_hn");
                 if (cell.PaddedHiddenRows > cell.HiddenSize)
                 {
-                    w.Line($"np.Slice({h}).Clear();");
+                    w.Line($"np.Slice({h}).Clear(); // the padding");
                 }
 
                 w.Line($"PackedGemv.MultiplyAdd({n}_W_hn, rh, np, s_width); // np += W_hn (r⊙h)");
