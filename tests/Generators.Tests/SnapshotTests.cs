@@ -1,47 +1,71 @@
 using RnnEmbedded.Compiler.Emit;
 using RnnEmbedded.Compiler.Model;
-using RnnEmbedded.Tests.Infrastructure;
 
 namespace RnnEmbedded.Tests;
 
 /// <summary>
-/// The generated code for one small model, compared with the committed snapshot. When the emitter changes on
-/// purpose, the test writes the new output beside the snapshot as *.received.cs: review it and copy it over.
+/// The generated code for one tiny model per cell variant and input route, compared with the committed
+/// snapshots in Snapshots/. When the emitter changes on purpose, the test writes the new output beside the
+/// snapshot as *.received.cs.txt: read it, then copy it over. The generator's version is written as
+/// <see cref="VersionPlaceholder"/> so a version bump does not touch the snapshots.
 /// </summary>
 public class SnapshotTests
 {
+    public const string VersionPlaceholder = "<version>";
+
     private static string SnapshotDir([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
         Path.Combine(Path.GetDirectoryName(here)!, "Snapshots");
 
-    private static ModelSpec TinyGru()
+    public static TheoryData<string> Names() => new(SnapshotModels.All.Keys.Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Generated_MatchesSnapshot(string name)
     {
-        // Deterministic small weights: value = (index % 7 - 3) / 8, exactly representable.
-        int n = 0;
-        Matrix M(int r, int c) => new(r, c, Enumerable.Range(0, r * c).Select(_ => ((n++ % 7) - 3) / 8f).ToArray());
-        float[] V(int k) => Enumerable.Range(0, k).Select(_ => ((n++ % 7) - 3) / 8f).ToArray();
-        return new ModelSpec
+        string actual = Generate(name);
+        string path = Path.Combine(SnapshotDir(), name + ".g.cs.txt");
+        string expected = File.Exists(path) ? File.ReadAllText(path) : "";
+        string received = Path.Combine(SnapshotDir(), name + ".received.cs.txt");
+        if (expected != actual)
         {
-            InputKind = InputKind.Embedding,
-            InputSize = 3,
-            Embedding = M(3, 2),
-            Layers = new[] { new LayerSpec { Cell = CellKind.Gru, InputSize = 2, HiddenSize = 2, Forward = new DirectionWeights { W_ih = M(6, 2), W_hh = M(6, 2), b_ih = V(6), b_hh = V(6) } } },
-            Head = new DenseSpec { W = M(3, 2), b = V(3) },
-            Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, new[] { "a", "b", "\"" }),
-            Task = ModelTask.CharLm,
-        };
+            File.WriteAllText(received, actual);
+        }
+        else if (File.Exists(received))
+        {
+            File.Delete(received);
+        }
+
+        Assert.True(expected == actual, $"generated code differs from {path}; see {name}.received.cs.txt beside it");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Generated_LinesFitIn120Characters_ExceptWeightLiterals(string name)
+    {
+        string[] lines = Generate(name).Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            bool weightLiteral = lines[i].TrimStart().StartsWith("\"\\u", StringComparison.Ordinal);
+            Assert.True(weightLiteral || lines[i].Length <= SourceWriter.MaxLineLength, $"{name} line {i + 1} has {lines[i].Length} characters: {lines[i]}");
+        }
     }
 
     [Fact]
-    public void TinyGru_MatchesSnapshot()
+    public void GeneratedCode_CarriesTheGeneratorAssemblyVersion()
     {
-        string actual = CSharpEmitter.Emit(TinyGru(), new EmitOptions { TypeName = "Demo.TinyGru", SourceName = "tiny.safetensors" });
-        string path = Path.Combine(SnapshotDir(), "TinyGru.g.cs.txt");
-        string expected = File.Exists(path) ? File.ReadAllText(path) : "";
-        if (expected != actual)
-        {
-            File.WriteAllText(Path.Combine(SnapshotDir(), "TinyGru.received.cs.txt"), actual);
-        }
+        string source = CSharpEmitter.Emit(SnapshotModels.All["GruResetAfter"](), new EmitOptions { TypeName = "Demo.M" });
+        string version = typeof(CSharpEmitter).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
 
-        Assert.True(expected == actual, $"generated code differs from {path}; see TinyGru.received.cs.txt beside it");
+        Assert.Contains($"[GeneratedCode(\"RnnEmbedded.Generators\", \"{version}\")]", source);
     }
+
+    private static string Generate(string name) =>
+        CSharpEmitter.Emit(SnapshotModels.All[name](), new EmitOptions
+        {
+            TypeName = "Demo." + name,
+            SourceName = SnapshotModels.FileName(name),
+            GeneratorVersion = VersionPlaceholder,
+        });
 }

@@ -13,8 +13,8 @@ public sealed class EmitOptions
     public string SourceName { get; init; } = "";
 
     /// <summary>
-    /// Fold the embedding into the first layer's input projection (a (V, G·H) table, one row gather per step)
-    /// when the table is at most this many times the size of embedding + W_ih. 0 disables folding.
+    /// The version written into <c>[GeneratedCode]</c>; null means this assembly's informational version
+    /// (<see cref="ModelPlanner.AssemblyVersion"/>).
     /// </summary>
-    public double EmbeddingFoldMaxGrowth { get; init; } = 2.0;
+    public string? GeneratorVersion { get; init; }
 }

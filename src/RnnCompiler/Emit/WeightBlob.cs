@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Text;
 
 namespace RnnEmbedded.Compiler.Emit;
@@ -9,30 +8,18 @@ namespace RnnEmbedded.Compiler.Emit;
 /// compile about 10× faster than array initializers (docs/generator.md, "Weights: string literals"), but share one user-string heap of 2^24
 /// bytes per assembly (CS8103), which is the size limit checked by <see cref="MaxFloats"/>.
 /// </summary>
-internal sealed class WeightBlob
+internal static class WeightBlob
 {
     /// <summary>2^24 bytes of user strings minus headroom for the app's own strings, in floats (4 bytes each).</summary>
     public const long MaxFloats = (16L * 1024 * 1024 - 512 * 1024) / 4;
 
-    private readonly List<Entry> _entries = new();
-
-    public long TotalFloats { get; private set; }
-
-    public IReadOnlyList<Entry> Entries => _entries;
-
-    /// <summary>Adds a named weight array; returns the property name that exposes it.</summary>
-    public string Add(string name, float[] data, string comment)
-    {
-        _entries.Add(new Entry(name, data, comment));
-        TotalFloats += data.Length;
-        return name;
-    }
-
-    public static unsafe void AppendLiteral(StringBuilder sb, float[] data)
+    /// <summary>Appends data[start, start + count) as one quoted literal of \uXXXX escapes.</summary>
+    public static unsafe void AppendLiteral(StringBuilder sb, float[] data, int start, int count)
     {
         sb.Append('"');
-        foreach (float f in data)
+        for (int k = start; k < start + count; k++)
         {
+            float f = data[k];
             uint bits = *(uint*)&f;
             AppendUnit(sb, (ushort)(bits & 0xFFFF));
             AppendUnit(sb, (ushort)(bits >> 16));
@@ -47,21 +34,5 @@ internal sealed class WeightBlob
         sb.Append('\\').Append('u')
             .Append(Hex[(unit >> 12) & 0xF]).Append(Hex[(unit >> 8) & 0xF])
             .Append(Hex[(unit >> 4) & 0xF]).Append(Hex[unit & 0xF]);
-    }
-
-    public sealed class Entry
-    {
-        public Entry(string name, float[] data, string comment)
-        {
-            Name = name;
-            Data = data;
-            Comment = comment;
-        }
-
-        public string Name { get; }
-
-        public float[] Data { get; }
-
-        public string Comment { get; }
     }
 }

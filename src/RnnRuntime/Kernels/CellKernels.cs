@@ -37,19 +37,32 @@ public static class CellKernels
     /// computes h = W_hr m.
     /// </summary>
     public static void Lstm(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
-        LstmPeephole(gates, ReadOnlySpan<float>.Empty, c, h, cifg: false, width);
-
-    /// <summary>Coupled input-forget LSTM without peepholes: gates (3H,) = i, g, o and f = 1 − σ(i). c, h as in <see cref="Lstm"/>.</summary>
-    public static void LstmCifg(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
-        LstmPeephole(gates, ReadOnlySpan<float>.Empty, c, h, cifg: true, width);
+        LstmChecked<LstmPlain>(gates, ReadOnlySpan<float>.Empty, c, h, width);
 
     /// <summary>
-    /// LSTM with peepholes (ONNX rule) and/or CIFG. gates: (4H,) i, f, g, o, or (3H,) i, g, o when
-    /// <paramref name="cifg"/>. peepholes: (3H,) p_i, p_f, p_o (p_f unused with CIFG), or empty for none.
-    /// i = σ(i + p_i⊙c), f = cifg ? 1 − i : σ(f + p_f⊙c), g = tanh(g), c' = f⊙c + i⊙g,
-    /// o = σ(o + p_o⊙c'), h' = o⊙tanh(c'). c (H,) read-write, h (H,) output only.
+    /// Coupled input-forget LSTM without peepholes: gates (3H,) = i, g, o and f = 1 − σ(i).
+    /// c, h as in <see cref="Lstm"/>.
     /// </summary>
-    public static void LstmPeephole(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, bool cifg, VectorWidth width)
+    public static void LstmCifg(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
+        LstmChecked<LstmCoupled>(gates, ReadOnlySpan<float>.Empty, c, h, width);
+
+    /// <summary>
+    /// LSTM with peepholes (ONNX rule). gates (4H,) = i, f, g, o; peepholes (3H,) = p_i, p_f, p_o.
+    /// i = σ(i + p_i⊙c), f = σ(f + p_f⊙c), g = tanh(g), c' = f⊙c + i⊙g, o = σ(o + p_o⊙c'), h' = o⊙tanh(c').
+    /// c (H,) read-write, h (H,) output only.
+    /// </summary>
+    public static void LstmPeephole(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, VectorWidth width) =>
+        LstmChecked<LstmPeep>(gates, peepholes, c, h, width);
+
+    /// <summary>
+    /// Coupled input-forget LSTM with peepholes. gates (3H,) = i, g, o; peepholes (3H,) = p_i, p_f, p_o with p_f
+    /// unused. i = σ(i + p_i⊙c), f = 1 − i, then as in <see cref="LstmPeephole"/>.
+    /// </summary>
+    public static void LstmCifgPeephole(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, VectorWidth width) =>
+        LstmChecked<LstmCoupledPeep>(gates, peepholes, c, h, width);
+
+    private static void LstmChecked<TVariant>(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, VectorWidth width)
+        where TVariant : ILstmVariant
     {
         int n = c.Length;
         if (h.Length != n)
@@ -57,16 +70,15 @@ public static class CellKernels
             ThrowHelper.Length(nameof(h), $"length {h.Length} must equal c.Length {n} (H).");
         }
 
-        int gateCount = cifg ? 3 : 4;
+        int gateCount = TVariant.Cifg ? 3 : 4;
         if (gates.Length != gateCount * n)
         {
-            ThrowHelper.Length(nameof(gates), $"length {gates.Length} must be {gateCount}·H = {gateCount * n} ({(cifg ? "i, g, o" : "i, f, g, o")}).");
+            ThrowHelper.Length(nameof(gates), $"length {gates.Length} must be {gateCount}·H = {gateCount * n} ({(TVariant.Cifg ? "i, g, o" : "i, f, g, o")}).");
         }
 
-        bool peephole = !peepholes.IsEmpty;
-        if (peephole && peepholes.Length != 3 * n)
+        if (TVariant.Peephole && peepholes.Length != 3 * n)
         {
-            ThrowHelper.Length(nameof(peepholes), $"length {peepholes.Length} must be 3·H = {3 * n} (p_i, p_f, p_o) or 0.");
+            ThrowHelper.Length(nameof(peepholes), $"length {peepholes.Length} must be 3·H = {3 * n} (p_i, p_f, p_o).");
         }
 
         NoOverlap(c, nameof(c), gates, nameof(gates));
@@ -75,25 +87,13 @@ public static class CellKernels
         NoOverlap(h, nameof(h), peepholes, nameof(peepholes));
         NoOverlap(h, nameof(h), c, nameof(c));
 
-        ref float g = ref MemoryMarshal.GetReference(gates);
-        ref float p = ref MemoryMarshal.GetReference(peepholes);
-        ref float cr = ref MemoryMarshal.GetReference(c);
-        ref float hr = ref MemoryMarshal.GetReference(h);
-        switch ((peephole, cifg))
-        {
-            case (false, false):
-                Lstm<LstmPlain>(ref g, ref p, ref cr, ref hr, n, width);
-                break;
-            case (true, false):
-                Lstm<LstmPeep>(ref g, ref p, ref cr, ref hr, n, width);
-                break;
-            case (false, true):
-                Lstm<LstmCoupled>(ref g, ref p, ref cr, ref hr, n, width);
-                break;
-            default:
-                Lstm<LstmCoupledPeep>(ref g, ref p, ref cr, ref hr, n, width);
-                break;
-        }
+        Lstm<TVariant>(
+            ref MemoryMarshal.GetReference(gates),
+            ref MemoryMarshal.GetReference(peepholes),
+            ref MemoryMarshal.GetReference(c),
+            ref MemoryMarshal.GetReference(h),
+            n,
+            width);
     }
 
     private static void Lstm<TVariant>(ref float gates, ref float peep, ref float c, ref float h, int n, VectorWidth width)

@@ -40,7 +40,9 @@ public sealed class AllocationAndDispatchTests
             PackedGemv.Multiply(packed, x, gates, width);
             PackedGemv.MultiplyAdd(packed, x, gates, width);
             CellKernels.Lstm(gates.AsSpan(0, 4 * H), c, h, width);
-            CellKernels.LstmPeephole(gates.AsSpan(0, 3 * H), peep, c, h, cifg: true, width);
+            CellKernels.LstmCifg(gates.AsSpan(0, 3 * H), c, h, width);
+            CellKernels.LstmPeephole(gates.AsSpan(0, 4 * H), peep, c, h, width);
+            CellKernels.LstmCifgPeephole(gates.AsSpan(0, 3 * H), peep, c, h, width);
             CellKernels.GruResetAfter(gi, gh, h, width);
             CellKernels.GruResetBeforeGates(gi, gh, h, z, rh, width);
             CellKernels.GruCombine(gi.AsSpan(2 * H), z, h, width);

@@ -31,7 +31,7 @@ public sealed class CellKernelsTests
 
     [Theory]
     [MemberData(nameof(LstmCases))]
-    public void LstmPeephole_EveryLength_MatchesDoubleReference(VectorWidth width, bool peephole, bool cifg)
+    public void Lstm_EveryVariantAndLength_MatchesDoubleReference(VectorWidth width, bool peephole, bool cifg)
     {
         var random = new Random(31 + (peephole ? 1 : 0) + (cifg ? 2 : 0));
         double max = 0;
@@ -45,17 +45,21 @@ public sealed class CellKernelsTests
             var h = new Guarded(n);
             var g = new Guarded(gates);
 
-            if (!peephole && !cifg && (n & 1) == 0)
+            // Each variant through the entry point named for it.
+            switch ((peephole, cifg))
             {
-                CellKernels.Lstm(g.Span, c.Span, h.Span, width); // the plain entry point, on half the lengths
-            }
-            else if (!peephole && cifg && (n & 1) == 0)
-            {
-                CellKernels.LstmCifg(g.Span, c.Span, h.Span, width);
-            }
-            else
-            {
-                CellKernels.LstmPeephole(g.Span, peep, c.Span, h.Span, cifg, width);
+                case (false, false):
+                    CellKernels.Lstm(g.Span, c.Span, h.Span, width);
+                    break;
+                case (false, true):
+                    CellKernels.LstmCifg(g.Span, c.Span, h.Span, width);
+                    break;
+                case (true, false):
+                    CellKernels.LstmPeephole(g.Span, peep, c.Span, h.Span, width);
+                    break;
+                default:
+                    CellKernels.LstmCifgPeephole(g.Span, peep, c.Span, h.Span, width);
+                    break;
             }
 
             c.AssertGuardsIntact($"c n={n}");
@@ -246,7 +250,7 @@ public sealed class CellKernelsTests
         var e = Assert.Throws<ArgumentException>(() => CellKernels.Lstm(new float[15], new float[4], new float[4], VectorWidth.V128));
         Assert.Equal("gates", e.ParamName);
         Assert.Contains("4·H = 16", e.Message);
-        e = Assert.Throws<ArgumentException>(() => CellKernels.LstmPeephole(new float[16], new float[12], new float[4], new float[4], cifg: true, VectorWidth.V128));
+        e = Assert.Throws<ArgumentException>(() => CellKernels.LstmCifgPeephole(new float[16], new float[12], new float[4], new float[4], VectorWidth.V128));
         Assert.Equal("gates", e.ParamName);
         Assert.Contains("3·H = 12", e.Message);
     }
@@ -254,7 +258,7 @@ public sealed class CellKernelsTests
     [Fact]
     public void LstmPeephole_RejectsWrongPeepholeLength_NamingPeepholes()
     {
-        var e = Assert.Throws<ArgumentException>(() => CellKernels.LstmPeephole(new float[16], new float[8], new float[4], new float[4], cifg: false, VectorWidth.V256));
+        var e = Assert.Throws<ArgumentException>(() => CellKernels.LstmPeephole(new float[16], new float[8], new float[4], new float[4], VectorWidth.V256));
         Assert.Equal("peepholes", e.ParamName);
     }
 

@@ -1,0 +1,132 @@
+using RnnEmbedded.Compiler.Model;
+
+namespace RnnEmbedded.Tests;
+
+/// <summary>
+/// One tiny model per cell variant and input route, with exactly representable weights
+/// (value = (index % 7 − 3) / 8), for the snapshots and the plan tests.
+/// </summary>
+internal static class SnapshotModels
+{
+    public static readonly IReadOnlyDictionary<string, Func<ModelSpec>> All = new Dictionary<string, Func<ModelSpec>>
+    {
+        ["Lstm"] = () => Token(Lstm()),
+        ["LstmProjection"] = () => Token(Lstm(projection: 1)),
+        ["LstmPeephole"] = () => Token(Lstm(peepholes: true)),
+        ["LstmCifg"] = () => Token(Lstm(cifg: true)),
+        ["GruResetAfter"] = () => Token(Gru(GruForm.ResetAfter)),
+        ["GruResetBefore"] = () => Token(Gru(GruForm.ResetBefore)),
+        ["Rnn"] = () => Token(Rnn(ActivationKind.Relu)),
+        ["Bidirectional"] = () => Token(Lstm(bidirectional: true), head: false),
+        ["DenseInput"] = () => Dense(Gru(GruForm.ResetAfter, input: 3), head: false),
+        ["OneHotInput"] = () => OneHot(Rnn(ActivationKind.Tanh, input: 3)),
+        ["Caption"] = () => Caption(Lstm(input: 2), oneHot: false),
+        ["CaptionOneHot"] = () => Caption(Gru(GruForm.ResetAfter, input: 5), oneHot: true),
+    };
+
+    public static string FileName(string name) => name.ToLowerInvariant() + ".safetensors";
+
+    private sealed class Weights
+    {
+        private int _n;
+
+        public Matrix M(int r, int c) => new(r, c, V(r * c));
+
+        public float[] V(int k) => Enumerable.Range(0, k).Select(_ => ((_n++ % 7) - 3) / 8f).ToArray();
+    }
+
+    private static Func<Weights, LayerSpec> Lstm(int input = 2, int projection = 0, bool peepholes = false, bool cifg = false, bool bidirectional = false) => w =>
+    {
+        const int H = 2;
+        int g = cifg ? 3 : 4;
+        int s = projection > 0 ? projection : H;
+        DirectionWeights D() => new()
+        {
+            W_ih = w.M(g * H, input),
+            W_hh = w.M(g * H, s),
+            b_ih = w.V(g * H),
+            b_hh = w.V(g * H),
+            W_hr = projection > 0 ? w.M(projection, H) : null,
+            Peepholes = peepholes ? w.M(3, H) : null,
+        };
+        return new LayerSpec
+        {
+            Cell = CellKind.Lstm, InputSize = input, HiddenSize = H, ProjectionSize = projection, Cifg = cifg,
+            Forward = D(), Backward = bidirectional ? D() : null,
+        };
+    };
+
+    private static Func<Weights, LayerSpec> Gru(GruForm form, int input = 2) => w => new LayerSpec
+    {
+        Cell = CellKind.Gru, InputSize = input, HiddenSize = 2, GruForm = form,
+        Forward = new DirectionWeights { W_ih = w.M(6, input), W_hh = w.M(6, 2), b_ih = w.V(6), b_hh = w.V(6) },
+    };
+
+    private static Func<Weights, LayerSpec> Rnn(ActivationKind activation, int input = 2) => w => new LayerSpec
+    {
+        Cell = CellKind.Rnn, InputSize = input, HiddenSize = 2, Activation = activation,
+        Forward = new DirectionWeights { W_ih = w.M(2, input), W_hh = w.M(2, 2), b_ih = w.V(2), b_hh = w.V(2) },
+    };
+
+    private static ModelSpec Token(Func<Weights, LayerSpec> layer, bool head = true)
+    {
+        var w = new Weights();
+        LayerSpec l = layer(w);
+        return new ModelSpec
+        {
+            InputKind = InputKind.Embedding,
+            InputSize = 3,
+            Embedding = w.M(3, 2),
+            Layers = [l],
+            Head = head ? new DenseSpec { W = w.M(3, l.OutputSize), b = w.V(3) } : null,
+            Vocabulary = head ? new Vocabulary(ModelVocabularyKind.Characters, ["a", "b", "\""]) : null,
+            Task = head ? ModelTask.CharLm : ModelTask.Generic,
+        };
+    }
+
+    private static ModelSpec Dense(Func<Weights, LayerSpec> layer, bool head)
+    {
+        var w = new Weights();
+        LayerSpec l = layer(w);
+        return new ModelSpec
+        {
+            InputKind = InputKind.Dense,
+            InputSize = 3,
+            Layers = [l],
+            Head = head ? new DenseSpec { W = w.M(3, l.OutputSize), b = w.V(3) } : null,
+        };
+    }
+
+    private static ModelSpec OneHot(Func<Weights, LayerSpec> layer)
+    {
+        var w = new Weights();
+        LayerSpec l = layer(w);
+        return new ModelSpec
+        {
+            InputKind = InputKind.OneHot,
+            InputSize = 3,
+            Layers = [l],
+            Head = new DenseSpec { W = w.M(3, l.OutputSize), b = w.V(3) },
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, ["a", "b", "c"]),
+            Task = ModelTask.CharLm,
+        };
+    }
+
+    /// <summary>A caption decoder over 5 words; with <paramref name="oneHot"/> its layer 0 takes one-hot words.</summary>
+    private static ModelSpec Caption(Func<Weights, LayerSpec> layer, bool oneHot)
+    {
+        var w = new Weights();
+        LayerSpec l = layer(w);
+        return new ModelSpec
+        {
+            InputKind = oneHot ? InputKind.OneHot : InputKind.Embedding,
+            InputSize = 5,
+            Embedding = oneHot ? null : w.M(5, l.InputSize),
+            ImageProjection = new DenseSpec { W = w.M(l.InputSize, 4), b = w.V(l.InputSize) },
+            Layers = [l],
+            Head = new DenseSpec { W = w.M(5, l.OutputSize), b = w.V(5) },
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Words, ["<start>", "<stop>", "<unk>", "a", "cat"]),
+            Task = ModelTask.Caption,
+        };
+    }
+}
