@@ -84,6 +84,43 @@ public sealed class ReferenceEngine
         return state;
     }
 
+    /// <summary>
+    /// Copies layer <paramref name="layer"/>'s current state: its h (StateSize,) into <paramref name="h"/> and, for
+    /// LSTM, its cell state c (H,) into <paramref name="c"/>, which must be empty for RNN and GRU layers.
+    /// The per-layer view of <see cref="GetState"/>, without allocating (used by the activation viewer).
+    /// </summary>
+    public void CopyLayerState(int layer, float[] h, float[] c)
+    {
+        RequireUnidirectional();
+        if ((uint)layer >= (uint)_h.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Layer {layer} is outside [0, {_h.Length}).");
+        }
+
+        if (h is null)
+        {
+            throw new ArgumentNullException(nameof(h));
+        }
+
+        if (c is null)
+        {
+            throw new ArgumentNullException(nameof(c));
+        }
+
+        if (h.Length != _h[layer].Length)
+        {
+            throw new ArgumentException($"The h buffer has {h.Length} floats; layer {layer}'s h has {_h[layer].Length}.", nameof(h));
+        }
+
+        if (c.Length != _c[layer].Length)
+        {
+            throw new ArgumentException($"The c buffer has {c.Length} floats; layer {layer}'s cell state has {_c[layer].Length} (0 unless LSTM).", nameof(c));
+        }
+
+        Array.Copy(_h[layer], h, h.Length);
+        Array.Copy(_c[layer], c, c.Length);
+    }
+
     /// <summary>Restores a state taken by <see cref="GetState"/>.</summary>
     public void SetState(float[] state)
     {

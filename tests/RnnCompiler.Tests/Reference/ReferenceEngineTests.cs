@@ -89,6 +89,45 @@ public sealed class ReferenceEngineTests
     }
 
     [Fact]
+    public void CopyLayerState_IsGetStateLayerByLayer()
+    {
+        ModelSpec spec = Fixture("lstm_proj"); // 2 LSTM layers with projection: h (5), c (11) per layer
+        var engine = new ReferenceEngine(spec);
+        var output = new float[spec.OutputSize];
+        engine.Step(3, output);
+        engine.Step(7, output);
+
+        var pieces = new List<float>();
+        for (int k = 0; k < spec.Layers.Count; k++)
+        {
+            var h = new float[5];
+            var c = new float[11];
+            engine.CopyLayerState(k, h, c);
+            pieces.AddRange(h);
+            pieces.AddRange(c);
+        }
+
+        Assert.Contains(pieces, v => v != 0f);
+        Assert.Equal(engine.GetState(), pieces.ToArray());
+        Assert.Equal("h", Assert.Throws<ArgumentException>(() => engine.CopyLayerState(0, new float[11], new float[11])).ParamName);
+        Assert.Equal("c", Assert.Throws<ArgumentException>(() => engine.CopyLayerState(0, new float[5], new float[0])).ParamName);
+        Assert.Equal("layer", Assert.Throws<ArgumentOutOfRangeException>(() => engine.CopyLayerState(2, new float[5], new float[11])).ParamName);
+    }
+
+    [Fact]
+    public void CopyLayerState_GruHasNoCellState()
+    {
+        ModelSpec spec = Fixture("gru_2layer_odd");
+        var engine = new ReferenceEngine(spec);
+        engine.Step(4, new float[spec.OutputSize]);
+        var h = new float[spec.Layers[1].StateSize];
+        engine.CopyLayerState(1, h, []);
+        float[] state = engine.GetState();
+        Assert.Equal(state[^h.Length..], h);
+        Assert.Throws<InvalidOperationException>(() => new ReferenceEngine(Fixture("lstm_bidir_2layer")).CopyLayerState(0, new float[8], new float[8]));
+    }
+
+    [Fact]
     public void Reset_ReturnsToTheZeroState()
     {
         ModelSpec spec = Fixture("gru_2layer_odd");
