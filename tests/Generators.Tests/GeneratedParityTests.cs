@@ -13,7 +13,7 @@ namespace RnnEmbedded.Tests;
 /// </summary>
 public class GeneratedParityTests
 {
-    private const float Tolerance = 1e-5f;
+    internal const float Tolerance = 1e-5f;
 
     private static readonly Dictionary<int, Lazy<Assembly>> s_assemblies = new[] { 512, 256, 128, 0 }
         .ToDictionary(w => w, w => new Lazy<Assembly>(() => CompileAll(w)));
@@ -68,7 +68,7 @@ public class GeneratedParityTests
         switch (fx.InputKind)
         {
             case "caption":
-                generated = CaptionRunner.Step(type, fx.Image!, fx.Tokens);
+                generated = ModelRunner.StepImage(type, fx.Image!, fx.Tokens);
                 var engine = new ReferenceEngine(spec);
                 reference = new float[fx.Tokens.Length + 1][];
                 reference[0] = new float[spec.OutputSize];

@@ -3,7 +3,11 @@ using RnnEmbedded.Runtime;
 
 namespace RnnEmbedded.Tests.Infrastructure;
 
-/// <summary>Runs a generated model type (known only at run time) through its generic interface, without boxing.</summary>
+/// <summary>
+/// Runs a generated model type (known only at run time) through its generic interfaces, without boxing. The only
+/// place in the tests that knows which runtime interface declares Step, Run and StepImage: callers choose the entry
+/// point from the <c>ModelSpec</c> (token or dense input, bidirectional, caption), never from the generated type.
+/// </summary>
 internal static class ModelRunner
 {
     public static float[][] StepTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(StepTokensCore), model, new object[] { tokens });
@@ -13,6 +17,9 @@ internal static class ModelRunner
     public static float[][] RunTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(RunTokensCore), model, new object[] { tokens });
 
     public static float[][] RunDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(RunDenseCore), model, new object[] { inputs });
+
+    /// <summary>Caption decoders: StepImage on <paramref name="image"/>, then Step on each token; one output per call.</summary>
+    public static float[][] StepImage(Type model, float[] image, int[] tokens) => Invoke<float[][]>(nameof(StepImageCore), model, new object[] { image, tokens });
 
     public static int OutputSize(Type model) => Invoke<int>(nameof(OutputSizeCore), model);
 
@@ -78,28 +85,7 @@ internal static class ModelRunner
         return Split(flat, inputs.Length, TModel.OutputSize);
     }
 
-    private static float[][] Split(float[] flat, int steps, int width)
-    {
-        var r = new float[steps][];
-        for (int t = 0; t < steps; t++)
-        {
-            r[t] = flat.AsSpan(t * width, width).ToArray();
-        }
-
-        return r;
-    }
-}
-
-/// <summary>Caption decoders: StepImage first, then the tokens.</summary>
-internal static class CaptionRunner
-{
-    public static float[][] Step(Type model, float[] image, int[] tokens)
-    {
-        System.Reflection.MethodInfo m = typeof(CaptionRunner).GetMethod(nameof(StepCore), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(model);
-        return (float[][])m.Invoke(null, new object[] { image, tokens })!;
-    }
-
-    private static float[][] StepCore<TModel>(float[] image, int[] tokens)
+    private static float[][] StepImageCore<TModel>(float[] image, int[] tokens)
         where TModel : struct, ICaptionModel<TModel>
     {
         var model = default(TModel);
@@ -113,5 +99,16 @@ internal static class CaptionRunner
         }
 
         return outputs;
+    }
+
+    private static float[][] Split(float[] flat, int steps, int width)
+    {
+        var r = new float[steps][];
+        for (int t = 0; t < steps; t++)
+        {
+            r[t] = flat.AsSpan(t * width, width).ToArray();
+        }
+
+        return r;
     }
 }
