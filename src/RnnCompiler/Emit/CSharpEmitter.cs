@@ -338,7 +338,8 @@ public static class CSharpEmitter
 
                 _blob.Add(n + "_Table", table, $"layer {l} {dirText}: b + W_ih · input(token), ({v}, {ghp}) one row per token");
             }
-            else
+
+            if (!(l == 0 && _foldInput) || VectorRouteBesideTable(l))
             {
                 _blob.Add(n + "_Wih", PanelPacking.Pack(d.W_ih), $"layer {l} {dirText}: W_ih ({gh}, {layer.InputSize}) packed");
                 _blob.Add(n + "_Bias", bias, $"layer {l} {dirText}: b_ih + b_hh where exact ({gh}) padded");
@@ -376,6 +377,12 @@ public static class CSharpEmitter
                 _blob.Add(n + "_Whr", PanelPacking.Pack(whr), $"layer {l} {dirText}: W_hr ({whr.Rows}, {whr.Cols}) packed");
             }
         }
+
+        /// <summary>
+        /// A one-hot caption decoder's layer 0 reads a token (a table row) at every step but the first, where it reads
+        /// the projected image, a vector: it needs W_ih and the bias beside the table, and a second cell overload.
+        /// </summary>
+        private bool VectorRouteBesideTable(int l) => l == 0 && _foldInput && _spec.ImageProjection is not null;
 
         private static Matrix Rows(Matrix m, int start, int count)
         {
@@ -738,15 +745,20 @@ public static class CSharpEmitter
             for (int l = 0; l < _spec.Layers.Count; l++)
             {
                 LayerSpec layer = _spec.Layers[l];
-                WriteCell(l, layer, reverse: false);
+                WriteCell(l, layer, reverse: false, folded: l == 0 && _foldInput);
+                if (VectorRouteBesideTable(l))
+                {
+                    WriteCell(l, layer, reverse: false, folded: false);
+                }
+
                 if (layer.Bidirectional)
                 {
-                    WriteCell(l, layer, reverse: true);
+                    WriteCell(l, layer, reverse: true, folded: l == 0 && _foldInput);
                 }
             }
         }
 
-        private void WriteCell(int l, LayerSpec layer, bool reverse)
+        private void WriteCell(int l, LayerSpec layer, bool reverse, bool folded)
         {
             IndentedWriter w = _w;
             string n = N(l, reverse);
@@ -754,7 +766,6 @@ public static class CSharpEmitter
             int s = layer.StateSize;
             int gh = layer.GateCount * h;
             int ghp = Pad(gh);
-            bool folded = l == 0 && _foldInput;
             string inParam = folded ? "int token" : $"{RoSpan} x";
             string cParam = layer.Cell == CellKind.Lstm ? $", {Span} c" : "";
             string gateNames = layer.Cell switch
