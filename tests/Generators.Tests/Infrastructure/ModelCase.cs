@@ -21,6 +21,11 @@ public enum CellVariant
 /// One point of the model space: the structural choices, plus a seed that draws the sizes (odd and tiny, to hit the
 /// kernels' padding and panel edges), the weights and the input sequence. <see cref="ToString"/> is C# that rebuilds
 /// the case, so a failure report is a reproducer.
+/// <para>
+/// <see cref="Vocabulary"/> matters for generic models only (the other tasks always have one). <see cref="PerLayer"/>:
+/// layer 0 follows <see cref="Bias"/>, <see cref="Projection"/> and the cell's peepholes, and every later layer draws
+/// each of them at random (where its cell allows), as the format lets each layer choose.
+/// </para>
 /// </summary>
 public sealed record ModelCase(
     CellVariant Cell,
@@ -31,6 +36,8 @@ public sealed record ModelCase(
     bool Projection,
     bool Bias,
     bool Head,
+    bool Vocabulary,
+    bool PerLayer,
     int Seed)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
@@ -38,7 +45,11 @@ public sealed record ModelCase(
     public static readonly int[] FeatureSizes = { 1, 2, 3, 5, 17 };
     public static readonly int[] EmbeddingSizes = { 1, 3, 5, 17 };
 
-    private const string Characters = "abcdefghijklmnopqrstuvwxyz0123456789 .,;:!?";
+    /// <summary>One code point each; the first ones need escaping in JSON and in a C# string literal.</summary>
+    private static readonly string[] s_characters =
+        new[] { "\"", "\\", "\n", "\t", "\0", "é", "\U0001F600", "\u2028", "{", "'" }
+            .Concat("abcdefghijklmnopqrstuvwxyz0123456789 .,;:!?".Select(c => c.ToString()))
+            .ToArray();
 
     /// <summary>Every structural combination, in a fixed order; case i gets seed <paramref name="seed"/> + i.</summary>
     public static IEnumerable<ModelCase> Grid(int seed)
@@ -60,7 +71,13 @@ public sealed record ModelCase(
                                 {
                                     foreach (bool head in new[] { false, true })
                                     {
-                                        yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, unchecked(seed + i++));
+                                        foreach (bool vocabulary in task == TaskKind.Generic ? new[] { false, true } : new[] { true })
+                                        {
+                                            foreach (bool perLayer in layers == 1 ? new[] { false } : new[] { false, true })
+                                            {
+                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++));
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -72,16 +89,17 @@ public sealed record ModelCase(
     }
 
     /// <summary>A uniformly random structural combination with a random seed.</summary>
-    public static ModelCase Random(Random rng) => new(
-        (CellVariant)rng.Next(Enum.GetValues<CellVariant>().Length),
-        (InputKind)rng.Next(3),
-        (TaskKind)rng.Next(4),
-        rng.Next(1, 4),
-        rng.Next(2) == 1,
-        rng.Next(2) == 1,
-        rng.Next(2) == 1,
-        rng.Next(2) == 1,
-        rng.Next());
+    public static ModelCase Random(Random rng)
+    {
+        var cell = (CellVariant)rng.Next(Enum.GetValues<CellVariant>().Length);
+        var input = (InputKind)rng.Next(3);
+        var task = (TaskKind)rng.Next(4);
+        int layers = rng.Next(1, 4);
+        bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
+        bool vocabulary = task != TaskKind.Generic || rng.Next(2) == 1;
+        bool perLayer = layers > 1 && rng.Next(2) == 1;
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, rng.Next());
+    }
 
     public bool IsLstm => Cell is CellVariant.Lstm or CellVariant.LstmPeepholes or CellVariant.LstmCifg or CellVariant.LstmCifgPeepholes;
 
@@ -98,7 +116,9 @@ public sealed record ModelCase(
 
         if (Task == TaskKind.Generic)
         {
-            return null;
+            return Vocabulary && Input == InputKind.Dense && !Head
+                ? "a dense-input model's vocabulary names the head's outputs, so it needs a head"
+                : null;
         }
 
         if (Input == InputKind.Dense)
@@ -125,11 +145,13 @@ public sealed record ModelCase(
         var rng = new Random(Seed);
         Sizes sizes = DrawSizes(rng);
 
+        int vocabularySize = Input == InputKind.Dense ? sizes.HeadOutputs : sizes.Vocabulary;
         Vocabulary? vocabulary = Task switch
         {
-            TaskKind.CharLm => new Vocabulary(VocabularyKind.Characters, Characters.Take(sizes.Vocabulary).Select(c => c.ToString()).ToArray()),
-            TaskKind.WordLm or TaskKind.Caption => new Vocabulary(VocabularyKind.Words, WordTokens(sizes.Vocabulary)),
-            _ => null,
+            TaskKind.CharLm => Characters(rng, vocabularySize),
+            TaskKind.WordLm or TaskKind.Caption => Words(rng, vocabularySize, special: true),
+            _ when !Vocabulary => null,
+            _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
         };
 
         Matrix? embedding = Input == InputKind.Embedding ? Uniform(rng, sizes.Vocabulary, sizes.Embedding, 1f) : null;
@@ -147,6 +169,14 @@ public sealed record ModelCase(
         {
             int h = sizes.Hidden[k];
             int p = sizes.Projection[k];
+            bool bias = Bias, peepholes = Cell is CellVariant.LstmPeepholes or CellVariant.LstmCifgPeepholes;
+            if (PerLayer && k > 0)
+            {
+                bias = rng.Next(2) == 0;
+                peepholes = IsLstm && rng.Next(2) == 0;
+                p = IsLstm && rng.Next(2) == 0 ? rng.Next(1, h + 2) : 0;
+            }
+
             LayerSpec layer = new()
             {
                 Cell = IsLstm ? CellKind.Lstm : Cell is CellVariant.GruResetAfter or CellVariant.GruResetBefore ? CellKind.Gru : CellKind.Rnn,
@@ -161,14 +191,14 @@ public sealed record ModelCase(
                 },
                 GruForm = Cell == CellVariant.GruResetBefore ? GruForm.ResetBefore : GruForm.ResetAfter,
                 Cifg = Cell is CellVariant.LstmCifg or CellVariant.LstmCifgPeepholes,
-                Forward = Direction(rng, layerInput, h, p),
-                Backward = Bidirectional ? Direction(rng, layerInput, h, p) : null,
+                Forward = Direction(rng, layerInput, h, p, bias, peepholes),
+                Backward = Bidirectional ? Direction(rng, layerInput, h, p, bias, peepholes) : null,
             };
             layers.Add(layer);
             layerInput = layer.OutputSize;
         }
 
-        int headOutputs = vocabulary?.Count ?? sizes.HeadOutputs;
+        int headOutputs = Task == TaskKind.Generic ? sizes.HeadOutputs : vocabulary!.Count;
         return new ModelSpec
         {
             InputKind = Input,
@@ -198,7 +228,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CellVariant.{Cell}, InputKind.{Input}, TaskKind.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Seed: {Seed})");
+        $"new ModelCase(CellVariant.{Cell}, InputKind.{Input}, TaskKind.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()
@@ -237,18 +267,24 @@ public sealed record ModelCase(
 
     private static int Pick(Random rng, int[] values) => values[rng.Next(values.Length)];
 
-    private static string[] WordTokens(int count)
+    private static Vocabulary Characters(Random rng, int count) =>
+        new(VocabularyKind.Characters, s_characters.OrderBy(_ => rng.Next()).Take(count).ToArray());
+
+    /// <summary>Words in random order (special tokens at random ids), some needing escapes.</summary>
+    private static Vocabulary Words(Random rng, int count, bool special)
     {
-        var tokens = new List<string> { "<start>", "<stop>", "<unk>" };
-        for (int i = tokens.Count; i < count; i++)
+        var tokens = new List<string>(special ? new[] { "<start>", "<stop>", "<unk>" } : Array.Empty<string>());
+        string[] odd = { "don't", "say \"hi\"", "a\\b", "naïve", "😀!", "tab\there" };
+        for (int i = 0; tokens.Count < count; i++)
         {
-            tokens.Add("w" + i.ToString(CultureInfo.InvariantCulture));
+            tokens.Add(i < odd.Length && rng.Next(2) == 0 ? odd[i] : "w" + i.ToString(CultureInfo.InvariantCulture));
         }
 
-        return tokens.Take(count).ToArray();
+        // <start> and <stop> must survive the cut to count tokens; shuffle after it.
+        return new Vocabulary(VocabularyKind.Words, tokens.Take(count).OrderBy(_ => rng.Next()).ToArray());
     }
 
-    private DirectionWeights Direction(Random rng, int input, int h, int p)
+    private DirectionWeights Direction(Random rng, int input, int h, int p, bool bias, bool hasPeepholes)
     {
         int gates = Cell switch
         {
@@ -259,10 +295,10 @@ public sealed record ModelCase(
         int state = p > 0 ? p : h;
         float k = 1f / MathF.Sqrt(h); // PyTorch's default init scale: keeps 3-layer ReLU stacks bounded
         Matrix? peepholes = null;
-        if (Cell is CellVariant.LstmPeepholes or CellVariant.LstmCifgPeepholes)
+        if (hasPeepholes)
         {
             peepholes = Uniform(rng, 3, h, k);
-            if (Cell == CellVariant.LstmCifgPeepholes)
+            if (Cell is CellVariant.LstmCifg or CellVariant.LstmCifgPeepholes)
             {
                 Array.Clear(peepholes.Data, h, h); // a CIFG LSTM has no forget gate: row p_f is zero
             }
@@ -272,8 +308,8 @@ public sealed record ModelCase(
         {
             W_ih = Uniform(rng, gates * h, input, k),
             W_hh = Uniform(rng, gates * h, state, k),
-            b_ih = Bias ? Vector(rng, gates * h, k) : null,
-            b_hh = Bias ? Vector(rng, gates * h, k) : null,
+            b_ih = bias ? Vector(rng, gates * h, k) : null,
+            b_hh = bias ? Vector(rng, gates * h, k) : null,
             W_hr = p > 0 ? Uniform(rng, p, h, k) : null,
             Peepholes = peepholes,
         };

@@ -23,6 +23,14 @@ internal static class ModelRunner
 
     public static int OutputSize(Type model) => Invoke<int>(nameof(OutputSizeCore), model);
 
+    public static int InputSize(Type model) => Invoke<int>(nameof(InputSizeCore), model);
+
+    public static ModelTask Task(Type model) => Invoke<ModelTask>(nameof(TaskCore), model);
+
+    /// <summary>The vocabulary constants; call only for a model whose spec has a vocabulary.</summary>
+    public static (ModelVocabularyKind Kind, string[] Tokens, int Start, int Stop, int Unknown) Vocabulary(Type model) =>
+        Invoke<(ModelVocabularyKind, string[], int, int, int)>(nameof(VocabularyCore), model);
+
     private static T Invoke<T>(string name, Type model, object[]? args = null)
     {
         MethodInfo m = typeof(ModelRunner).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(model);
@@ -39,6 +47,25 @@ internal static class ModelRunner
 
     private static int OutputSizeCore<TModel>()
         where TModel : struct, IRecurrentModel<TModel> => TModel.OutputSize;
+
+    private static int InputSizeCore<TModel>()
+        where TModel : struct, IRecurrentModel<TModel> => TModel.InputSize;
+
+    private static ModelTask TaskCore<TModel>()
+        where TModel : struct, IRecurrentModel<TModel> => TModel.Task;
+
+    private static (ModelVocabularyKind, string[], int, int, int) VocabularyCore<TModel>()
+        where TModel : struct, IRecurrentModel<TModel>
+    {
+        ReadOnlySpan<int> offsets = TModel.VocabularyOffsets;
+        var tokens = new string[Math.Max(0, offsets.Length - 1)];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = TModel.VocabularyText[offsets[i]..offsets[i + 1]].ToString();
+        }
+
+        return (TModel.VocabularyKind, tokens, TModel.StartToken, TModel.StopToken, TModel.UnknownToken);
+    }
 
     private static float[][] StepTokensCore<TModel>(int[] tokens)
         where TModel : struct, IRecurrentModel<TModel>

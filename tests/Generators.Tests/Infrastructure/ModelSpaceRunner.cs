@@ -22,7 +22,10 @@ internal static partial class ModelSpaceRunner
     public static readonly int[] Widths = { 512, 256, 128, 0 };
 
     /// <summary>What one batch did.</summary>
-    public sealed record BatchResult(int Accepted, int Rejected, int ModelsRun, IReadOnlyList<string> Failures);
+    public sealed record BatchResult(int Accepted, int Rejected, int ModelsRun, IReadOnlyList<string> Failures, TimeSpan Generate = default, TimeSpan Compile = default, TimeSpan Execute = default)
+    {
+        public string Timing => $"generate {Generate.TotalSeconds:F1} s, compile {Compile.TotalSeconds:F1} s, run {Execute.TotalSeconds:F1} s";
+    }
 
     /// <summary>Checks that the builder accepts exactly the cases <see cref="ModelCase.ExpectedRejection"/> allows; returns the accepted specs.</summary>
     public static List<(ModelCase Case, ModelSpec Spec, byte[] Bytes)> WriteAndRead(IEnumerable<ModelCase> cases, List<string> failures, out int rejected)
@@ -105,7 +108,9 @@ internal static partial class ModelSpaceRunner
             }
         }
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         (_, Compilation output, ImmutableArray<Diagnostic> generatorDiagnostics) = GeneratorHarness.Run(GeneratorHarness.CreateDriver(items));
+        TimeSpan generate = watch.Elapsed;
         var broken = new HashSet<int>();
         foreach (Diagnostic d in generatorDiagnostics)
         {
@@ -129,6 +134,7 @@ internal static partial class ModelSpaceRunner
         }
 
         Assembly? assembly = CompileDroppingBroken(output, accepted, broken, failures, out AssemblyLoadContext? context);
+        TimeSpan compile = watch.Elapsed - generate;
         int modelsRun = 0;
         try
         {
@@ -166,7 +172,7 @@ internal static partial class ModelSpaceRunner
             context?.Unload();
         }
 
-        return new BatchResult(accepted.Count, rejected, modelsRun, failures);
+        return new BatchResult(accepted.Count, rejected, modelsRun, failures, generate, compile, watch.Elapsed - generate - compile);
     }
 
     private static string ClassName(int index, int width) => $"ModelSpace.C{index}W{width}";
@@ -259,6 +265,24 @@ internal static partial class ModelSpaceRunner
         {
             failures.Add($"{where}: OutputSize {ModelRunner.OutputSize(type)}, the spec says {spec.OutputSize}");
             return;
+        }
+
+        if (ModelRunner.InputSize(type) != spec.InputSize || (int)ModelRunner.Task(type) != (int)spec.Task)
+        {
+            failures.Add($"{where}: InputSize {ModelRunner.InputSize(type)}, Task {ModelRunner.Task(type)}; the spec says {spec.InputSize}, {spec.Task}");
+            return;
+        }
+
+        if (spec.Vocabulary is { } vocabulary)
+        {
+            (RnnEmbedded.Runtime.ModelVocabularyKind kind, string[] vocabularyTokens, int start, int stop, int unknown) = ModelRunner.Vocabulary(type);
+            if ((int)kind != (int)vocabulary.Kind || !vocabularyTokens.SequenceEqual(vocabulary.Tokens)
+                || (start, stop, unknown) != (vocabulary.StartToken, vocabulary.StopToken, vocabulary.UnknownToken))
+            {
+                failures.Add($"{where}: vocabulary {kind} [{string.Join(", ", vocabularyTokens.Select(Json.Quote))}] start {start} stop {stop} unk {unknown}; "
+                    + $"the spec says {vocabulary.Kind} [{string.Join(", ", vocabulary.Tokens.Select(Json.Quote))}] start {vocabulary.StartToken} stop {vocabulary.StopToken} unk {vocabulary.UnknownToken}");
+                return;
+            }
         }
 
         bool denseInput = spec.InputKind == InputKind.Dense;
