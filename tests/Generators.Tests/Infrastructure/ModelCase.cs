@@ -216,7 +216,7 @@ public sealed record ModelCase(
     public (int[] Tokens, float[][] Dense, float[] Image) DrawInputs(ModelSpec spec)
     {
         var rng = new Random(unchecked(Seed * 31 + 7));
-        int steps = rng.Next(1, 8);
+        int steps = rng.Next(0, 8); // 0: an empty sequence is valid input for Run
         int[] tokens = Enumerable.Range(0, steps).Select(_ => rng.Next(spec.InputSize)).ToArray();
         float[][] dense = Enumerable.Range(0, steps)
             .Select(_ => Enumerable.Range(0, spec.InputSize).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray())
