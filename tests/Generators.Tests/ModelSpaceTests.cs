@@ -70,7 +70,7 @@ public class ModelSpaceTests
             var batch = new List<ModelCase>();
             while (batch.Count(c => c.ExpectedRejection() is null) < RandomBatchSize)
             {
-                batch.Add(ModelCase.Random(rng));
+                batch.Add(ModelCase.Draw(rng));
             }
 
             ModelSpaceRunner.BatchResult result = ModelSpaceRunner.Run(batch);

@@ -89,7 +89,7 @@ public sealed record ModelCase(
     }
 
     /// <summary>A uniformly random structural combination with a random seed.</summary>
-    public static ModelCase Random(Random rng)
+    public static ModelCase Draw(Random rng)
     {
         var cell = (CellVariant)rng.Next(Enum.GetValues<CellVariant>().Length);
         var input = (InputKind)rng.Next(3);
