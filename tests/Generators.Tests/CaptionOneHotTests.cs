@@ -48,7 +48,7 @@ public class CaptionOneHotTests
         var rng = new Random(7);
         float[] image = Enumerable.Range(0, ImageFeatures).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         int[] words = [0, 4, 5, 3, 6, 1];
-        float[][] generated = CaptionRunner.Step(type, image, words);
+        float[][] generated = ModelRunner.StepImage(type, image, words);
         float[][] reference = ReferenceEngine.RunCaption(spec, image, words);
 
         Assert.Equal(reference.Length, generated.Length);

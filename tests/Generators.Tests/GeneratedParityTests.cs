@@ -13,7 +13,7 @@ namespace RnnEmbedded.Tests;
 /// </summary>
 public class GeneratedParityTests
 {
-    private const float Tolerance = 1e-5f;
+    internal const float Tolerance = 1e-5f;
 
     private static readonly Dictionary<int, Lazy<Assembly>> s_assemblies = new[] { 512, 256, 128, 0 }
         .ToDictionary(w => w, w => new Lazy<Assembly>(() => CompileAll(w)));
@@ -68,7 +68,7 @@ public class GeneratedParityTests
         switch (fx.InputKind)
         {
             case "caption":
-                generated = CaptionRunner.Step(type, fx.Image!, fx.Tokens);
+                generated = ModelRunner.StepImage(type, fx.Image!, fx.Tokens);
                 var engine = new ReferenceEngine(spec);
                 reference = new float[fx.Tokens.Length + 1][];
                 reference[0] = new float[spec.OutputSize];
@@ -94,23 +94,28 @@ public class GeneratedParityTests
         AssertClose(reference, generated, $"{name} @ {width} vs reference");
     }
 
+    /// <summary>
+    /// The whole-sequence entry point: the generated Run matches the reference engine's Run, and — for every model
+    /// with Step (unidirectional ones; caption decoders fed tokens only) — stepping the generated model from
+    /// <c>default</c> matches both. Bidirectional models have only Run, which is compared with the reference.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
     public void Run_EqualsSteppingFromZeroState(string name, int width)
     {
         ParityFixture fx = Load(name);
         ModelSpec spec = ModelLoader.Load(fx.WeightsPath);
-        if (spec.Bidirectional || fx.InputKind == "caption")
-        {
-            return; // bidirectional models only Run; caption decoders start with StepImage (covered above)
-        }
-
         Type type = s_assemblies[width].Value.GetType(TypeName(name, width), throwOnError: true)!;
-        float[][] stepped = fx.InputKind == "dense" ? ModelRunner.StepDense(type, fx.Dense) : ModelRunner.StepTokens(type, fx.Tokens);
-        float[][] run = fx.InputKind == "dense" ? ModelRunner.RunDense(type, fx.Dense) : ModelRunner.RunTokens(type, fx.Tokens);
-        for (int t = 0; t < run.Length; t++)
+        bool dense = spec.InputKind == InputKind.Dense;
+        float[][] reference = dense ? ReferenceEngine.Run(spec, fx.Dense) : ReferenceEngine.Run(spec, fx.Tokens);
+        float[][] run = dense ? ModelRunner.RunDense(type, fx.Dense) : ModelRunner.RunTokens(type, fx.Tokens);
+        Assert.NotEmpty(run);
+        AssertClose(reference, run, $"{name} @ {width}: Run vs reference Run");
+        if (!spec.Bidirectional)
         {
-            Assert.Equal(stepped[t], run[t]); // bit-identical: same code path
+            float[][] stepped = dense ? ModelRunner.StepDense(type, fx.Dense) : ModelRunner.StepTokens(type, fx.Tokens);
+            AssertClose(reference, stepped, $"{name} @ {width}: Step from default vs reference Run");
+            AssertClose(run, stepped, $"{name} @ {width}: Step from default vs Run");
         }
     }
 

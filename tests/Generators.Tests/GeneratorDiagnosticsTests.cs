@@ -1,6 +1,7 @@
 extern alias gen;
 
 using Microsoft.CodeAnalysis;
+using RnnEmbedded.Compiler.Formats;
 using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Tests.Infrastructure;
 
@@ -129,27 +130,37 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error));
     }
 
+    /// <summary>
+    /// A bidirectional caption decoder used to pass the builder and fail in the emitter (RNN0002); the model-space
+    /// test found it, and the builder now rejects it, so it is an invalid weight file naming the reverse tensor.
+    /// </summary>
     [Fact]
-    public void BidirectionalCaptionDecoder_ReportsRnn0002()
+    public void BidirectionalCaptionDecoder_ReportsRnn0001()
     {
         var rng = new Random(9);
         int v = 5, e = 4, h = 3, f = 6;
         DirectionWeights Dir() => new() { W_ih = TestModels.M(rng, 4 * h, e), W_hh = TestModels.M(rng, 4 * h, h), b_ih = TestModels.V(rng, 4 * h), b_hh = TestModels.V(rng, 4 * h) };
-        var spec = new ModelSpec
+        var wordLm = new ModelSpec
         {
             InputKind = InputKind.Embedding,
             InputSize = v,
             Embedding = TestModels.M(rng, v, e),
-            ImageProjection = new DenseSpec { W = TestModels.M(rng, e, f), b = TestModels.V(rng, e) },
             Layers = new[] { new LayerSpec { Cell = CellKind.Lstm, InputSize = e, HiddenSize = h, Forward = Dir(), Backward = Dir() } },
             Head = new DenseSpec { W = TestModels.M(rng, v, 2 * h), b = TestModels.V(rng, v) },
-            Task = ModelTask.Caption,
+            Task = ModelTask.WordLm,
             Vocabulary = new Vocabulary(ModelVocabularyKind.Words, new[] { "<start>", "<stop>", "<unk>", "a", "red" }),
         };
-        Diagnostic d = Single(new ModelItem("Demo.Caption", TestModels.ToBytes(spec), "models/caption.safetensors"));
-        Assert.Equal("RNN0002", d.Id);
-        Assert.Contains("bidirectional", d.GetMessage());
+
+        // ModelWriter refuses to write an invalid model, so the caption parts are added by hand.
+        (IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string> metadata) = ModelWriter.ToTensors(wordLm);
+        var captionTensors = tensors.Append(new Tensor("image_proj.weight", new[] { e, f }, TestModels.V(rng, e * f))).ToList();
+        var captionMetadata = new Dictionary<string, string>(metadata) { ["rnn.task"] = "caption", ["rnn.image_projection"] = "image_proj" };
+        Diagnostic d = Single(new ModelItem("Demo.Caption", SafeTensorsWriter.Write(captionTensors, captionMetadata), "models/caption.safetensors"));
+
+        Assert.Equal("RNN0001", d.Id);
         Assert.Contains("models/caption.safetensors", d.GetMessage());
+        Assert.Contains("rnn.weight_ih_l0_reverse", d.GetMessage());
+        Assert.Contains("bidirectional", d.GetMessage());
     }
 
     [Fact]

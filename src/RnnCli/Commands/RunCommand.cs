@@ -75,11 +75,7 @@ public static class RunCommand
                 throw new CommandException($"{imagePath}: expected one line of {spec.ImageProjection.InputSize} image features, got {rows.Length} lines");
             }
 
-            image = rows[0];
-            if (spec.Bidirectional)
-            {
-                throw new CommandException("--image cannot be combined with a bidirectional model");
-            }
+            image = rows[0]; // a caption decoder is unidirectional: ModelBuilder rejects a bidirectional one
         }
 
         if (spec.HasTokenInput)

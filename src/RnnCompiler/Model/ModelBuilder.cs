@@ -100,7 +100,7 @@ public static class ModelBuilder
             int inputSize = embedding?.Rows ?? firstInput;
             Vocabulary? vocabulary = BuildVocabulary();
             ModelTask task = _task ?? ModelTask.Generic;
-            CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection);
+            CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection, layers[0].Bidirectional);
 
             return new ModelSpec
             {
@@ -288,7 +288,7 @@ public static class ModelBuilder
             return new Vocabulary(kind, _vocabulary);
         }
 
-        private void CheckTask(ModelTask task, InputKind inputKind, int inputSize, Vocabulary? vocabulary, DenseSpec? head, DenseSpec? imageProjection)
+        private void CheckTask(ModelTask task, InputKind inputKind, int inputSize, Vocabulary? vocabulary, DenseSpec? head, DenseSpec? imageProjection, bool bidirectional)
         {
             if (vocabulary is not null)
             {
@@ -346,6 +346,11 @@ public static class ModelBuilder
                 if (imageProjection is null)
                 {
                     throw Error(MetadataKeys.Task, $"'caption' needs '{MetadataKeys.ImageProjection}' naming the image projection module");
+                }
+
+                if (bidirectional)
+                {
+                    throw Error(Name(WeightIh, 0, true), "a caption decoder (rnn.task=caption) decodes word by word from the image, so its layers cannot be bidirectional: the reverse direction would need the whole caption in advance");
                 }
 
                 if (vocabulary.StartToken < 0 || vocabulary.StopToken < 0)
@@ -751,13 +756,8 @@ public static class ModelBuilder
             Matrix? embedding = null;
             if (embeddingName is not null)
             {
+                // No bias beside it: checked above when metadata names the embedding, by FitsEmbedding when found by shape.
                 Tensor t = _tensors[embeddingName];
-                string biasName = ModulePrefix(embeddingName) + ".bias";
-                if (_tensors.ContainsKey(biasName))
-                {
-                    throw Error(biasName, "an embedding has no bias, but this tensor sits beside the embedding's weight");
-                }
-
                 embedding = ReadMatrix(embeddingName, t.Shape[0], firstInput, "embedding (V, E)");
             }
 

@@ -20,13 +20,18 @@ internal sealed record ModelItem(string ClassName, byte[] WeightFile, string Sou
 /// <summary>Runs the real generator through Roslyn's GeneratorDriver, as the compiler would.</summary>
 internal static class GeneratorHarness
 {
-    public static GeneratorDriver CreateDriver(IEnumerable<ModelItem> items, string? carrierOverride = null)
+    public static GeneratorDriver CreateDriver(IEnumerable<ModelItem> items, string? carrierOverride = null) =>
+        CreateDriver(items, out _, carrierOverride);
+
+    /// <summary>A driver, and the carrier files it was given (for <c>ReplaceAdditionalText</c>), in item order.</summary>
+    public static GeneratorDriver CreateDriver(IEnumerable<ModelItem> items, out IReadOnlyList<AdditionalText> carriers, string? carrierOverride = null)
     {
         var texts = new List<AdditionalText>();
+        carriers = texts;
         var options = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
         foreach (ModelItem item in items)
         {
-            texts.Add(new InMemoryText(item.CarrierPath, carrierOverride ?? item.CarrierText));
+            texts.Add(carrierOverride is null ? CarrierText(item) : new InMemoryText(item.CarrierPath, carrierOverride));
             options[item.CarrierPath] = new Dictionary<string, string>
             {
                 ["build_metadata.AdditionalFiles.RnnClassName"] = item.ClassName,
@@ -42,6 +47,9 @@ internal static class GeneratorHarness
             new OptionsProvider(options),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
     }
+
+    /// <summary>The additional file the driver sees for <paramref name="item"/>; its path keys the item's options.</summary>
+    public static AdditionalText CarrierText(ModelItem item) => new InMemoryText(item.CarrierPath, item.CarrierText);
 
     public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(GeneratorDriver driver, string userSource = "")
     {

@@ -3,7 +3,11 @@ using RnnEmbedded.Runtime;
 
 namespace RnnEmbedded.Tests.Infrastructure;
 
-/// <summary>Runs a generated model type (known only at run time) through its generic interface, without boxing.</summary>
+/// <summary>
+/// Runs a generated model type (known only at run time) through its generic interfaces, without boxing. The only
+/// place in the tests that knows which runtime interface declares Step, Run and StepImage: callers choose the entry
+/// point from the <c>ModelSpec</c> (token or dense input, bidirectional, caption), never from the generated type.
+/// </summary>
 internal static class ModelRunner
 {
     public static float[][] StepTokens(Type model, int[] tokens) => Invoke<float[][]>(nameof(StepTokensCore), model, new object[] { tokens });
@@ -14,7 +18,18 @@ internal static class ModelRunner
 
     public static float[][] RunDense(Type model, float[][] inputs) => Invoke<float[][]>(nameof(RunDenseCore), model, new object[] { inputs });
 
+    /// <summary>Caption decoders: StepImage on <paramref name="image"/>, then Step on each token; one output per call.</summary>
+    public static float[][] StepImage(Type model, float[] image, int[] tokens) => Invoke<float[][]>(nameof(StepImageCore), model, new object[] { image, tokens });
+
     public static int OutputSize(Type model) => Invoke<int>(nameof(OutputSizeCore), model);
+
+    public static int InputSize(Type model) => Invoke<int>(nameof(InputSizeCore), model);
+
+    public static ModelTask Task(Type model) => Invoke<ModelTask>(nameof(TaskCore), model);
+
+    /// <summary>The vocabulary constants; call only for a model whose spec has a vocabulary.</summary>
+    public static (ModelVocabularyKind Kind, string[] Tokens, int Start, int Stop, int Unknown) Vocabulary(Type model) =>
+        Invoke<(ModelVocabularyKind, string[], int, int, int)>(nameof(VocabularyCore), model);
 
     private static T Invoke<T>(string name, Type model, object[]? args = null)
     {
@@ -32,6 +47,25 @@ internal static class ModelRunner
 
     private static int OutputSizeCore<TModel>()
         where TModel : struct, IRecurrentModel<TModel> => TModel.OutputSize;
+
+    private static int InputSizeCore<TModel>()
+        where TModel : struct, IRecurrentModel<TModel> => TModel.InputSize;
+
+    private static ModelTask TaskCore<TModel>()
+        where TModel : struct, IRecurrentModel<TModel> => TModel.Task;
+
+    private static (ModelVocabularyKind, string[], int, int, int) VocabularyCore<TModel>()
+        where TModel : struct, IVocabularyModel<TModel>
+    {
+        ReadOnlySpan<int> offsets = TModel.VocabularyOffsets;
+        var tokens = new string[Math.Max(0, offsets.Length - 1)];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = TModel.VocabularyText[offsets[i]..offsets[i + 1]].ToString();
+        }
+
+        return (TModel.VocabularyKind, tokens, TModel.StartToken, TModel.StopToken, TModel.UnknownToken);
+    }
 
     private static float[][] StepTokensCore<TModel>(int[] tokens)
         where TModel : struct, ITokenModel<TModel>
@@ -78,28 +112,7 @@ internal static class ModelRunner
         return Split(flat, inputs.Length, TModel.OutputSize);
     }
 
-    private static float[][] Split(float[] flat, int steps, int width)
-    {
-        var r = new float[steps][];
-        for (int t = 0; t < steps; t++)
-        {
-            r[t] = flat.AsSpan(t * width, width).ToArray();
-        }
-
-        return r;
-    }
-}
-
-/// <summary>Caption decoders: StepImage first, then the tokens.</summary>
-internal static class CaptionRunner
-{
-    public static float[][] Step(Type model, float[] image, int[] tokens)
-    {
-        System.Reflection.MethodInfo m = typeof(CaptionRunner).GetMethod(nameof(StepCore), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(model);
-        return (float[][])m.Invoke(null, new object[] { image, tokens })!;
-    }
-
-    private static float[][] StepCore<TModel>(float[] image, int[] tokens)
+    private static float[][] StepImageCore<TModel>(float[] image, int[] tokens)
         where TModel : struct, ICaptionModel<TModel>
     {
         var model = default(TModel);
@@ -113,5 +126,16 @@ internal static class CaptionRunner
         }
 
         return outputs;
+    }
+
+    private static float[][] Split(float[] flat, int steps, int width)
+    {
+        var r = new float[steps][];
+        for (int t = 0; t < steps; t++)
+        {
+            r[t] = flat.AsSpan(t * width, width).ToArray();
+        }
+
+        return r;
     }
 }

@@ -348,6 +348,28 @@ public sealed class ModelBuilderErrorTests
         Fails(metadata, Lstm(), "rnn.task", "rnn.image_projection");
     }
 
+    /// <summary>Found by the model-space test: the builder accepted it, then the generator refused it (RNN0002).</summary>
+    [Fact]
+    public void Build_RejectsBidirectionalCaptionDecoder()
+    {
+        List<Tensor> tensors = WithLayer(Lstm(), 0, "_reverse", inputs: 3);
+        tensors[5] = T("fc.weight", [5, 4], Values(20, 6)); // the head reads [h_forward, h_backward]
+        tensors.Add(T("img.weight", [3, 6], Values(18, 99)));
+        var metadata = new Dictionary<string, string>
+        {
+            ["rnn.task"] = "caption",
+            ["rnn.vocab"] = "[\"<start>\",\"<stop>\",\"a\",\"b\",\"c\"]",
+            ["rnn.image_projection"] = "img",
+        };
+        Fails(metadata, tensors, "lstm.weight_ih_l0_reverse", "caption", "bidirectional");
+
+        metadata.Remove("rnn.task");
+        metadata.Remove("rnn.image_projection");
+        tensors.RemoveAt(tensors.Count - 1);
+        metadata["rnn.task"] = "word-lm";
+        Assert.True(BuildWith(metadata, tensors.ToArray()).Bidirectional); // only a caption decoder must step
+    }
+
     [Fact]
     public void Build_RejectsImageProjectionOfWrongShape()
     {

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Globalization;
+using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RnnEmbedded.Tests;
+
+/// <summary>
+/// The whole model space (docs/generator.md, "The model-space test"): cell variant × input route × task × layers ×
+/// direction × projection × bias × head, with seeded odd sizes. Every combination the builder accepts must generate,
+/// compile and match the reference engine at every vector width; every combination it rejects must be rejected with
+/// RnnFormatException. RNN_MODELSPACE_ITERATIONS=N runs N random batches instead of one (the long run),
+/// RNN_MODELSPACE_SEED picks their seed, RNN_MODELSPACE_LOG names a file that receives progress and failures as they happen.
+/// </summary>
+public class ModelSpaceTests
+{
+    private const int GridSeed = 1_000;
+    private const int DefaultRandomSeed = 20_261_129;
+    private const int RandomBatchSize = 16;
+
+    private readonly ITestOutputHelper _output;
+
+    public ModelSpaceTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public void Builder_AcceptsExactlyTheCombinationsTheFormatAllows()
+    {
+        var failures = new List<string>();
+        List<ModelCase> grid = ModelCase.Grid(GridSeed).ToList();
+        int accepted = ModelSpaceRunner.WriteAndRead(grid, failures, out int rejected).Count;
+
+        _output.WriteLine($"{grid.Count} combinations: {accepted} accepted, {rejected} rejected");
+        Assert.True(failures.Count == 0, Report(failures));
+        Assert.Equal(grid.Count(c => c.ExpectedRejection() is null), accepted);
+        Assert.Equal(grid.Count, accepted + rejected);
+    }
+
+    /// <summary>
+    /// A covering subset of the accepted grid: every pair of values of any two dimensions appears in some case, each
+    /// case with its own seeded sizes. (Every cell × input × task triple too would double the cases and the time;
+    /// the long run samples the whole grid.)
+    /// </summary>
+    [Fact]
+    public void CoveringModels_CompileAndMatchReference()
+    {
+        List<ModelCase> cases = Covering(ModelCase.Grid(GridSeed).Where(c => c.ExpectedRejection() is null).ToList());
+        var watch = Stopwatch.StartNew();
+        ModelSpaceRunner.BatchResult result = ModelSpaceRunner.Run(cases);
+
+        _output.WriteLine($"{cases.Count} cases, {result.ModelsRun} generated models run in {watch.Elapsed.TotalSeconds:F1} s ({result.Timing})");
+        Assert.True(result.Failures.Count == 0, Report(result.Failures));
+        Assert.Equal(cases.Count, result.Accepted);
+        Assert.Equal(cases.Count * ModelSpaceRunner.Widths.Length, result.ModelsRun);
+    }
+
+    /// <summary>One random batch with a fixed seed in the suite; RNN_MODELSPACE_ITERATIONS batches in the long run.</summary>
+    [Fact]
+    public void RandomModels_CompileAndMatchReference()
+    {
+        int iterations = EnvironmentInt("RNN_MODELSPACE_ITERATIONS") ?? 1;
+        int seed = EnvironmentInt("RNN_MODELSPACE_SEED") ?? DefaultRandomSeed;
+        string? log = Environment.GetEnvironmentVariable("RNN_MODELSPACE_LOG");
+        var failures = new List<string>();
+        int accepted = 0, rejected = 0, modelsRun = 0;
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < iterations; i++)
+        {
+            var rng = new Random(unchecked(seed + i));
+            var batch = new List<ModelCase>();
+            while (batch.Count(c => c.ExpectedRejection() is null) < RandomBatchSize)
+            {
+                batch.Add(ModelCase.Draw(rng));
+            }
+
+            ModelSpaceRunner.BatchResult result = ModelSpaceRunner.Run(batch);
+            accepted += result.Accepted;
+            rejected += result.Rejected;
+            modelsRun += result.ModelsRun;
+            failures.AddRange(result.Failures);
+            string line = string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.UtcNow:HH:mm:ss} iteration {i + 1}/{iterations} (seed {seed + i}): {accepted} accepted, {rejected} rejected, {modelsRun} models run, {failures.Count} failures, {watch.Elapsed.TotalMinutes:F1} min");
+            if (log is not null)
+            {
+                File.AppendAllLines(log, result.Failures.Prepend(line));
+            }
+        }
+
+        _output.WriteLine($"{iterations} batches from seed {seed}: {accepted} accepted, {rejected} rejected, {modelsRun} generated models run");
+        Assert.True(failures.Count == 0, Report(failures));
+        Assert.Equal(accepted * ModelSpaceRunner.Widths.Length, modelsRun);
+    }
+
+    /// <summary>Cases the property test found; each ran red before its fix (see docs/generator.md).</summary>
+    [Theory]
+    [MemberData(nameof(FoundCases))]
+    public void FoundCase_CompilesAndMatchesReference(string name, ModelCase found)
+    {
+        ModelSpaceRunner.BatchResult result = ModelSpaceRunner.Run(new[] { found });
+        Assert.True(result.Failures.Count == 0, name + ": " + Report(result.Failures));
+        Assert.Equal(ModelSpaceRunner.Widths.Length, result.ModelsRun);
+    }
+
+    public static TheoryData<string, ModelCase> FoundCases() => new()
+    {
+        // CS1503: StepImage passed the projected image (a span) to layer 0's one-hot cell, which takes a token.
+        { "one-hot caption decoder", new ModelCase(CaseCell.Lstm, InputKind.OneHot, ModelTask.Caption, Layers: 1, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: false, Seed: 1) },
+    };
+
+    /// <summary>Greedy pairwise cover of <paramref name="candidates"/>, deterministic.</summary>
+    private static List<ModelCase> Covering(List<ModelCase> candidates)
+    {
+        static int[] Values(ModelCase c) => new[]
+        {
+            (int)c.Cell, (int)c.Input, (int)c.Task, c.Layers, c.Bidirectional ? 1 : 0, c.Projection ? 1 : 0, c.Bias ? 1 : 0, c.Head ? 1 : 0, c.Vocabulary ? 1 : 0, c.PerLayer ? 1 : 0,
+        };
+
+        static IEnumerable<(int, int, int, int)> Pairs(int[] v)
+        {
+            for (int a = 0; a < v.Length; a++)
+            {
+                for (int b = a + 1; b < v.Length; b++)
+                {
+                    yield return (a, v[a], b, v[b]);
+                }
+            }
+        }
+
+        var uncovered = new HashSet<(int, int, int, int)>(candidates.SelectMany(c => Pairs(Values(c))));
+        var chosen = new List<ModelCase>();
+        while (uncovered.Count > 0)
+        {
+            ModelCase best = candidates
+                .OrderByDescending(c => Pairs(Values(c)).Count(uncovered.Contains))
+                .First();
+            uncovered.ExceptWith(Pairs(Values(best)));
+            chosen.Add(best);
+            candidates.Remove(best);
+        }
+
+        return chosen;
+    }
+
+    private static int? EnvironmentInt(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null;
+
+    private static string Report(IReadOnlyList<string> failures) =>
+        $"{failures.Count} failures:\n" + string.Join("\n", failures.Take(40)) + (failures.Count > 40 ? "\n…" : "");
+}
