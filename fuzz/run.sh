@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of RnnEmbedded's parsers with SharpFuzz and afl++ (docs/fuzzing.md).
 #
-#   fuzz/run.sh [target] [minutes]     target: json | safetensors | model (default json), minutes default 30
+#   fuzz/run.sh [target] [minutes] [seeds]
+#       target: json | safetensors | model (default json); minutes default 30; seeds default fuzz/corpus/<target>
+#       (pass a previous campaign's queue, copied out of artifacts/fuzz/<target>/findings/default/queue, to go on)
 #   fuzz/run.sh selftest 1             checks the plumbing: must report one crash and one hang (docs/fuzzing.md)
 #
 # From a fresh Debian/Ubuntu machine with the .NET 10 SDK: installs afl++ (apt-get) and the sharpfuzz tool,
@@ -22,16 +24,17 @@ case "$target" in
   selftest) dict=fuzz/dict/json.dict ;;
   *) echo "unknown target '$target'; expected json, safetensors or model" >&2; exit 2 ;;
 esac
-corpus=fuzz/corpus/$target
+corpus=${3:-fuzz/corpus/$target}
 extra=()
 if [[ $target == selftest ]]; then
-  # One bit flip away from "crash" and "hang"; deterministic stages on, trimming off (trimming would cut the
-  # seeds down, since the prefix test is in the uninstrumented harness).
+  # One bit flip away from "crash" and "hang", in JSON of different shapes (seeds with the same coverage would
+  # leave one of them unfavoured and unfuzzed); deterministic stages on, trimming off (the keyword test is in
+  # the uninstrumented harness, so trimming would cut the keywords away).
   corpus=artifacts/fuzz/selftest/seeds
   rm -rf "$corpus"
   mkdir -p "$corpus"
-  printf 'crasi' > "$corpus/2crash"
-  printf 'hanf' > "$corpus/1hang"
+  printf '"crasi"' > "$corpus/crash"
+  printf '[0,"hanf"]' > "$corpus/hang"
   export AFL_DISABLE_TRIM=1
   extra=(-D)
 fi
