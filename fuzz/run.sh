@@ -90,15 +90,15 @@ if [[ ! -f $stats ]]; then
 fi
 
 # 5. Report.
-stat() { grep -E "^$1 +:" "$stats" | sed 's/^[^:]*: *//'; }
+field() { grep -E "^$1 +:" "$stats" | sed 's/^[^:]*: *//'; }
 echo "== results: target $target"
-echo "run time (s):       $(stat run_time)"
-echo "executions:         $(stat execs_done)"
-echo "execs/s (overall):  $(awk -v e="$(stat execs_done)" -v t="$(stat run_time)" 'BEGIN { if (t > 0) printf "%.1f", e / t; else print "n/a" }')"
-echo "corpus (paths):     $(stat corpus_count) (found $(stat corpus_found), imported $(stat corpus_imported))"
-echo "edges found:        $(stat edges_found) of $(stat total_edges) ($(stat bitmap_cvg))"
-echo "stability:          $(stat stability)"
-echo "crashes / hangs:    $(stat saved_crashes) / $(stat saved_hangs)"
+echo "run time (s):       $(field run_time)"
+echo "executions:         $(field execs_done)"
+echo "execs/s (overall):  $(awk -v e="$(field execs_done)" -v t="$(field run_time)" 'BEGIN { if (t > 0) printf "%.1f", e / t; else print "n/a" }')"
+echo "corpus (paths):     $(field corpus_count) (found $(field corpus_found), imported $(field corpus_imported))"
+echo "edges found:        $(field edges_found) of $(field total_edges) ($(field bitmap_cvg))"
+echo "stability:          $(field stability)"
+echo "crashes / hangs:    $(field saved_crashes) / $(field saved_hangs)"
 echo "load average:       $start_load at the start, $end_load at the end ($(nproc) cores)"
 
 out=$work/crashes
