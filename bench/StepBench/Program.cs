@@ -6,9 +6,11 @@ using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Compiler.Reference;
 using RnnEmbedded.Runtime;
 
-// Two modes:
+// Modes:
 //   StepBench --ratios [steps]     Stopwatch medians (ns/step) in the same format as baseline.c and pytorch_step.py,
 //                                  for bench/step/run.sh to print ratios measured in one run.
+//   StepBench --first-call [runs]  each model in a fresh default-settings process: mean of the 1,000 steps after the
+//                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -27,6 +29,18 @@ if (args.Length > 0 && args[0] == "--ratios")
         }
     }
 
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--first-call")
+{
+    FirstCall.Parent(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
+if (args.Length > 1 && args[0] == "--first-call-child")
+{
+    FirstCall.Child(args[1]);
     return;
 }
 

@@ -240,6 +240,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line("/// <summary>One step on token <paramref name=\"token\"/>; writes OutputSize floats.</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public void Step(int token, Span<float> output)");
             w.Line($"if ((uint)token >= {i}u) ModelGuard.ThrowToken(token, {i});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
@@ -252,6 +253,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line("/// <summary>One step on a dense input of InputSize floats; writes OutputSize floats.</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public void Step(ReadOnlySpan<float> input, Span<float> output)");
             w.Line($"if (input.Length != {i}) ModelGuard.ThrowInput(nameof(input), input.Length, {i});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
@@ -266,6 +268,7 @@ public static class SourceWriter
             string f = Int(img.FeatureSize);
             w.Line();
             w.Line("/// <summary>The caption decoder's first step: the image feature vector through the image projection.</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public void StepImage(ReadOnlySpan<float> features, Span<float> output)");
             w.Line($"if (features.Length != {f}) ModelGuard.ThrowInput(nameof(features), features.Length, {f});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
@@ -314,6 +317,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line("/// <summary>Whole token sequence from the zero state; outputs[t * OutputSize + k].</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)");
             w.Open($"if (outputs.Length < tokens.Length * {o})");
             w.Line($"ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, tokens.Length * {o});");
@@ -335,6 +339,7 @@ public static class SourceWriter
             w.Line("/// <summary>");
             w.Line("/// Whole dense sequence from the zero state: inputs[t * InputSize + j] → outputs[t * OutputSize + k].");
             w.Line("/// </summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs)");
             w.Line($"if (inputs.Length % {v} != 0) ModelGuard.ThrowInput(nameof(inputs), inputs.Length, {v});");
             w.Open($"if (outputs.Length < inputs.Length / {v} * {o})");
@@ -433,7 +438,7 @@ public static class SourceWriter
         w.Line();
         string route = !(cell.TokenInput && cell.VectorInput) ? "" : token ? " — a token: one table row" : " — a vector: the projected image";
         w.Line($"// Layer {cell.Layer}: {cell.Description}{route}");
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]");
         w.Open($"private static void {cell.Method}({inParam}, Span<float> h{(lstm ? ", Span<float> c" : "")})");
         w.Line($"Span<float> {g} = stackalloc float[{ghp}]; // ({gh},) {cell.GateNames} preactivations, padded");
         if (token)
@@ -509,6 +514,7 @@ public static class SourceWriter
     {
         HeadPlan head = plan.Head;
         w.Line();
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         w.Open("private static void Head(ReadOnlySpan<float> x, Span<float> output)");
         if (head.Present)
         {
