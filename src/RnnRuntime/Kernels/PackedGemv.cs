@@ -18,7 +18,7 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 /// </summary>
 [SkipLocalsInit]
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class PackedGemv
+public static partial class PackedGemv
 {
     private const int PanelRows = PanelPacking.PanelRows;
     private const int RowAlign = PanelPacking.RowAlign;
