@@ -109,49 +109,92 @@ public static partial class PackedGemv
         }
     }
 
-    // One pass over W for `lanes` (1..8) inputs: each panel is cut into blocks one vector of rows tall; a block
-    // keeps one accumulator per input and streams its column slices once, front to back. Lanes past `lanes`
-    // repeat the last input (same loads, same stores of the same values), so the block code has no branches.
+    // One pass over W for `lanes` (1..8) inputs: each panel is cut into blocks two vectors of rows tall (one for
+    // an odd last vector); a block keeps one accumulator per row vector and input (8 FMA chains) and streams its
+    // column slices once, front to back; inputs 5..8 take a second pass over the block while it is in L1. Lanes
+    // past `lanes` repeat the last input (same loads, same stores of the same values), so blocks have no branches.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Batch<TOps, TV>(ref float w, ref float x, ref float y, nuint rows, nuint cols, int lanes, bool accumulate)
         where TOps : struct, ISimdOps<TV>
         where TV : struct
     {
         nuint last = (nuint)lanes - 1;
-        nuint l1 = Math.Min(1, last), l2 = Math.Min(2, last), l3 = Math.Min(3, last);
-        nuint l4 = Math.Min(4, last), l5 = Math.Min(5, last), l6 = Math.Min(6, last), l7 = Math.Min(7, last);
+        nuint vector = (nuint)TOps.Count;
         for (nuint p = 0; p < rows; p += PanelRows)
         {
             nuint panelWidth = Math.Min(PanelRows, rows - p);
             ref float panel = ref Unsafe.Add(ref w, p * cols);
-            for (nuint s = 0; s < panelWidth; s += (nuint)TOps.Count)
+            for (nuint first = 0; first <= last; first += 4)
             {
-                ref float block = ref Unsafe.Add(ref panel, s);
-                ref float y0 = ref Unsafe.Add(ref y, p + s);
-                if (lanes <= 4)
+                nuint l0 = first, l1 = Math.Min(first + 1, last), l2 = Math.Min(first + 2, last), l3 = Math.Min(first + 3, last);
+                ref float x0 = ref Unsafe.Add(ref x, l0 * cols);
+                ref float x1 = ref Unsafe.Add(ref x, l1 * cols);
+                ref float x2 = ref Unsafe.Add(ref x, l2 * cols);
+                ref float x3 = ref Unsafe.Add(ref x, l3 * cols);
+                nuint s = 0;
+                for (; s + (2 * vector) <= panelWidth; s += 2 * vector)
                 {
-                    Block4<TOps, TV>(ref block, panelWidth, cols, accumulate,
-                        ref x, ref Unsafe.Add(ref x, l1 * cols), ref Unsafe.Add(ref x, l2 * cols), ref Unsafe.Add(ref x, l3 * cols),
-                        ref y0, ref Unsafe.Add(ref y0, l1 * rows), ref Unsafe.Add(ref y0, l2 * rows), ref Unsafe.Add(ref y0, l3 * rows));
+                    ref float y0 = ref Unsafe.Add(ref y, p + s);
+                    Block2x4<TOps, TV>(ref Unsafe.Add(ref panel, s), panelWidth, cols, accumulate, ref x0, ref x1, ref x2, ref x3,
+                        ref Unsafe.Add(ref y0, l0 * rows), ref Unsafe.Add(ref y0, l1 * rows),
+                        ref Unsafe.Add(ref y0, l2 * rows), ref Unsafe.Add(ref y0, l3 * rows));
                 }
-                else
+
+                if (s < panelWidth)
                 {
-                    Block4<TOps, TV>(ref block, panelWidth, cols, accumulate,
-                        ref x, ref Unsafe.Add(ref x, l1 * cols), ref Unsafe.Add(ref x, l2 * cols), ref Unsafe.Add(ref x, l3 * cols),
-                        ref y0, ref Unsafe.Add(ref y0, l1 * rows), ref Unsafe.Add(ref y0, l2 * rows), ref Unsafe.Add(ref y0, l3 * rows));
-                    Block4<TOps, TV>(ref block, panelWidth, cols, accumulate,
-                        ref Unsafe.Add(ref x, l4 * cols), ref Unsafe.Add(ref x, l5 * cols),
-                        ref Unsafe.Add(ref x, l6 * cols), ref Unsafe.Add(ref x, l7 * cols),
-                        ref Unsafe.Add(ref y0, l4 * rows), ref Unsafe.Add(ref y0, l5 * rows),
-                        ref Unsafe.Add(ref y0, l6 * rows), ref Unsafe.Add(ref y0, l7 * rows));
+                    ref float y0 = ref Unsafe.Add(ref y, p + s);
+                    Block1x4<TOps, TV>(ref Unsafe.Add(ref panel, s), panelWidth, cols, accumulate, ref x0, ref x1, ref x2, ref x3,
+                        ref Unsafe.Add(ref y0, l0 * rows), ref Unsafe.Add(ref y0, l1 * rows),
+                        ref Unsafe.Add(ref y0, l2 * rows), ref Unsafe.Add(ref y0, l3 * rows));
                 }
             }
         }
     }
 
-    // One vector of rows (stride = the panel width between columns) for four inputs: four FMA chains.
+    // Two vectors of rows (stride = the panel width between columns) for four inputs: eight FMA chains.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4<TOps, TV>(ref float w, nuint stride, nuint cols, bool accumulate,
+    private static void Block2x4<TOps, TV>(ref float w, nuint stride, nuint cols, bool accumulate,
+        ref float x0, ref float x1, ref float x2, ref float x3, ref float y0, ref float y1, ref float y2, ref float y3)
+        where TOps : struct, ISimdOps<TV>
+        where TV : struct
+    {
+        nuint v = (nuint)TOps.Count;
+        TV zero = TOps.Create(0f);
+        TV a0 = accumulate ? TOps.Load(ref y0, 0) : zero, b0 = accumulate ? TOps.Load(ref y0, v) : zero;
+        TV a1 = accumulate ? TOps.Load(ref y1, 0) : zero, b1 = accumulate ? TOps.Load(ref y1, v) : zero;
+        TV a2 = accumulate ? TOps.Load(ref y2, 0) : zero, b2 = accumulate ? TOps.Load(ref y2, v) : zero;
+        TV a3 = accumulate ? TOps.Load(ref y3, 0) : zero, b3 = accumulate ? TOps.Load(ref y3, v) : zero;
+        for (nuint j = 0; j < cols; j++)
+        {
+            TV wa = TOps.Load(ref w, j * stride);
+            TV wb = TOps.Load(ref w, (j * stride) + v);
+            TV c0 = TOps.Create(Unsafe.Add(ref x0, j));
+            TV c1 = TOps.Create(Unsafe.Add(ref x1, j));
+            TV c2 = TOps.Create(Unsafe.Add(ref x2, j));
+            TV c3 = TOps.Create(Unsafe.Add(ref x3, j));
+            a0 = TOps.MultiplyAdd(wa, c0, a0);
+            b0 = TOps.MultiplyAdd(wb, c0, b0);
+            a1 = TOps.MultiplyAdd(wa, c1, a1);
+            b1 = TOps.MultiplyAdd(wb, c1, b1);
+            a2 = TOps.MultiplyAdd(wa, c2, a2);
+            b2 = TOps.MultiplyAdd(wb, c2, b2);
+            a3 = TOps.MultiplyAdd(wa, c3, a3);
+            b3 = TOps.MultiplyAdd(wb, c3, b3);
+        }
+
+        TOps.Store(a0, ref y0, 0);
+        TOps.Store(b0, ref y0, v);
+        TOps.Store(a1, ref y1, 0);
+        TOps.Store(b1, ref y1, v);
+        TOps.Store(a2, ref y2, 0);
+        TOps.Store(b2, ref y2, v);
+        TOps.Store(a3, ref y3, 0);
+        TOps.Store(b3, ref y3, v);
+    }
+
+    // One vector of rows (the last of an odd count) for four inputs: four FMA chains.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block1x4<TOps, TV>(ref float w, nuint stride, nuint cols, bool accumulate,
         ref float x0, ref float x1, ref float x2, ref float x3, ref float y0, ref float y1, ref float y2, ref float y3)
         where TOps : struct, ISimdOps<TV>
         where TV : struct
