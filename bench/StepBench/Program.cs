@@ -6,9 +6,13 @@ using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Compiler.Reference;
 using RnnEmbedded.Runtime;
 
-// Two modes:
+// Modes:
 //   StepBench --ratios [steps]     Stopwatch medians (ns/step) in the same format as baseline.c and pytorch_step.py,
 //                                  for bench/step/run.sh to print ratios measured in one run.
+//   StepBench --batch [iterations]  4- and 16-model batched Step vs a 1-model Step; 64 streams together vs one by
+//                                  one (H=256 and 512, LSTM and GRU), as ratios.
+//   StepBench --first-call [runs]  each model in a fresh default-settings process: mean of the 1,000 steps after the
+//                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -27,6 +31,24 @@ if (args.Length > 0 && args[0] == "--ratios")
         }
     }
 
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--batch")
+{
+    Batch.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--first-call")
+{
+    FirstCall.Parent(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
+if (args.Length > 1 && args[0] == "--first-call-child")
+{
+    FirstCall.Child(args[1]);
     return;
 }
 

@@ -31,6 +31,47 @@ public class AllocationTests
         Assert.Equal(0, gcs);
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void BatchedStep_AnyCount_AllocatesNothing(int width)
+    {
+        ModelSpec spec = TestModels.Lstm(vocab: 40, e: 16, h: 64, layers: 2);
+        string src = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = "AllocB.M" + width, MaxVectorWidth = width });
+        Type type = InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation("AllocB" + width, src)).GetType("AllocB.M" + width)!;
+        MethodInfo m = typeof(AllocationTests).GetMethod(nameof(MeasureBatched), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
+        var (bytes, gcs) = ((long, int))m.Invoke(null, new object[] { 2_000 })!;
+        Assert.Equal(0L, bytes);
+        Assert.Equal(0, gcs);
+    }
+
+    private static (long Bytes, int Collections) MeasureBatched<TModel>(int steps)
+        where TModel : struct, ITokenModel<TModel>
+    {
+        var models = new TModel[19]; // two full groups of 8 and a partial one
+        var tokens = new int[models.Length];
+        var outputs = new float[models.Length * TModel.OutputSize];
+        for (int t = 0; t < 100; t++)
+        {
+            TModel.Step(models, tokens, outputs); // warm up: tiering, static init
+        }
+
+        int gc0 = GC.CollectionCount(0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < steps; t++)
+        {
+            int n = 1 + (t % models.Length);
+            for (int b = 0; b < n; b++)
+            {
+                tokens[b] = (t + (b * 7)) % TModel.InputSize;
+            }
+
+            TModel.Step(models.AsSpan(0, n), tokens.AsSpan(0, n), outputs);
+        }
+
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        return (after - before, GC.CollectionCount(0) - gc0);
+    }
+
     private static (long Bytes, int Collections) Measure<TModel>(int steps)
         where TModel : struct, ITokenModel<TModel>
     {

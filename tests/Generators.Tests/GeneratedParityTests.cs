@@ -119,6 +119,31 @@ public class GeneratedParityTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BatchedStep_EqualsSteppingEachAlone(string name, int width)
+    {
+        ParityFixture fx = Load(name);
+        ModelSpec spec = ModelLoader.Load(fx.WeightsPath);
+        if (spec.Bidirectional)
+        {
+            return; // no Step, so no batched Step
+        }
+
+        Type type = s_assemblies[width].Value.GetType(TypeName(name, width), throwOnError: true)!;
+        foreach (int n in new[] { 1, 3, 4, 9, 17 })
+        {
+            if (fx.InputKind == "dense")
+            {
+                BatchRunner.Dense(type, fx.Dense, n);
+            }
+            else
+            {
+                BatchRunner.Tokens(type, fx.Tokens, n); // caption decoders: token steps from the zero state
+            }
+        }
+    }
+
     private static void AssertClose(float[][] expected, float[][] actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);

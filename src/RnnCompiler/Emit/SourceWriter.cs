@@ -38,6 +38,7 @@ public static class SourceWriter
         WriteConstants(w, plan);
         WriteState(w, plan);
         WriteStep(w, plan);
+        WriteBatchStep(w, plan);
         WriteRun(w, plan);
         foreach (CellPlan cell in plan.Cells)
         {
@@ -52,7 +53,9 @@ public static class SourceWriter
             }
         }
 
+        WriteBatchCells(w, plan);
         WriteHead(w, plan);
+        WriteBatchHead(w, plan);
         WriteWeights(w, plan);
         WriteBuffers(w, plan);
         w.Close();
@@ -240,6 +243,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line("/// <summary>One step on token <paramref name=\"token\"/>; writes OutputSize floats.</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public void Step(int token, Span<float> output)");
             w.Line($"if ((uint)token >= {i}u) ModelGuard.ThrowToken(token, {i});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
@@ -252,6 +256,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line("/// <summary>One step on a dense input of InputSize floats; writes OutputSize floats.</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public void Step(ReadOnlySpan<float> input, Span<float> output)");
             w.Line($"if (input.Length != {i}) ModelGuard.ThrowInput(nameof(input), input.Length, {i});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
@@ -266,6 +271,7 @@ public static class SourceWriter
             string f = Int(img.FeatureSize);
             w.Line();
             w.Line("/// <summary>The caption decoder's first step: the image feature vector through the image projection.</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public void StepImage(ReadOnlySpan<float> features, Span<float> output)");
             w.Line($"if (features.Length != {f}) ModelGuard.ThrowInput(nameof(features), features.Length, {f});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
@@ -303,6 +309,300 @@ public static class SourceWriter
         w.Line($"Head(_h{Int(plan.State.Count - 1)}, output);");
     }
 
+    // ---------------------------------------------------------------- batched Step
+
+    /// <summary>Whether the model has a batched Step: exactly when it has a single one.</summary>
+    private static bool Batched(ModelPlan plan) => plan.Surface.TokenStep || plan.Surface.DenseStep;
+
+    /// <summary>Layer 0's batched input is token ids (a table row per model) rather than vectors.</summary>
+    private static bool TokenTable(ModelPlan plan) =>
+        plan.Surface.TokenStep && plan.TokenInput!.Route != InputRoute.EmbeddingRow;
+
+    /// <summary>
+    /// <c>static Step(models, tokens|inputs, outputs)</c>: checks at the edge, then groups of Lanes models, each
+    /// group one pass over every weight matrix (PackedGemv.MultiplyAddBatch).
+    /// </summary>
+    private static void WriteBatchStep(IndentedWriter w, ModelPlan plan)
+    {
+        if (!Batched(plan))
+        {
+            return;
+        }
+
+        string t = plan.TypeName;
+        string i = Int(plan.InputSize);
+        string o = Int(plan.OutputSize);
+        w.Line();
+        w.Line("/// <summary>Models per pass over the weights in the batched Step.</summary>");
+        w.Line("private const int Lanes = PackedGemv.MaxLanes;");
+        if (plan.Surface.TokenStep)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Steps every model, model b on tokens[b]; writes outputs[b * OutputSize + k]. Each weight is read once");
+            w.Line("/// per Lanes models; results equal single steps within rounding (docs/decoding.md).");
+            w.Line("/// </summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open($"public static void Step(Span<{t}> models, ReadOnlySpan<int> tokens, Span<float> outputs)");
+            w.Line($"ModelGuard.CheckBatch(models.Length, tokens.Length, nameof(tokens), outputs.Length, {o});");
+            w.Open("foreach (int token in tokens)");
+            w.Line($"if ((uint)token >= {i}u) ModelGuard.ThrowToken(token, {i});");
+            w.Close();
+            w.Line();
+            w.Open("for (int start = 0; start < models.Length; start += Lanes)");
+            w.Line("int n = Math.Min(Lanes, models.Length - start);");
+            w.Line($"StepLanes(models.Slice(start, n), tokens.Slice(start, n), outputs.Slice(start * {o}, n * {o}));");
+            w.Close();
+            w.Close();
+            WriteStepLanes(w, plan, token: true);
+        }
+
+        if (plan.Surface.DenseStep)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Steps every model, model b on inputs[b * InputSize + j]; writes outputs[b * OutputSize + k]. Each");
+            w.Line("/// weight is read once per Lanes models; results equal single steps within rounding (docs/decoding.md).");
+            w.Line("/// </summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+            w.Open($"public static void Step(Span<{t}> models, ReadOnlySpan<float> inputs, Span<float> outputs)");
+            w.Line($"ModelGuard.CheckBatch(models.Length, inputs.Length, nameof(inputs), outputs.Length, {o}, {i});");
+            w.Open("for (int start = 0; start < models.Length; start += Lanes)");
+            w.Line("int n = Math.Min(Lanes, models.Length - start);");
+            w.Line($"Span<float> lanesOut = outputs.Slice(start * {o}, n * {o});");
+            w.Line($"StepLanes(models.Slice(start, n), inputs.Slice(start * {i}, n * {i}), lanesOut);");
+            w.Close();
+            w.Close();
+            WriteStepLanes(w, plan, token: false);
+        }
+    }
+
+    /// <summary>One group of at most Lanes models: every layer batched, then the head.</summary>
+    private static void WriteStepLanes(IndentedWriter w, ModelPlan plan, bool token)
+    {
+        string t = plan.TypeName;
+        string inParam = token ? "ReadOnlySpan<int> tokens" : "ReadOnlySpan<float> inputs";
+        w.Line();
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        w.Open($"private static void StepLanes(Span<{t}> models, {inParam}, Span<float> outputs)");
+        w.Line("int n = models.Length;");
+        string input = token ? "tokens" : "inputs";
+        if (token && !TokenTable(plan))
+        {
+            string e = Int(plan.TokenInput!.EmbeddingSize);
+            w.Line($"Span<float> xs = stackalloc float[Lanes * {e}]; // (n, {e}) each model's embedding row");
+            w.Open("for (int b = 0; b < n; b++)");
+            w.Line($"Embedding.Slice(tokens[b] * {e}, {e}).CopyTo(xs.Slice(b * {e}, {e}));");
+            w.Close();
+            w.Line();
+            input = $"xs.Slice(0, n * {e})";
+        }
+
+        for (int l = 0; l < plan.State.Count; l++)
+        {
+            string sz = Int(plan.State[l].HiddenSize);
+            CellPlan cell = plan.Cells[plan.Layers[l].Cells[0]];
+            w.Line($"Span<float> h{Int(l)}s = stackalloc float[Lanes * {sz}]; // (n, {sz}) layer {l} h per model");
+            w.Line($"{cell.Method}Batch(models, {(l == 0 ? input : $"h{Int(l - 1)}s.Slice(0, n * {Int(plan.State[l - 1].HiddenSize)})")}, h{Int(l)}s.Slice(0, n * {sz}));");
+        }
+
+        int last = plan.State.Count - 1;
+        w.Line($"HeadBatch(h{Int(last)}s.Slice(0, n * {Int(plan.State[last].HiddenSize)}), n, outputs);");
+        w.Close();
+    }
+
+    private static void WriteBatchCells(IndentedWriter w, ModelPlan plan)
+    {
+        if (!Batched(plan))
+        {
+            return;
+        }
+
+        for (int l = 0; l < plan.State.Count; l++)
+        {
+            CellPlan cell = plan.Cells[plan.Layers[l].Cells[0]];
+            if (l == 0 && TokenTable(plan))
+            {
+                WriteBatchCell(w, plan, cell, token: true);
+            }
+
+            if (l > 0 || plan.Surface.DenseStep || (plan.Surface.TokenStep && !TokenTable(plan)))
+            {
+                WriteBatchCell(w, plan, cell, token: false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The batched form of one layer: initialise each model's gate rows, gather each model's h into hs, one
+    /// batched product per weight matrix, then the pointwise kernel on each model's own state; hs leaves holding
+    /// the new h of every model (the next layer's input).
+    /// </summary>
+    private static void WriteBatchCell(IndentedWriter w, ModelPlan plan, CellPlan cell, bool token)
+    {
+        string n = cell.Prefix;
+        string ghp = Int(cell.PaddedGateRows);
+        string gh = Int(cell.GateRows);
+        string h = Int(cell.HiddenSize);
+        string s = Int(plan.State[cell.Layer].HiddenSize);
+        string l = Int(cell.Layer);
+        bool lstm = cell.Variant is CellVariant.Lstm or CellVariant.LstmCifg or CellVariant.LstmPeephole or CellVariant.LstmCifgPeephole;
+        bool gru = cell.Variant is CellVariant.GruResetAfter or CellVariant.GruResetBefore;
+        string g = gru ? "gi" : "g";
+        string inParam = token ? "ReadOnlySpan<int> tokens" : "ReadOnlySpan<float> xs";
+
+        w.Line();
+        w.Line($"// Layer {cell.Layer}, batched: {cell.Description}; hs (n, {s}) receives each model's new h");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        w.Open($"private static void {cell.Method}Batch(Span<{plan.TypeName}> models, {inParam}, Span<float> hs)");
+        w.Line("int n = models.Length;");
+        w.Line($"Span<float> {g} = stackalloc float[Lanes * {ghp}]; // (n, {gh}) {cell.GateNames} preactivations, padded");
+        if (cell.Variant == CellVariant.GruResetAfter)
+        {
+            w.Line($"Span<float> gh = stackalloc float[Lanes * {ghp}]; // (n, {gh}) (0, 0, b_hn) + W_hh h, padded");
+        }
+
+        w.Open("for (int b = 0; b < n; b++)");
+        if (token)
+        {
+            w.Line($"{n}_Table.Slice(tokens[b] * {ghp}, {ghp}).CopyTo({g}.Slice(b * {ghp}, {ghp})); // one table row");
+        }
+        else
+        {
+            w.Line($"{n}_b.CopyTo({g}.Slice(b * {ghp}, {ghp})); // {g}_b = b_ih + b_hh where exact");
+        }
+
+        if (cell.Variant == CellVariant.GruResetAfter)
+        {
+            w.Line($"{n}_b_hn.CopyTo(gh.Slice(b * {ghp}, {ghp})); // gh_b = (0, 0, b_hn)");
+        }
+
+        w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s})); // hs_b = h_b");
+        w.Close();
+        w.Line();
+        string gs = $"{g}.Slice(0, n * {ghp})";
+        if (!token)
+        {
+            w.Line($"PackedGemv.MultiplyAddBatch({n}_W_ih, xs, {gs}, n, s_width); // {g}_b += W_ih x_b");
+        }
+
+        switch (cell.Variant)
+        {
+            case CellVariant.Rnn:
+                w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, {gs}, n, s_width); // g_b += W_hh h_b");
+                w.Open("for (int b = 0; b < n; b++)");
+                w.Line($"{cell.Kernel}(g.Slice(b * {ghp}, {h}), models[b]._h{l}, s_width);");
+                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                w.Close();
+                break;
+
+            case CellVariant.GruResetAfter:
+                w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, gh.Slice(0, n * {ghp}), n, s_width); // gh_b += W_hh h_b");
+                w.Open("for (int b = 0; b < n; b++)");
+                w.Line($"{cell.Kernel}(gi.Slice(b * {ghp}, {gh}), gh.Slice(b * {ghp}, {gh}), models[b]._h{l}, s_width);");
+                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                w.Close();
+                break;
+
+            case CellVariant.GruResetBefore:
+                string rz = Int(2 * cell.HiddenSize);
+                string prz = Int(cell.PaddedResetUpdateRows);
+                string phr = Int(cell.PaddedHiddenRows);
+                w.Line($"Span<float> ghrz = stackalloc float[Lanes * {prz}]; // (n, {rz}) W_hr h, W_hz h, padded");
+                w.Line($"PackedGemv.MultiplyBatch({n}_W_hrz, hs, ghrz.Slice(0, n * {prz}), n, s_width);");
+                w.Line($"Span<float> z = stackalloc float[Lanes * {h}]; // (n, {h}) z");
+                w.Line($"Span<float> rh = stackalloc float[Lanes * {h}]; // (n, {h}) r⊙h");
+                w.Line($"Span<float> np = stackalloc float[Lanes * {phr}]; // (n, {h}) candidate preactivation, padded");
+                w.Open("for (int b = 0; b < n; b++)");
+                w.Line($"Span<float> zb = z.Slice(b * {h}, {h});");
+                w.Line($"Span<float> rhb = rh.Slice(b * {h}, {h});");
+                w.Line($"ReadOnlySpan<float> ghrzb = ghrz.Slice(b * {prz}, {rz});");
+                w.Line($"{cell.Kernel}(gi.Slice(b * {ghp}, {rz}), ghrzb, models[b]._h{l}, zb, rhb, s_width); // z; r⊙h");
+                w.Line($"gi.Slice(b * {ghp} + {rz}, {h}).CopyTo(np.Slice(b * {phr}, {h})); // np_b = W_in x + b_in + b_hn");
+                if (cell.PaddedHiddenRows > cell.HiddenSize)
+                {
+                    w.Line($"np.Slice(b * {phr} + {h}, {Int(cell.PaddedHiddenRows - cell.HiddenSize)}).Clear(); // the padding");
+                }
+
+                w.Close();
+                w.Line();
+                w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hn, rh.Slice(0, n * {h}), np.Slice(0, n * {phr}), n, s_width);");
+                w.Open("for (int b = 0; b < n; b++)");
+                w.Line($"CellKernels.GruCombine(np.Slice(b * {phr}, {h}), z.Slice(b * {h}, {h}), models[b]._h{l}, s_width);");
+                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                w.Close();
+                break;
+
+            default: // LSTM, every variant
+                w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, {gs}, n, s_width); // g_b += W_hh h_b");
+                string peepholes = cell.Variant is CellVariant.LstmPeephole or CellVariant.LstmCifgPeephole ? $"{n}_Peepholes, " : "";
+                if (cell.ProjectionSize == 0)
+                {
+                    w.Open("for (int b = 0; b < n; b++)");
+                    w.Line($"ref {plan.TypeName} model = ref models[b];");
+                    w.Line($"{cell.Kernel}(g.Slice(b * {ghp}, {gh}), {peepholes}model._c{l}, model._h{l}, s_width);");
+                    w.Line($"((ReadOnlySpan<float>)model._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                    w.Close();
+                    break;
+                }
+
+                string p = Int(cell.ProjectionSize);
+                string ppr = Int(cell.PaddedProjectionRows);
+                w.Line($"Span<float> m = stackalloc float[Lanes * {h}]; // (n, {h}) o⊙tanh(c'), before the projection");
+                w.Open("for (int b = 0; b < n; b++)");
+                w.Line($"Span<float> mb = m.Slice(b * {h}, {h});");
+                w.Line($"{cell.Kernel}(g.Slice(b * {ghp}, {gh}), {peepholes}models[b]._c{l}, mb, s_width);");
+                w.Close();
+                w.Line();
+                w.Line($"Span<float> hp = stackalloc float[Lanes * {ppr}]; // (n, {p}) W_hr m, padded");
+                w.Line($"PackedGemv.MultiplyBatch({n}_W_hr, m.Slice(0, n * {h}), hp.Slice(0, n * {ppr}), n, s_width);");
+                w.Open("for (int b = 0; b < n; b++)");
+                w.Line($"hp.Slice(b * {ppr}, {p}).CopyTo(models[b]._h{l}); // h'_b = W_hr m_b");
+                w.Line($"hp.Slice(b * {ppr}, {p}).CopyTo(hs.Slice(b * {s}, {s}));");
+                w.Close();
+                break;
+        }
+
+        w.Close();
+    }
+
+    /// <summary>The head over n models' last-layer outputs xs (n, width) at once.</summary>
+    private static void WriteBatchHead(IndentedWriter w, ModelPlan plan)
+    {
+        if (!Batched(plan))
+        {
+            return;
+        }
+
+        HeadPlan head = plan.Head;
+        string width = Int(plan.State[plan.State.Count - 1].HiddenSize);
+        string o = Int(head.OutputSize);
+        w.Line();
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        w.Open("private static void HeadBatch(ReadOnlySpan<float> xs, int n, Span<float> outputs)");
+        if (head.Present)
+        {
+            string po = Int(head.PaddedOutputSize);
+            w.Line($"Span<float> ys = stackalloc float[Lanes * {po}]; // (n, {o}) logits, padded");
+            w.Open("for (int b = 0; b < n; b++)");
+            w.Line($"Head_b.CopyTo(ys.Slice(b * {po}, {po})); // y_b = b");
+            w.Close();
+            w.Line();
+            w.Line($"PackedGemv.MultiplyAddBatch(Head_W, xs, ys.Slice(0, n * {po}), n, s_width); // y_b += W x_b");
+            w.Open("for (int b = 0; b < n; b++)");
+            w.Line($"ys.Slice(b * {po}, {o}).CopyTo(outputs.Slice(b * {o}, {o}));");
+            w.Close();
+        }
+        else
+        {
+            w.Open("for (int b = 0; b < n; b++)");
+            w.Line($"xs.Slice(b * {width}, {o}).CopyTo(outputs.Slice(b * {o}, {o})); // no head: the last layer's output");
+            w.Close();
+        }
+
+        w.Close();
+    }
+
     // ---------------------------------------------------------------- Run
 
     private static void WriteRun(IndentedWriter w, ModelPlan plan)
@@ -314,6 +614,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line("/// <summary>Whole token sequence from the zero state; outputs[t * OutputSize + k].</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public static void Run(ReadOnlySpan<int> tokens, Span<float> outputs)");
             w.Open($"if (outputs.Length < tokens.Length * {o})");
             w.Line($"ModelGuard.ThrowOutput(nameof(outputs), outputs.Length, tokens.Length * {o});");
@@ -335,6 +636,7 @@ public static class SourceWriter
             w.Line("/// <summary>");
             w.Line("/// Whole dense sequence from the zero state: inputs[t * InputSize + j] → outputs[t * OutputSize + k].");
             w.Line("/// </summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
             w.Open("public static void Run(ReadOnlySpan<float> inputs, Span<float> outputs)");
             w.Line($"if (inputs.Length % {v} != 0) ModelGuard.ThrowInput(nameof(inputs), inputs.Length, {v});");
             w.Open($"if (outputs.Length < inputs.Length / {v} * {o})");
@@ -433,7 +735,7 @@ public static class SourceWriter
         w.Line();
         string route = !(cell.TokenInput && cell.VectorInput) ? "" : token ? " — a token: one table row" : " — a vector: the projected image";
         w.Line($"// Layer {cell.Layer}: {cell.Description}{route}");
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]");
         w.Open($"private static void {cell.Method}({inParam}, Span<float> h{(lstm ? ", Span<float> c" : "")})");
         w.Line($"Span<float> {g} = stackalloc float[{ghp}]; // ({gh},) {cell.GateNames} preactivations, padded");
         if (token)
@@ -509,6 +811,7 @@ public static class SourceWriter
     {
         HeadPlan head = plan.Head;
         w.Line();
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         w.Open("private static void Head(ReadOnlySpan<float> x, Span<float> output)");
         if (head.Present)
         {

@@ -266,7 +266,8 @@ public sealed class BeamSearch<TModel>
                 break;
             }
 
-            // Expand the selected candidates: copy the parent's state and history, step on the new token.
+            // Expand the selected candidates: copy the parent's state and history, then step them all on their new
+            // tokens in one batched call (each weight read once per 8 hypotheses; docs/decoding.md).
             for (int i = 0; i < heapCount; i++)
             {
                 int parent = _heapParents[i];
@@ -276,8 +277,9 @@ public sealed class BeamSearch<TModel>
                 _tokens.AsSpan(parent * MaxLength, depth - 1).CopyTo(history);
                 history[depth - 1] = token;
                 _nextStates[i] = _states[parent];
-                _nextStates[i].Step(token, _nextLogits.AsSpan(i * v, v));
             }
+
+            TModel.Step(_nextStates.AsSpan(0, heapCount), _heapTokens.AsSpan(0, heapCount), _nextLogits.AsSpan(0, heapCount * v));
 
             (_states, _nextStates) = (_nextStates, _states);
             (_logits, _nextLogits) = (_nextLogits, _logits);

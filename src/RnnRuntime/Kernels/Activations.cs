@@ -23,51 +23,61 @@ public static class Activations
     /// <summary>In place: values[i] = e^x.</summary>
     /// <param name="values">The values to transform, any length.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Exp(Span<float> values, VectorWidth width) => Apply<ExpFunction>(values, values, width);
 
     /// <summary>destination[i] = e^x of source[i].</summary>
     /// <param name="source">The inputs, any length.</param>
     /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Exp(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<ExpFunction>(source, destination, width);
 
     /// <summary>In place: values[i] = σ(x) = 1 / (1 + e^−x).</summary>
     /// <param name="values">The values to transform, any length.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sigmoid(Span<float> values, VectorWidth width) => Apply<SigmoidFunction>(values, values, width);
 
     /// <summary>destination[i] = σ(x) = 1 / (1 + e^−x) of source[i].</summary>
     /// <param name="source">The inputs, any length.</param>
     /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sigmoid(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<SigmoidFunction>(source, destination, width);
 
     /// <summary>In place: values[i] = tanh(x).</summary>
     /// <param name="values">The values to transform, any length.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tanh(Span<float> values, VectorWidth width) => Apply<TanhFunction>(values, values, width);
 
     /// <summary>destination[i] = tanh(x) of source[i].</summary>
     /// <param name="source">The inputs, any length.</param>
     /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tanh(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<TanhFunction>(source, destination, width);
 
     /// <summary>In place: values[i] = max(x, 0).</summary>
     /// <param name="values">The values to transform, any length.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relu(Span<float> values, VectorWidth width) => Apply<ReluFunction>(values, values, width);
 
     /// <summary>destination[i] = max(x, 0) of source[i].</summary>
     /// <param name="source">The inputs, any length.</param>
     /// <param name="destination">The outputs: same length as <paramref name="source"/>, the same memory or not overlapping it.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relu(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width) => Apply<ReluFunction>(source, destination, width);
 
     /// <summary>In place: values = act(values).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Apply(ActivationKind activation, Span<float> values, VectorWidth width) => Apply(activation, values, values, width);
 
     /// <summary>destination = act(source).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Apply(ActivationKind activation, ReadOnlySpan<float> source, Span<float> destination, VectorWidth width)
     {
         switch (activation)
@@ -139,6 +149,7 @@ public static class Activations
 
     // ---- loops ----------------------------------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply<TFunction>(ReadOnlySpan<float> source, Span<float> destination, VectorWidth width)
         where TFunction : IUnaryFunction
     {
@@ -175,6 +186,7 @@ public static class Activations
     }
 
     // n ≥ TOps.Count. The overlapped last vector is loaded before the loop, so in-place use stays correct.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Loop<TFunction, TOps, TV>(ref float x, ref float y, nuint n)
         where TFunction : IUnaryFunction
         where TOps : ISimdOps<TV>

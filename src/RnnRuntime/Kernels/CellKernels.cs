@@ -21,10 +21,12 @@ public static class CellKernels
     // ---- RNN ------------------------------------------------------------------------------------------
 
     /// <summary>Elman RNN, in place: values (H,) holds W_ih x + b_ih + W_hh h + b_hh and receives h' = act(values).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rnn(Span<float> values, ActivationKind activation, VectorWidth width) =>
         Activations.Apply(activation, values, values, width);
 
     /// <summary>Elman RNN: h (H,) = act(preactivation (H,)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rnn(ReadOnlySpan<float> preactivation, Span<float> h, ActivationKind activation, VectorWidth width) =>
         Activations.Apply(activation, preactivation, h, width);
 
@@ -36,6 +38,7 @@ public static class CellKernels
     /// h (H,) output only: h' = σ(o)⊙tanh(c'). With a projection pass a scratch m (H,) as h; the caller then
     /// computes h = W_hr m.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Lstm(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
         LstmChecked<LstmPlain>(gates, ReadOnlySpan<float>.Empty, c, h, width);
 
@@ -43,6 +46,7 @@ public static class CellKernels
     /// Coupled input-forget LSTM without peepholes: gates (3H,) = i, g, o and f = 1 − σ(i).
     /// c, h as in <see cref="Lstm"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmCifg(ReadOnlySpan<float> gates, Span<float> c, Span<float> h, VectorWidth width) =>
         LstmChecked<LstmCoupled>(gates, ReadOnlySpan<float>.Empty, c, h, width);
 
@@ -51,6 +55,7 @@ public static class CellKernels
     /// i = σ(i + p_i⊙c), f = σ(f + p_f⊙c), g = tanh(g), c' = f⊙c + i⊙g, o = σ(o + p_o⊙c'), h' = o⊙tanh(c').
     /// c (H,) read-write, h (H,) output only.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmPeephole(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, VectorWidth width) =>
         LstmChecked<LstmPeep>(gates, peepholes, c, h, width);
 
@@ -58,9 +63,11 @@ public static class CellKernels
     /// Coupled input-forget LSTM with peepholes. gates (3H,) = i, g, o; peepholes (3H,) = p_i, p_f, p_o with p_f
     /// unused. i = σ(i + p_i⊙c), f = 1 − i, then as in <see cref="LstmPeephole"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmCifgPeephole(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, VectorWidth width) =>
         LstmChecked<LstmCoupledPeep>(gates, peepholes, c, h, width);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmChecked<TVariant>(ReadOnlySpan<float> gates, ReadOnlySpan<float> peepholes, Span<float> c, Span<float> h, VectorWidth width)
         where TVariant : ILstmVariant
     {
@@ -96,6 +103,7 @@ public static class CellKernels
             width);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Lstm<TVariant>(ref float gates, ref float peep, ref float c, ref float h, int n, VectorWidth width)
         where TVariant : ILstmVariant
     {
@@ -118,6 +126,7 @@ public static class CellKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmLoop<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n)
         where TVariant : ILstmVariant
         where TOps : ISimdOps<TV>
@@ -195,6 +204,7 @@ public static class CellKernels
     /// for r, z, n; gh (3H,) = W_hh h + b_hh for r, z, n; h (H,) read and updated in place:
     /// r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r⊙gh_n), h' = (1 − z)⊙n + z⊙h.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GruResetAfter(ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, Span<float> h, VectorWidth width)
     {
         int n = h.Length;
@@ -233,6 +243,7 @@ public static class CellKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruAfterLoop<TOps, TV>(ref float gi, ref float gh, ref float h, nuint n)
         where TOps : ISimdOps<TV>
         where TV : struct
@@ -266,6 +277,7 @@ public static class CellKernels
     /// present, is not read). h (H,) read only. Writes z (H,) = σ(gi_z + gh_z) and rh (H,) = σ(gi_r + gh_r)⊙h.
     /// The caller then forms nPre = W_in x + b_in + W_hn rh + b_hn and calls <see cref="GruCombine"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GruResetBeforeGates(ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> h, Span<float> z, Span<float> rh, VectorWidth width)
     {
         int n = h.Length;
@@ -322,6 +334,7 @@ public static class CellKernels
     }
 
     // Inputs are read-only and outputs write-only, so the overlapped last vector needs no preload.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruBeforeLoop<TOps, TV>(ref float gi, ref float gh, ref float h, ref float z, ref float rh, nuint n)
         where TOps : ISimdOps<TV>
         where TV : struct
@@ -349,6 +362,7 @@ public static class CellKernels
     /// GRU "reset before", second half: nPre (H,) = W_in x + b_in + W_hn (r⊙h) + b_hn, z (H,) from
     /// <see cref="GruResetBeforeGates"/>, h (H,) read and updated in place: h' = (1 − z)⊙tanh(nPre) + z⊙h.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GruCombine(ReadOnlySpan<float> nPre, ReadOnlySpan<float> z, Span<float> h, VectorWidth width)
     {
         int n = h.Length;
@@ -387,6 +401,7 @@ public static class CellKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruCombineLoop<TOps, TV>(ref float nPre, ref float z, ref float h, nuint n)
         where TOps : ISimdOps<TV>
         where TV : struct

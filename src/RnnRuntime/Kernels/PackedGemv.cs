@@ -18,7 +18,7 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 /// </summary>
 [SkipLocalsInit]
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class PackedGemv
+public static partial class PackedGemv
 {
     private const int PanelRows = PanelPacking.PanelRows;
     private const int RowAlign = PanelPacking.RowAlign;
@@ -28,6 +28,7 @@ public static class PackedGemv
     /// <param name="x">The input vector (cols,); must not overlap <paramref name="y"/>.</param>
     /// <param name="y">The output (PaddedRows,), accumulated into; its length must be a multiple of 16.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAdd(ReadOnlySpan<float> packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width) =>
         Run(packed, x, y, width, accumulate: true);
 
@@ -36,9 +37,11 @@ public static class PackedGemv
     /// <param name="x">The input vector (cols,); must not overlap <paramref name="y"/>.</param>
     /// <param name="y">The output (PaddedRows,), overwritten; its length must be a multiple of 16.</param>
     /// <param name="width">The widest vector width to use (see <see cref="Simd.Resolve"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width) =>
         Run(packed, x, y, width, accumulate: false);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(ReadOnlySpan<float> packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width, bool accumulate)
     {
         if ((y.Length & (RowAlign - 1)) != 0)
@@ -91,6 +94,7 @@ public static class PackedGemv
 
     // ---- Vector512: a full panel is 4 vectors; two columns per iteration into two accumulator sets (8 FMA chains).
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run512(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
     {
         for (nuint p = 0; p < rows; p += PanelRows)
@@ -114,6 +118,7 @@ public static class PackedGemv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Fma512(Vector512<float> a, Vector512<float> b, Vector512<float> c) => V512Ops.MultiplyAdd(a, b, c);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panel512(ref float w, ref float x, ref float y, nuint cols, bool accumulate)
     {
         Vector512<float> a0, a1, a2, a3;
@@ -163,6 +168,7 @@ public static class PackedGemv
     }
 
     // 16 rows of a narrower last panel (column stride = panel width): 4 columns per iteration, 4 chains.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strip512(ref float w, nuint stride, ref float x, ref float y, nuint cols, bool accumulate)
     {
         Vector512<float> a0 = accumulate ? Vector512.LoadUnsafe(ref y) : Vector512<float>.Zero;
@@ -187,6 +193,7 @@ public static class PackedGemv
 
     // ---- Vector256: a full panel is 8 vectors (8 FMA chains), one column per iteration.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run256(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
     {
         for (nuint p = 0; p < rows; p += PanelRows)
@@ -210,6 +217,7 @@ public static class PackedGemv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma256(Vector256<float> a, Vector256<float> b, Vector256<float> c) => V256Ops.MultiplyAdd(a, b, c);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panel256(ref float w, ref float x, ref float y, nuint cols, bool accumulate)
     {
         Vector256<float> a0, a1, a2, a3, a4, a5, a6, a7;
@@ -254,6 +262,7 @@ public static class PackedGemv
     }
 
     // 16 rows (2 vectors) of a narrower last panel: 2 columns per iteration, 4 chains.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strip256(ref float w, nuint stride, ref float x, ref float y, nuint cols, bool accumulate)
     {
         Vector256<float> a0, a1;
@@ -294,6 +303,7 @@ public static class PackedGemv
 
     // ---- Vector128 (the ARM NEON path): a full panel is 16 vectors, one column per iteration.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run128(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
     {
         for (nuint p = 0; p < rows; p += PanelRows)
@@ -317,6 +327,7 @@ public static class PackedGemv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Fma128(Vector128<float> a, Vector128<float> b, Vector128<float> c) => V128Ops.MultiplyAdd(a, b, c);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panel128(ref float w, ref float x, ref float y, nuint cols, bool accumulate)
     {
         Vector128<float> a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15;
@@ -385,6 +396,7 @@ public static class PackedGemv
     }
 
     // 16 rows (4 vectors) of a narrower last panel: one column per iteration, 4 chains.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strip128(ref float w, nuint stride, ref float x, ref float y, nuint cols, bool accumulate)
     {
         Vector128<float> a0, a1, a2, a3;
@@ -418,6 +430,7 @@ public static class PackedGemv
 
     // ---- scalar: column-outer over each panel, y stays in L1.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunScalar(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
     {
         if (!accumulate)

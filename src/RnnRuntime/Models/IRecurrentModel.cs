@@ -1,3 +1,5 @@
+using RnnEmbedded.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 // ModelTask and ModelVocabularyKind live in src/Shared/ModelKinds.cs (one definition for the runtime and the compiler).
@@ -6,9 +8,9 @@ namespace RnnEmbedded.Runtime;
 // so giving a dense model to the keystroke engine, or calling Step on a bidirectional model, is a compile error.
 //
 //   IRecurrentModel            sizes, task, Reset                       every generated model
-//   ├─ ITokenModel             Step(int token, …)                       unidirectional, embedding or one-hot input
+//   ├─ ITokenModel             Step(int token, …), static batched Step  unidirectional, embedding or one-hot input
 //   │  └─ ICaptionModel        StepImage(features, …)                   Show-and-Tell caption decoders
-//   ├─ IDenseModel             Step(ReadOnlySpan<float> input, …)       unidirectional, dense input
+//   ├─ IDenseModel             Step(input, …), static batched Step      unidirectional, dense input
 //   ├─ ITokenSequenceModel     static Run(tokens, outputs)              every token model (the only entry when bidirectional)
 //   ├─ IDenseSequenceModel     static Run(inputs, outputs)              every dense model (the only entry when bidirectional)
 //   └─ IVocabularyModel        vocabulary text, offsets, special tokens models whose file has a vocabulary
@@ -45,6 +47,29 @@ public interface ITokenModel<TSelf> : IRecurrentModel<TSelf>
     /// <param name="token">The input token id.</param>
     /// <param name="output">At least OutputSize floats: the step's logits (or last layer output).</param>
     void Step(int token, Span<float> output);
+
+    /// <summary>
+    /// Advances every model in <paramref name="models"/> one step, model b on <c>tokens[b]</c>, writing its
+    /// OutputSize floats to <c>outputs[b * OutputSize ..]</c>. Each weight is read once per group of models instead
+    /// of once per model; each model's new state and output equal stepping it alone within rounding (the batched
+    /// products sum in a different order). Allocates nothing; any count of models.
+    /// </summary>
+    /// <param name="models">The models to advance; their states are updated in place.</param>
+    /// <param name="tokens">One token id in [0, InputSize) per model.</param>
+    /// <param name="outputs">At least <c>models.Length * OutputSize</c> floats.</param>
+    /// <remarks>
+    /// Generated models implement it with batched matrix products; this default (for hand-written models) steps
+    /// each model alone.
+    /// </remarks>
+    static virtual void Step(Span<TSelf> models, ReadOnlySpan<int> tokens, Span<float> outputs)
+    {
+        ModelGuard.CheckBatch(models.Length, tokens.Length, nameof(tokens), outputs.Length, TSelf.OutputSize);
+        int o = TSelf.OutputSize;
+        for (int b = 0; b < models.Length; b++)
+        {
+            models[b].Step(tokens[b], outputs.Slice(b * o, o));
+        }
+    }
 }
 
 /// <summary>A model that advances one dense feature vector at a time (every layer unidirectional).</summary>
@@ -56,6 +81,29 @@ public interface IDenseModel<TSelf> : IRecurrentModel<TSelf>
     /// <param name="input">Exactly InputSize floats.</param>
     /// <param name="output">At least OutputSize floats.</param>
     void Step(ReadOnlySpan<float> input, Span<float> output);
+
+    /// <summary>
+    /// Advances every model in <paramref name="models"/> one step, model b on <c>inputs[b * InputSize ..]</c>,
+    /// writing its OutputSize floats to <c>outputs[b * OutputSize ..]</c>. Each weight is read once per group of
+    /// models; each model's new state and output equal stepping it alone within rounding. Allocates nothing.
+    /// </summary>
+    /// <param name="models">The models to advance; their states are updated in place.</param>
+    /// <param name="inputs">Exactly <c>models.Length * InputSize</c> floats.</param>
+    /// <param name="outputs">At least <c>models.Length * OutputSize</c> floats.</param>
+    /// <remarks>
+    /// Generated models implement it with batched matrix products; this default (for hand-written models) steps
+    /// each model alone.
+    /// </remarks>
+    static virtual void Step(Span<TSelf> models, ReadOnlySpan<float> inputs, Span<float> outputs)
+    {
+        int i = TSelf.InputSize;
+        ModelGuard.CheckBatch(models.Length, inputs.Length, nameof(inputs), outputs.Length, TSelf.OutputSize, i);
+        int o = TSelf.OutputSize;
+        for (int b = 0; b < models.Length; b++)
+        {
+            models[b].Step(inputs.Slice(b * i, i), outputs.Slice(b * o, o));
+        }
+    }
 }
 
 /// <summary>

@@ -29,4 +29,28 @@ public static class ModelGuard
     /// <param name="required">The floats the model reads per step.</param>
     [DoesNotReturn]
     public static void ThrowInput(string argument, int length, int required) => ThrowHelper.ModelInput(argument, length, required);
+
+    /// <summary>
+    /// Checks a batched step's spans: <paramref name="inputLength"/> must be <c>models · inputsPerModel</c> and
+    /// <paramref name="outputLength"/> at least <c>models · outputSize</c>; throws <see cref="ArgumentException"/>
+    /// naming the span otherwise.
+    /// </summary>
+    /// <param name="models">The number of models stepped.</param>
+    /// <param name="inputLength">The length of the tokens or inputs span.</param>
+    /// <param name="inputName">That span's parameter name.</param>
+    /// <param name="outputLength">The length of the outputs span.</param>
+    /// <param name="outputSize">The floats each model writes.</param>
+    /// <param name="inputsPerModel">The elements each model reads: 1 token, or InputSize floats.</param>
+    public static void CheckBatch(int models, int inputLength, string inputName, int outputLength, int outputSize, int inputsPerModel = 1)
+    {
+        if ((long)models * inputsPerModel != inputLength)
+        {
+            ThrowHelper.Length(inputName, $"{inputLength} elements, but {models} models need {(long)models * inputsPerModel} ({inputsPerModel} each).");
+        }
+
+        if ((long)models * outputSize > outputLength)
+        {
+            ThrowHelper.ModelOutput("outputs", outputLength, models * outputSize);
+        }
+    }
 }

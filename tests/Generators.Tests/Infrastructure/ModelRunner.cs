@@ -139,3 +139,99 @@ internal static class ModelRunner
         return r;
     }
 }
+
+/// <summary>
+/// The batched Step against stepping each model alone: n models, model b fed the sequence shifted by b, stepped
+/// together and alone side by side; outputs and the whole state (every float of the struct) must agree within
+/// <see cref="RelativeTolerance"/> of max(1, |value|) at every step.
+/// </summary>
+internal static class BatchRunner
+{
+    /// <summary>
+    /// The batched products sum each row in a different order from the single ones (one chain per model rather
+    /// than the single kernel's two or four), so bits may differ by rounding.
+    /// </summary>
+    public const float RelativeTolerance = 1e-6f;
+
+    public static void Tokens(Type model, int[] tokens, int n) =>
+        Invoke(nameof(TokensCore), model, new object[] { tokens, n });
+
+    public static void Dense(Type model, float[][] inputs, int n) =>
+        Invoke(nameof(DenseCore), model, new object[] { inputs, n });
+
+    private static void Invoke(string name, Type model, object[] args)
+    {
+        MethodInfo m = typeof(BatchRunner).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(model);
+        try
+        {
+            m.Invoke(null, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+        }
+    }
+
+    private static void TokensCore<TModel>(int[] tokens, int n)
+        where TModel : unmanaged, ITokenModel<TModel>
+    {
+        int o = TModel.OutputSize;
+        var together = new TModel[n];
+        var alone = new TModel[n];
+        var batchTokens = new int[n];
+        var outTogether = new float[n * o];
+        var outAlone = new float[n * o];
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            for (int b = 0; b < n; b++)
+            {
+                batchTokens[b] = tokens[(t + b) % tokens.Length];
+                alone[b].Step(batchTokens[b], outAlone.AsSpan(b * o, o));
+            }
+
+            TModel.Step(together, batchTokens, outTogether);
+            Compare(outAlone, outTogether, $"n {n} step {t} output");
+            Compare(States(alone), States(together), $"n {n} step {t} state");
+        }
+    }
+
+    private static void DenseCore<TModel>(float[][] inputs, int n)
+        where TModel : unmanaged, IDenseModel<TModel>
+    {
+        int i = TModel.InputSize;
+        int o = TModel.OutputSize;
+        var together = new TModel[n];
+        var alone = new TModel[n];
+        var batchInputs = new float[n * i];
+        var outTogether = new float[n * o];
+        var outAlone = new float[n * o];
+        for (int t = 0; t < inputs.Length; t++)
+        {
+            for (int b = 0; b < n; b++)
+            {
+                inputs[(t + b) % inputs.Length].CopyTo(batchInputs.AsSpan(b * i, i));
+                alone[b].Step(batchInputs.AsSpan(b * i, i), outAlone.AsSpan(b * o, o));
+            }
+
+            TModel.Step(together, batchInputs, outTogether);
+            Compare(outAlone, outTogether, $"n {n} step {t} output");
+            Compare(States(alone), States(together), $"n {n} step {t} state");
+        }
+    }
+
+    // A generated struct's only fields are float inline arrays: its bytes are the state.
+    private static float[] States<TModel>(TModel[] models)
+        where TModel : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<TModel, float>(models).ToArray();
+
+    private static void Compare(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int k = 0; k < expected.Length; k++)
+        {
+            float bound = RelativeTolerance * MathF.Max(1f, MathF.Abs(expected[k]));
+            Assert.True(MathF.Abs(expected[k] - actual[k]) <= bound,
+                $"{what} {k}: alone {expected[k]:R}, together {actual[k]:R}");
+        }
+    }
+}
