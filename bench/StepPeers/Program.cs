@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Bench;
 using RnnEmbedded.Runtime;
@@ -7,7 +6,8 @@ using RnnEmbedded.Runtime;
 // the generated struct (Step + Softmax.Apply), ONNX Runtime's C# API (the same weights exported by
 // bench/step/export_onnx.py, IOBinding over preallocated OrtValues) and TorchSharp (the same weights loaded into
 // nn modules). Per model: a parity check (the three agree on the first steps from a zero state), then `rounds`
-// rounds in which each engine runs `steps` steps in turn; ns/step (best and median of the rounds) and managed
+// rounds in which each engine runs `steps` steps in turn; ns/step of the thread's CPU time (ThreadClock: the peers
+// run on the calling thread with one intra-op thread, and a shared machine's waits for a core are left out) (best and median of the rounds) and managed
 // bytes allocated per step (GC.GetAllocatedBytesForCurrentThread; native allocations inside the peers are not
 // counted). The ratios peer / generated come from medians of the same rounds.
 // usage: StepPeers [steps at H=128 (default 4000; H=256 takes half, H=512 a quarter)] [rounds (default 7)]
@@ -16,7 +16,7 @@ int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) 
 string models = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "out", "models");
 TorchSharp.torch.set_num_threads(1);
 TorchSharp.torch.set_num_interop_threads(1);
-Console.WriteLine($"vector width {Lstm128.VectorWidth}; torch threads {TorchSharp.torch.get_num_threads()}; " +
+Console.WriteLine($"clock: {(ThreadClock.IsThreadTime ? "thread CPU time" : "wall")}; vector width {Lstm128.VectorWidth}; torch threads {TorchSharp.torch.get_num_threads()}; " +
     $"{rounds} interleaved rounds per model; ns/step median (best)");
 Console.WriteLine("model     generated_ns      ort_ns             torchsharp_ns       ort/gen  ts/gen   B/step gen/ort/ts  max|dp| ort ts");
 Peers.Run<Lstm128>(models, "lstm", 128, steps128, rounds);
@@ -89,13 +89,13 @@ internal static class Peers
 
     private static double Time(Action<int> step, int steps)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        long t0 = ThreadClock.Now();
         for (int t = 0; t < steps; t++)
         {
             step(t * 7 % Vocabulary);
         }
 
-        return Stopwatch.GetElapsedTime(t0).TotalNanoseconds / steps;
+        return (ThreadClock.Now() - t0) / (double)steps;
     }
 
     private static double Median(double[] values)
