@@ -10,7 +10,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// except each weight literal, which is one line of its own: split into <c>"…" + "…"</c> pieces, a 1 M-float
 /// model took csc 300 s instead of 2 s (docs/generator.md).
 /// </summary>
-public static class SourceWriter
+public static partial class SourceWriter
 {
     /// <summary>The longest line the writer produces.</summary>
     public const int MaxLineLength = 120;
@@ -56,6 +56,7 @@ public static class SourceWriter
         WriteBatchCells(w, plan);
         WriteHead(w, plan);
         WriteBatchHead(w, plan);
+        WriteInputLayers(w, plan);
         WriteWeights(w, plan);
         WriteBuffers(w, plan);
         w.Close();
@@ -260,7 +261,7 @@ public static class SourceWriter
             w.Open("public void Step(ReadOnlySpan<float> input, Span<float> output)");
             w.Line($"if (input.Length != {i}) ModelGuard.ThrowInput(nameof(input), input.Length, {i});");
             w.Line($"if (output.Length < {o}) ModelGuard.ThrowOutput(nameof(output), output.Length, {o});");
-            WriteChain(w, plan, "input");
+            WriteChain(w, plan, DenseLayer0Input(w, plan, "input"));
 
             w.Close();
         }
@@ -386,7 +387,7 @@ public static class SourceWriter
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         w.Open($"private static void StepLanes(Span<{t}> models, {inParam}, Span<float> outputs)");
         w.Line("int n = models.Length;");
-        string input = token ? "tokens" : "inputs";
+        string input = token ? "tokens" : BatchDenseInput(w, plan);
         if (token && !TokenTable(plan))
         {
             string e = Int(plan.TokenInput!.EmbeddingSize);
@@ -574,6 +575,12 @@ public static class SourceWriter
             return;
         }
 
+        if (plan.HeadIsStack)
+        {
+            WriteBatchHeadStack(w, plan);
+            return;
+        }
+
         HeadPlan head = plan.Head;
         string width = Int(plan.State[plan.State.Count - 1].HiddenSize);
         string o = Int(head.OutputSize);
@@ -645,7 +652,7 @@ public static class SourceWriter
             w.Line();
             w.Line($"int steps = inputs.Length / {v};");
             string step = $"inputs.Slice(t * {v}, {v})";
-            WriteRunBody(w, plan, step, step);
+            WriteRunBody(w, plan, RunDenseLayer0Input(w, plan, step), step);
 
             w.Close();
         }
@@ -809,6 +816,12 @@ public static class SourceWriter
 
     private static void WriteHead(IndentedWriter w, ModelPlan plan)
     {
+        if (plan.HeadIsStack)
+        {
+            WriteHeadStack(w, plan);
+            return;
+        }
+
         HeadPlan head = plan.Head;
         w.Line();
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");

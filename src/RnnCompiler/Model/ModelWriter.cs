@@ -48,6 +48,11 @@ public static class ModelWriter
             }
         }
 
+        if (spec.HeadLayers.Count > 0 && spec.Head is null)
+        {
+            throw new ArgumentException("The spec has head layers but no Head: the head MLP is HeadLayers followed by Head, its output layer.", nameof(spec));
+        }
+
         var tensors = new List<Tensor>();
         if (spec.Embedding is not null)
         {
