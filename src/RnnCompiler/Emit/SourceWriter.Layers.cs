@@ -160,4 +160,34 @@ public static partial class SourceWriter
         w.Close();
         w.Close();
     }
+
+    /// <summary>
+    /// A comment line, or several when it is longer than <see cref="MaxLineLength"/>: broken before " → " (a long
+    /// layer chain), each continuation indented by two spaces.
+    /// </summary>
+    private static void WriteWrapped(IndentedWriter w, string prefix, string text)
+    {
+        const string Arrow = " → ";
+        int limit = MaxLineLength - w.Indent * 4;
+        string line = prefix;
+        int start = 0;
+        while (start < text.Length)
+        {
+            int next = text.IndexOf(Arrow, start + 1, System.StringComparison.Ordinal);
+            string piece = next < 0 ? text.Substring(start) : text.Substring(start, next - start);
+            if (line.Length > prefix.Length && line.Length + piece.Length > limit)
+            {
+                w.Line(line);
+                line = prefix + "  " + piece.TrimStart();
+            }
+            else
+            {
+                line += piece;
+            }
+
+            start = next < 0 ? text.Length : next;
+        }
+
+        w.Line(line);
+    }
 }
