@@ -49,6 +49,37 @@ public class ResourceWeightsTests
         }
     }
 
+    [Fact]
+    public unsafe void Weights_AreReadInPlace_OrCopiedAlignedWhenTheAppAsks()
+    {
+        byte[] file = TestModels.ToBytes(TestModels.Lstm(vocab: 20, e: 8, h: 17, seed: 7));
+        (ModelItem a, ResourceDescription blobA, _) = ModelItem.Packed("InPlace.M", file);
+        (ModelItem b, ResourceDescription blobB, _) = ModelItem.Packed("Aligned.M", file);
+        Assembly inPlace = CompileOne(a, blobA, "InPlace");
+        Assembly aligned = CompileOne(b, blobB, "Aligned");
+
+        nint address = WeightsAddress(inPlace.GetType("InPlace.M")!);
+        using (var stream = (UnmanagedMemoryStream)inPlace.GetManifestResourceStream("InPlace.M.rnnweights")!)
+        {
+            Assert.Equal((nint)stream.PositionPointer, address); // the image's own bytes: no copy
+        }
+
+        AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, true);
+        try
+        {
+            Assert.Equal(0, WeightsAddress(aligned.GetType("Aligned.M")!) % 64);
+        }
+        finally
+        {
+            AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, false);
+        }
+
+        Assert.Equal(Steps(inPlace.GetType("InPlace.M")!, new[] { 1, 2, 3 }), Steps(aligned.GetType("Aligned.M")!, new[] { 1, 2, 3 }));
+    }
+
+    private static nint WeightsAddress(Type model) =>
+        (nint)model.GetField("s_weights", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+
     /// <summary>Issue 11, item 7: a 50,000-word model (E=128, H=256, ≈ 19.6 M parameters, 78 MB packed).</summary>
     [Fact]
     public void WordModel50k_CompilesRunsWithoutAllocatingAndMatchesReference()

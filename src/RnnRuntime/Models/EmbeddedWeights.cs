@@ -11,7 +11,8 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 /// manifest resources") and read in place: <see cref="Open"/> finds the resource once (the generated struct keeps
 /// its address in a static field), <see cref="Span{T}"/> views a tensor inside it. No copy and no allocation
 /// after the first call where the runtime maps the assembly's image (JIT and NativeAOT); a host that hands out a
-/// copying stream gets one 64-byte-aligned native copy, made once. Called only by generated code.
+/// copying stream, or an app that sets <see cref="AlignSwitch"/>, gets one 64-byte-aligned native copy, made once.
+/// Called only by generated code.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class EmbeddedWeights
@@ -21,6 +22,14 @@ public static unsafe class EmbeddedWeights
 
     /// <summary>The blob header's size; the first tensor starts here.</summary>
     public const int HeaderSize = 64;
+
+    /// <summary>
+    /// The AppContext switch that trades zero-copy for alignment: when set and the resource is not 64-byte aligned
+    /// in the image (it is 8-byte aligned in practice), <see cref="Open"/> copies the blob once into 64-byte-aligned
+    /// native memory. An app sets it with <c>&lt;RuntimeHostConfigurationOption Include="RnnEmbedded.AlignWeights"
+    /// Value="true" /&gt;</c> (docs/generator.md).
+    /// </summary>
+    public const string AlignSwitch = "RnnEmbedded.AlignWeights";
 
     /// <summary>
     /// Finds the weights resource <paramref name="resourceName"/> in <paramref name="assembly"/>, checks its header
@@ -45,7 +54,8 @@ public static unsafe class EmbeddedWeights
         }
 
         byte* data;
-        if (stream is UnmanagedMemoryStream unmanaged)
+        if (stream is UnmanagedMemoryStream unmanaged
+            && ((nint)unmanaged.PositionPointer % 64 == 0 || !AppContext.TryGetSwitch(AlignSwitch, out bool align) || !align))
         {
             data = unmanaged.PositionPointer; // the resource inside the loaded image: read in place
         }
