@@ -870,9 +870,12 @@ public static class SourceWriter
         w.Line();
         w.Line($"// ---- Weights: the manifest resource {Str(resource.Name)} ({length} bytes), entries 64-byte aligned");
         w.Line("// ---- within it, read in place: no copy, no allocation after the first call (docs/generator.md).");
-        w.Line("private static readonly nint s_weights =");
+        w.Line("private static readonly nint s_weights = EmbeddedWeights.Open(");
         w.Indent++;
-        w.Line($"EmbeddedWeights.Open(typeof({plan.TypeName}).Assembly, {Str(resource.Name)}, {length}L, {fingerprint});");
+        w.Line($"typeof({plan.TypeName}).Assembly,");
+        w.Line(Str(resource.Name) + ","); // a type name is at most a line: MaxLineLength holds for any sane name
+        w.Line($"{length}L, // bytes");
+        w.Line($"{fingerprint}); // layout fingerprint");
         w.Indent--;
         foreach (WeightEntry e in plan.Weights)
         {
