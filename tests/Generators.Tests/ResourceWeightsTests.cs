@@ -50,6 +50,28 @@ public class ResourceWeightsTests
     }
 
     [Fact]
+    public void BlobHeader_CompilerAndRuntimeAgree()
+    {
+        Assert.Equal(WeightLayout.Magic, RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.Magic);
+        Assert.Equal(WeightLayout.HeaderSize, RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.HeaderSize);
+        Assert.Equal("RNNWGT01", System.Text.Encoding.ASCII.GetString(BitConverter.GetBytes(WeightLayout.Magic)));
+    }
+
+    [Fact]
+    public void Carrier_IsRejectedWhenItsLayoutDiffersFromThePlan()
+    {
+        byte[] file = TestModels.ToBytes(TestModels.Lstm(vocab: 20, e: 8, h: 17, seed: 7));
+        (ModelItem item, _, _) = ModelItem.Packed("Stale.M", file);
+        string[] lines = item.CarrierText.Split('\n');
+        lines[3] = lines[3].Split(' ')[0] + " 0123456789abcdef"; // another fingerprint: a blob from another layout
+        ModelItem stale = item with { PackedCarrier = string.Join("\n", lines) };
+        (_, _, var diagnostics) = GeneratorHarness.Run(GeneratorHarness.CreateDriver(new[] { stale }));
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal("RNN0006", d.Id);
+        Assert.Contains("another layout", d.GetMessage());
+    }
+
+    [Fact]
     public unsafe void Weights_AreReadInPlace_OrCopiedAlignedWhenTheAppAsks()
     {
         byte[] file = TestModels.ToBytes(TestModels.Lstm(vocab: 20, e: 8, h: 17, seed: 7));
