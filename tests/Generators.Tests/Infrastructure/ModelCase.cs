@@ -93,7 +93,7 @@ public sealed record ModelCase(
     {
         var cell = (CaseCell)rng.Next(Enum.GetValues<CaseCell>().Length);
         var input = (InputKind)rng.Next(3);
-        var task = (ModelTask)rng.Next(4);
+        var task = (ModelTask)rng.Next(Enum.GetValues<ModelTask>().Length);
         int layers = rng.Next(1, 4);
         bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
         bool vocabulary = task != ModelTask.Generic || rng.Next(2) == 1;
@@ -123,12 +123,14 @@ public sealed record ModelCase(
 
         if (Input == InputKind.Dense)
         {
-            return "a char-lm, word-lm or caption model needs token input";
+            return "a char-lm, word-lm, caption or classify model needs token input";
         }
 
         if (!Head)
         {
-            return "a char-lm, word-lm or caption model needs a head producing one logit per token";
+            return Task == ModelTask.Classify
+                ? "a classifier needs a head producing one logit per label"
+                : "a char-lm, word-lm or caption model needs a head producing one logit per token";
         }
 
         if (Task == ModelTask.Caption && Bidirectional)
@@ -150,6 +152,7 @@ public sealed record ModelCase(
         {
             ModelTask.CharLm => Characters(rng, vocabularySize),
             ModelTask.WordLm or ModelTask.Caption => Words(rng, vocabularySize, special: true),
+            ModelTask.Classify => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: true),
             _ when !Vocabulary => null,
             _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
         };
@@ -198,7 +201,11 @@ public sealed record ModelCase(
             layerInput = layer.OutputSize;
         }
 
-        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : vocabulary!.Count;
+        // A classifier's head has one output per label (at least 2), named with characters that need escaping.
+        string[]? labels = Task == ModelTask.Classify
+            ? Enumerable.Range(0, Math.Max(2, sizes.HeadOutputs)).Select(i => i == 1 ? "fr \"ç\"" : "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : null;
+        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : labels?.Length ?? vocabulary!.Count;
         return new ModelSpec
         {
             InputKind = Input,
@@ -209,6 +216,7 @@ public sealed record ModelCase(
             Head = Head ? Dense(rng, headOutputs, layerInput, Bias) : null,
             Vocabulary = vocabulary,
             Task = Task,
+            Labels = labels,
         };
     }
 
