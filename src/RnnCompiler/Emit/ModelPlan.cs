@@ -44,6 +44,9 @@ public sealed partial class ModelPlan
     /// <summary>Null when the model has no vocabulary.</summary>
     public required VocabularyPlan? Vocabulary { get; init; }
 
+    /// <summary>Classifiers: the label names (<c>IClassifierModel</c>); null otherwise.</summary>
+    public LabelsPlan? Labels { get; init; }
+
     /// <summary>How <c>Step(int)</c> reaches layer 0; null for dense models.</summary>
     public required TokenInputPlan? TokenInput { get; init; }
 
@@ -106,6 +109,14 @@ public sealed class ModelSurface
     /// without state (bidirectional), <c>Run</c> goes layer by layer over the whole sequence.
     /// </summary>
     public required bool State { get; init; }
+}
+
+/// <summary>A classifier's label names, concatenated, with C + 1 offsets.</summary>
+public sealed class LabelsPlan
+{
+    public required string Text { get; init; }
+
+    public required IReadOnlyList<int> Offsets { get; init; }
 }
 
 public sealed class VocabularyPlan

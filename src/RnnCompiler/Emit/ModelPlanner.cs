@@ -144,6 +144,7 @@ public static partial class ModelPlanner
             Task = spec.Task.ToString(), // one ModelTask for compiler and runtime (src/Shared)
             Surface = PlanSurface(spec),
             Vocabulary = PlanVocabulary(spec.Vocabulary),
+            Labels = PlanLabels(spec.Labels),
             TokenInput = tokenInput,
             Image = image,
             State = state,
@@ -186,6 +187,11 @@ public static partial class ModelPlanner
             interfaces.Add("IVocabularyModel");
         }
 
+        if (spec.Labels is not null)
+        {
+            interfaces.Add("IClassifierModel");
+        }
+
         return new ModelSurface
         {
             Interfaces = interfaces,
@@ -197,6 +203,24 @@ public static partial class ModelPlanner
             Caption = caption,
             State = !bidi,
         };
+    }
+
+    private static LabelsPlan? PlanLabels(IReadOnlyList<string>? labels)
+    {
+        if (labels is null)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder();
+        var offsets = new List<int> { 0 };
+        foreach (string label in labels)
+        {
+            text.Append(label);
+            offsets.Add(text.Length);
+        }
+
+        return new LabelsPlan { Text = text.ToString(), Offsets = offsets };
     }
 
     private static VocabularyPlan? PlanVocabulary(Vocabulary? vocab)

@@ -185,6 +185,25 @@ public static partial class SourceWriter
             w.Line("};");
         }
 
+        if (plan.Labels is { } labels)
+        {
+            w.Line();
+            w.Line("/// <summary>All label names concatenated; see LabelOffsets.</summary>");
+            WriteExpression(w, "public static ReadOnlySpan<char> LabelText =>", StrLines(labels.Text), ";");
+            w.Line();
+            w.Line("/// <summary>C + 1 offsets into LabelText: label k is LabelText[LabelOffsets[k]..LabelOffsets[k + 1]].</summary>");
+            w.Line("public static ReadOnlySpan<int> LabelOffsets => new int[] // static data, no allocation");
+            w.Line("{");
+            w.Indent++;
+            foreach (string line in IntLines(labels.Offsets))
+            {
+                w.Line(line);
+            }
+
+            w.Indent--;
+            w.Line("};");
+        }
+
         if (s.Caption)
         {
             w.Line();

@@ -11,7 +11,7 @@ public static class MetadataKeys
     /// <summary>Format version; the only value is <see cref="CurrentFormat"/>.</summary>
     public const string Format = "rnn.format";
 
-    /// <summary>generic | char-lm | word-lm | caption.</summary>
+    /// <summary>generic | char-lm | word-lm | caption | classify.</summary>
     public const string Task = "rnn.task";
 
     /// <summary>chars | words.</summary>
@@ -19,6 +19,9 @@ public static class MetadataKeys
 
     /// <summary>JSON array of token strings; index = token id.</summary>
     public const string Vocabulary = "rnn.vocab";
+
+    /// <summary>JSON array of label names (classify task); index = head output.</summary>
+    public const string Labels = "rnn.labels";
 
     /// <summary>embedding | one-hot | dense.</summary>
     public const string Input = "rnn.input";
@@ -68,11 +71,11 @@ public static class MetadataKeys
     /// <summary>The interpreted keys, ordinal order.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, LstmCifg, Nonlinearity, Output, Task,
-        Vocabulary, VocabularyKind,
+        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity, Output,
+        Task, Vocabulary, VocabularyKind,
     };
 
-    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption" };
+    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption", "classify" };
     internal static readonly string[] VocabularyKindValues = { "chars", "words" };
     internal static readonly string[] InputValues = { "embedding", "one-hot", "dense" };
     internal static readonly string[] NonlinearityValues = { "tanh", "relu", "sigmoid" };

@@ -219,6 +219,9 @@ public sealed partial class ModelSpec
 
     public ModelTask Task { get; init; } = ModelTask.Generic;
 
+    /// <summary>Classifiers (<see cref="ModelTask.Classify"/>): the name of each head output, else null.</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+
     /// <summary>Every __metadata__ entry of the source file, ordinal order.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new SortedDictionary<string, string>(System.StringComparer.Ordinal);
 

@@ -102,7 +102,7 @@ public sealed record ModelCase(
     {
         var cell = (CaseCell)rng.Next(Enum.GetValues<CaseCell>().Length);
         var input = (InputKind)rng.Next(3);
-        var task = (ModelTask)rng.Next(4);
+        var task = (ModelTask)rng.Next(Enum.GetValues<ModelTask>().Length);
         int layers = rng.Next(1, 4);
         bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
         bool vocabulary = task != ModelTask.Generic || rng.Next(2) == 1;
@@ -147,12 +147,14 @@ public sealed record ModelCase(
 
         if (Input == InputKind.Dense)
         {
-            return "a char-lm, word-lm or caption model needs token input";
+            return "a char-lm, word-lm, caption or classify model needs token input";
         }
 
         if (!Head)
         {
-            return "a char-lm, word-lm or caption model needs a head producing one logit per token";
+            return Task == ModelTask.Classify
+                ? "a classifier needs a head producing one logit per label"
+                : "a char-lm, word-lm or caption model needs a head producing one logit per token";
         }
 
         if (Task == ModelTask.Caption && Bidirectional)
@@ -174,6 +176,7 @@ public sealed record ModelCase(
         {
             ModelTask.CharLm => Characters(rng, vocabularySize),
             ModelTask.WordLm or ModelTask.Caption => Words(rng, vocabularySize, special: true),
+            ModelTask.Classify => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: true),
             _ when !Vocabulary => null,
             _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
         };
@@ -231,7 +234,11 @@ public sealed record ModelCase(
             layerInput = layer.OutputSize;
         }
 
-        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : vocabulary!.Count;
+        // A classifier's head has one output per label (at least 2), named with characters that need escaping.
+        string[]? labels = Task == ModelTask.Classify
+            ? Enumerable.Range(0, Math.Max(2, sizes.HeadOutputs)).Select(i => i == 1 ? "fr \"ç\"" : "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : null;
+        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : labels?.Length ?? vocabulary!.Count;
         var headLayers = new List<DenseSpec>();
         for (int i = 0; i < HeadLayers; i++)
         {
@@ -255,6 +262,7 @@ public sealed record ModelCase(
             Output = Output,
             Vocabulary = vocabulary,
             Task = Task,
+            Labels = labels,
         };
     }
 
