@@ -38,7 +38,11 @@ public sealed partial class RnnGenerator
             ModelSpec spec;
             try
             {
-                spec = ModelBuilder.Build(SafeTensorsReader.Read(bytes, file));
+                // ONNX by the source's extension (docs/model-format.md, "ONNX import"): external data is never read here.
+                WeightFile weights = file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+                    ? Compiler.Formats.Onnx.OnnxImporter.Import(bytes, file)
+                    : SafeTensorsReader.Read(bytes, file);
+                spec = ModelBuilder.Build(weights);
             }
             catch (RnnFormatException e)
             {

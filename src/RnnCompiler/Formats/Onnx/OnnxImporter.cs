@@ -18,7 +18,10 @@ namespace RnnEmbedded.Compiler.Formats.Onnx;
 public static class OnnxImporter
 {
     /// <summary>Constants folded while evaluating shape arithmetic may hold at most this many elements.</summary>
-    public const int MaxFoldedElements = 1 << 20;
+    public const int MaxFoldedElements = 1 << 16;
+
+    /// <summary>Elements the import may decode, fold and copy per byte of the file (see <see cref="Import(OnnxModel, string, ExternalDataReader?, long)"/>).</summary>
+    public const int ElementsPerByte = 2;
 
     /// <summary>Lowest and highest default-domain opset accepted.</summary>
     public const int MinOpset = 7;
@@ -30,17 +33,22 @@ public static class OnnxImporter
 
     /// <summary>Parses <paramref name="bytes"/> and imports the model.</summary>
     public static WeightFile Import(byte[] bytes, string fileName, ExternalDataReader? external = null) =>
-        Import(OnnxReader.Read(bytes, fileName), fileName, external);
+        Import(OnnxReader.Read(bytes, fileName), fileName, external, bytes.Length);
 
     /// <summary>Imports a parsed model as a weight file with canonical names.</summary>
-    public static WeightFile Import(OnnxModel model, string fileName, ExternalDataReader? external = null)
+    /// <param name="model">The parsed model.</param>
+    /// <param name="fileName">The name used in error messages.</param>
+    /// <param name="external">Reads external tensor data; null rejects it.</param>
+    /// <param name="sourceLength">The file's length: the elements the import may decode, fold and copy are bounded by
+    /// <see cref="ElementsPerByte"/> per byte of it plus <see cref="MaxFoldedElements"/> (external data adds its own length).</param>
+    public static WeightFile Import(OnnxModel model, string fileName, ExternalDataReader? external = null, long sourceLength = 0)
     {
         if (model is null)
         {
             throw new ArgumentNullException(nameof(model));
         }
 
-        return new Importer(model, fileName, external).Run();
+        return new Importer(model, fileName, external, ElementsPerByte * sourceLength + MaxFoldedElements).Run();
     }
 
     /// <summary>True when the bytes look like an ONNX ModelProto rather than safetensors (first byte: field 1 varint, ir_version).</summary>
@@ -159,11 +167,27 @@ public static class OnnxImporter
         private int _headStage = -1;
         private long _opset;
 
-        public Importer(OnnxModel model, string file, ExternalDataReader? external)
+        private long _budget;
+
+        public Importer(OnnxModel model, string file, ExternalDataReader? external, long budget)
         {
             _model = model;
             _file = file;
             _external = external;
+            _budget = budget;
+        }
+
+        /// <summary>
+        /// Charges <paramref name="elements"/> decoded, folded or copied elements against the budget, so that a small
+        /// hostile file cannot buy a large allocation (a weight shared by a thousand layers, a Concat chain).
+        /// </summary>
+        private void Spend(string where, long elements)
+        {
+            _budget -= elements;
+            if (_budget < 0)
+            {
+                throw Error(null, $"{where}: the graph decodes, folds and copies more elements than a file of its size can hold ({ElementsPerByte} per byte + {MaxFoldedElements}); weights must be stored in the file, once per layer");
+            }
         }
 
         public WeightFile Run()
@@ -441,6 +465,7 @@ public static class OnnxImporter
                 throw Error(t.Name, $"shape {t.ShapeText} has a negative dim or more than 2^31 elements");
             }
 
+            Spend($"tensor '{t.Name}'", count);
             if (t.DataType is OnnxDataType.Int64 or OnnxDataType.Int32)
             {
                 return new ConstValue { Name = t.Name, Shape = t.Dims, Ints = OnnxReader.DecodeIntegers(t, _file) };
@@ -450,6 +475,7 @@ public static class OnnxImporter
             if (t.IsExternal)
             {
                 external = ReadExternal(t, count);
+                _budget += 3 * count; // the external file pays for its own elements (decoded once, copied when reordered)
             }
 
             return new ConstValue { Name = t.Name, Shape = t.Dims, Floats = OnnxReader.DecodeFloats(t, _file, external) };
@@ -560,6 +586,7 @@ public static class OnnxImporter
             if (c.Uniform is { } u && !c.IsFloatUniform && c.Shape.All(d => d >= 0))
             {
                 long n = Count(node, c.Shape);
+                Spend(node.Describe(), n);
                 return Enumerable.Repeat((long)u, (int)n).ToArray();
             }
 
@@ -596,6 +623,7 @@ public static class OnnxImporter
             }
 
             long n = Count(node, c.Shape);
+            Spend(node.Describe(), n);
             if (c.Ints is { } ints)
             {
                 return ints.Select(i => (float)i).ToArray();
@@ -664,6 +692,7 @@ public static class OnnxImporter
                     throw NodeError(node, "Gather on constants is supported for 1-D integer shapes only");
                 }
 
+                Spend(node.Describe(), idx.Length);
                 var result = new long[idx.Length];
                 for (int i = 0; i < idx.Length; i++)
                 {
@@ -826,11 +855,9 @@ public static class OnnxImporter
             var values = new List<long>();
             foreach (ConstValue p in parts)
             {
-                values.AddRange(IntsOf(node, p, "input"));
-                if (values.Count > MaxFoldedElements)
-                {
-                    throw NodeError(node, $"folding would exceed {MaxFoldedElements} elements");
-                }
+                long[] part = IntsOf(node, p, "input");
+                Spend(node.Describe(), part.Length);
+                values.AddRange(part);
             }
 
             Set(node, 0, new ConstValue { Name = Out(node), Shape = new long[] { values.Count }, Ints = values.ToArray() });
@@ -920,6 +947,7 @@ public static class OnnxImporter
             }
 
             long[] values = IntsOf(node, c, "data");
+            Spend(node.Describe(), finish - begin);
             Set(node, 0, new ConstValue { Name = Out(node), Shape = shape, Ints = values.Skip((int)begin).Take((int)(finish - begin)).ToArray() });
         }
 
@@ -1022,6 +1050,7 @@ public static class OnnxImporter
             }
 
             float[] f = FloatsOf(node, c);
+            Spend(node.Describe(), f.Length);
             int rows = (int)c.Shape[0];
             int cols = (int)c.Shape[1];
             var result = new float[f.Length];
@@ -1338,6 +1367,7 @@ public static class OnnxImporter
             }
 
             int k = _layers.Count;
+            Spend(node.Describe(), (long)dirs * (gates * hidden * ((long)input + hidden + 2) + 3 * hidden));
             float[] wData = FloatsOf(node, w);
             float[] rData = FloatsOf(node, r);
             float[]? bData = b is null ? null : FloatsOf(node, b);
