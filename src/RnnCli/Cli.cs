@@ -22,6 +22,7 @@ public static class Cli
         root.Add(TrainCommand.Create());
         root.Add(CompileCommand.Create());
         root.Add(VisualizeCommand.Create());
+        root.Add(ConvertCommand.Create());
         return root;
     }
 
