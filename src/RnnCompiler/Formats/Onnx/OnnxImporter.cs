@@ -1092,7 +1092,7 @@ public static class OnnxImporter
             long total = 1;
             foreach (long size in sizes)
             {
-                total = checked(total * Math.Max(size, 1));
+                total = Multiply(node, total, Math.Max(size, 1));
             }
 
             long[] result = ResolveShape(node, sizes, target, allowZero, total);
@@ -1110,7 +1110,7 @@ public static class OnnxImporter
 
                 while (p < sizes.Length && (product < d || group.Count == 0))
                 {
-                    product *= sizes[p];
+                    product = Multiply(node, product, sizes[p]);
                     group.Add(a.Axes[p]);
                     p++;
                 }
@@ -1134,6 +1134,17 @@ public static class OnnxImporter
             }
 
             Set(node, 0, new ActValue { Axes = output.ToArray(), Stage = a.Stage, IsTokens = a.IsTokens });
+        }
+
+        /// <summary>a × b for shape arithmetic; an error (not an overflow) when the product passes 2^40.</summary>
+        private long Multiply(OnnxNode node, long a, long b)
+        {
+            if (a < 0 || b < 0 || (b != 0 && a > (1L << 40) / b))
+            {
+                throw NodeError(node, $"a shape's element count ({a} × {b}) is negative or larger than 2^40");
+            }
+
+            return a * b;
         }
 
         private Axis Merge(OnnxNode node, List<Axis> group, long[] target)
@@ -1193,7 +1204,7 @@ public static class OnnxImporter
                 }
 
                 result[i] = d;
-                known = checked(known * Math.Max(d, 1));
+                known = Multiply(node, known, Math.Max(d, 1));
             }
 
             if (inferred >= 0)
