@@ -478,7 +478,17 @@ public static class OnnxImporter
                 _budget += 3 * count; // the external file pays for its own elements (decoded once, copied when reordered)
             }
 
-            return new ConstValue { Name = t.Name, Shape = t.Dims, Floats = OnnxReader.DecodeFloats(t, _file, external) };
+            float[] values = OnnxReader.DecodeFloats(t, _file, external);
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (float.IsNaN(values[i]) || float.IsInfinity(values[i]))
+                {
+                    // As SafeTensorsReader by default: a converted model must read back (fuzz/RnnFuzz found this).
+                    throw Error(t.Name, $"element {i} is {values[i].ToString(CultureInfo.InvariantCulture)}; weights must be finite");
+                }
+            }
+
+            return new ConstValue { Name = t.Name, Shape = t.Dims, Floats = values };
         }
 
         private byte[] ReadExternal(OnnxTensor t, long count)
