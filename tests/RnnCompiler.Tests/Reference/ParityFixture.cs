@@ -100,6 +100,7 @@ public sealed class ParityFixture
         "gru_bidir_nobias_o17",
         "gru_dense_o9",
         "gru_emb_o10",
+        "gru_unbatched_gemm_o13",
         "lstm_2layer_o11",
         "lstm_batchfirst_o13",
         "lstm_bidir_2layer_o14",

@@ -1552,6 +1552,11 @@ public static class OnnxImporter
         private void Bind(OnnxNode node, Axis axis, AxisKind kind)
         {
             AxisKind current = Kind(axis);
+            if (current == AxisKind.One && kind == AxisKind.Batch)
+            {
+                return; // an unbatched sequence, unsqueezed to batch 1 (torch.onnx.export of a 1-D input)
+            }
+
             if (current == AxisKind.Unknown)
             {
                 _bindings[axis.Id] = kind;
