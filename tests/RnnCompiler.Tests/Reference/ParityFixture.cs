@@ -107,6 +107,7 @@ public sealed class ParityFixture
         "lstm_dense_nohead_o16",
         "lstm_emb_o9",
         "lstm_nobias_o17",
+        "lstm_states_o15",
         "rnn_dense_bidir_o17",
         "rnn_relu_bidir_o15",
         "rnn_tanh_2layer_o13",

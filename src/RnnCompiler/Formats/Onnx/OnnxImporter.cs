@@ -340,6 +340,18 @@ public static class OnnxImporter
                 }
             }
 
+            if (node.OpType is "Identity" or "Transpose" or "Squeeze" or "Unsqueeze" or "Reshape" or "Concat" or "Slice" or "Gather" or "Cast"
+                && node.Inputs.Any(i => i.Length != 0 && _values.TryGetValue(i, out Value? v) && v is StateValue))
+            {
+                // Glue on final states (h_n, c_n of a stack: torch concatenates the layers'): they stay states.
+                for (int i = 0; i < node.Outputs.Count; i++)
+                {
+                    Set(node, i, new StateValue { Name = node.Outputs[i] });
+                }
+
+                return;
+            }
+
             switch (node.OpType)
             {
                 case "Constant":
