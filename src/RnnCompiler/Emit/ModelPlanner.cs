@@ -12,7 +12,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// (routes, kernels, sizes, packed weights, members); <see cref="SourceWriter"/> only spells the plan out.
 /// Throws <see cref="CSharpEmitter.EmitException"/> when the model cannot be emitted.
 /// </summary>
-public static class ModelPlanner
+public static partial class ModelPlanner
 {
     /// <summary>
     /// An embedding is folded into layer 0 (a (V, G·H) table of b + W_ih · embedding(v), one row gather per
@@ -70,6 +70,7 @@ public static class ModelPlanner
             weights.Add(new WeightEntry("Image_b", $"image projection b ({img.W.Rows},) padded", PadVector(img.b, img.W.Rows)));
         }
 
+        IReadOnlyList<DenseLayerPlan> inputLayers = PlanDenseLayers(spec.InputLayers, "In", "input layer", weights);
         var cells = new List<CellPlan>();
         var layers = new List<LayerPlan>();
         for (int l = 0; l < spec.Layers.Count; l++)
@@ -86,6 +87,7 @@ public static class ModelPlanner
             layers.Add(new LayerPlan { InputWidth = l == 0 ? 0 : spec.Layers[l - 1].OutputSize, OutputWidth = layer.OutputSize, Cells = indices });
         }
 
+        IReadOnlyList<DenseLayerPlan> headLayers = PlanDenseLayers(spec.HeadLayers, "HeadLayer", "head layer", weights);
         HeadPlan head = PlanHead(spec, weights);
         if (TotalFloats(weights) > WeightBlob.MaxFloats)
         {
@@ -137,6 +139,9 @@ public static class ModelPlanner
             Cells = cells,
             Layers = layers,
             Head = head,
+            InputLayers = inputLayers,
+            HeadLayers = headLayers,
+            OutputFunction = spec.Output,
             Weights = weights,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
@@ -428,7 +433,14 @@ public static class ModelPlanner
 
         weights.Add(new WeightEntry("Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", PanelPacking.Pack(head.W)));
         weights.Add(new WeightEntry("Head_b", $"head b ({head.W.Rows},) padded", PadVector(head.b, head.W.Rows)));
-        return new HeadPlan { Present = true, InputSize = head.InputSize, OutputSize = head.OutputSize, PaddedOutputSize = Pad(head.OutputSize) };
+        return new HeadPlan
+        {
+            Present = true,
+            InputSize = head.InputSize,
+            OutputSize = head.OutputSize,
+            PaddedOutputSize = Pad(head.OutputSize),
+            ActivationKernel = ActivationKernel(head.Activation),
+        };
     }
 
     // ---------------------------------------------------------------- text the plan carries
@@ -448,6 +460,7 @@ public static class ModelPlanner
             InputKind.OneHot => $"One-hot ({spec.InputSize})",
             _ => $"Dense input ({spec.InputSize})",
         });
+        AppendDenseShapes(sb, spec.InputLayers);
         foreach (LayerSpec l in spec.Layers)
         {
             sb.Append(" → ").Append(CellNames.DisplayName(l.Cell)).Append('(').Append(Int(l.HiddenSize));
@@ -464,11 +477,8 @@ public static class ModelPlanner
             sb.Append(')');
         }
 
-        if (spec.Head is not null)
-        {
-            sb.Append(" → Dense (").Append(Int(spec.Head.OutputSize)).Append(')');
-        }
-
+        AppendDenseShapes(sb, spec.HeadStack);
+        AppendOutputShape(sb, spec.Output);
         return sb.ToString();
     }
 
