@@ -413,7 +413,7 @@ public static class OnnxImporter
                 case "Sigmoid":
                 case "Softmax":
                 case "LogSoftmax":
-                    throw NodeError(node, $"an activation ({node.OpType}) on the activations is not supported yet: the model spec has no input layers and no MLP head or output activation (they come with the layer stacks of issue 13 item 1)");
+                    throw NodeError(node, $"an activation ({node.OpType}) on the activations is not supported yet: ONNX import does not map input layers, MLP heads or output functions onto the model's layer stacks yet; save the PyTorch state_dict as safetensors instead (docs/model-format.md, \"Layer stacks\")");
                 default:
                     throw NodeError(node, $"operator {node.OpType} is not supported; supported: LSTM, GRU, RNN, Gather (embedding), MatMul/Add/Gemm (one dense head) and the glue torch.onnx.export writes (Constant, Identity, Dropout, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Expand, ConstantOfShape, Transpose, Reshape)");
             }
@@ -1618,12 +1618,12 @@ public static class OnnxImporter
         {
             if (x.IsTokens || _layers.Count == 0)
             {
-                throw NodeError(node, "a dense layer before the recurrent layers (an input layer) is not supported yet: it comes with the layer stacks of issue 13 item 1");
+                throw NodeError(node, "a dense layer before the recurrent layers (an input layer) is not supported yet: ONNX import does not map input layers onto the model's layer stacks yet; save the PyTorch state_dict as safetensors instead (docs/model-format.md, \"Layer stacks\")");
             }
 
             if (_headStage >= 0)
             {
-                throw NodeError(node, $"a second dense layer after {_headNode!.Describe()}: MLP heads are not supported yet (they come with the layer stacks of issue 13 item 1); one Linear head is");
+                throw NodeError(node, $"a second dense layer after {_headNode!.Describe()}: MLP heads are not supported yet by ONNX import (the model's layer stacks have them; save the PyTorch state_dict as safetensors instead); one Linear head is");
             }
 
             if (x.Stage != _stage)
