@@ -87,10 +87,13 @@ public class MsBuildIntegrationTests : IDisposable
         DateTime carrierTime = File.GetLastWriteTimeUtc(carrier);
         DateTime dllTime = File.GetLastWriteTimeUtc(dll);
         string carrierText = File.ReadAllText(carrier);
+        string blob = Path.ChangeExtension(carrier, ".rnnweights");
+        byte[] blobBytes = File.ReadAllBytes(blob);
+        Assert.True(carrierText.Length < 4096, $"the carrier holds the header only, not the weights ({carrierText.Length} chars)");
 
         (code, output) = Build();
         Assert.True(code == 0, output);
-        Assert.Equal(carrierTime, File.GetLastWriteTimeUtc(carrier)); // the encode target was skipped
+        Assert.Equal(carrierTime, File.GetLastWriteTimeUtc(carrier)); // the pack target was skipped
         Assert.Equal(dllTime, File.GetLastWriteTimeUtc(dll));         // CoreCompile was up to date
 
         Thread.Sleep(1100); // coarse file-system timestamps
@@ -100,7 +103,8 @@ public class MsBuildIntegrationTests : IDisposable
         Assert.True(code == 0, output);
         Assert.NotEqual(carrierTime, File.GetLastWriteTimeUtc(carrier));
         Assert.NotEqual(dllTime, File.GetLastWriteTimeUtc(dll));
-        Assert.NotEqual(carrierText, File.ReadAllText(carrier)); // the new weights travel to the generator
+        Assert.NotEqual(carrierText, File.ReadAllText(carrier)); // the new shapes travel to the generator
+        Assert.NotEqual(blobBytes, File.ReadAllBytes(blob));      // and the new weights to the assembly
     }
 
     [Fact]
