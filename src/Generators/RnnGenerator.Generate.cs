@@ -51,8 +51,11 @@ public sealed partial class RnnGenerator
             ModelSpec spec;
             try
             {
+                // ONNX by the source's extension (docs/model-format.md, "ONNX import"): external data is never read here.
                 spec = ModelBuilder.Build(packed is null
-                    ? SafeTensorsReader.Read(bytes!, file)
+                    ? file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+                        ? Compiler.Formats.Onnx.OnnxImporter.Import(bytes!, file)
+                        : SafeTensorsReader.Read(bytes!, file)
                     : SafeTensorsReader.ReadHeader(packed.HeaderPrefix, packed.DataLength, file));
             }
             catch (RnnFormatException e)

@@ -26,6 +26,14 @@ public static class WeightPack
     /// <exception cref="CSharpEmitter.EmitException">The model cannot be emitted (bad type name, too large, …).</exception>
     public static string Pack(byte[] weightFile, string sourcePath, string typeName, Stream blob)
     {
+        if (sourcePath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            // ONNX (docs/model-format.md, "ONNX import"): packed as the canonical safetensors it converts to; the build
+            // never reads external data.
+            WeightFile imported = Formats.Onnx.OnnxImporter.Import(weightFile, sourcePath);
+            weightFile = SafeTensorsWriter.Write(imported.Tensors, imported.Metadata);
+        }
+
         ModelSpec spec = ModelBuilder.Build(SafeTensorsReader.Read(weightFile, sourcePath));
         ModelPlan plan = ModelPlanner.Plan(spec, new EmitOptions { TypeName = typeName, Storage = WeightStorage.Resource });
         WeightLayout.Write(plan, blob);
