@@ -34,4 +34,7 @@ public enum ModelTask
 
     /// <summary>Show-and-Tell caption decoder.</summary>
     Caption,
+
+    /// <summary>Sequence to sequence: an encoder stack reads the source, its final state starts the decoder.</summary>
+    Seq2Seq,
 }

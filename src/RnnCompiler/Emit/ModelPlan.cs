@@ -68,6 +68,18 @@ public sealed class ModelPlan
 
     /// <summary>The widest layer output, for the two sequence buffers of a bidirectional Run.</summary>
     public required int MaxLayerWidth { get; init; }
+
+    /// <summary>
+    /// Seq2seq models: the encoder stack, written inside this struct as the nested struct <c>SourceEncoder</c> (whose
+    /// vocabulary is the source vocabulary); null for every other model.
+    /// </summary>
+    public ModelPlan? Encoder { get; init; }
+
+    /// <summary>Seq2seq models, per layer: whether <c>Encode</c> carries the encoder's c over (else only h).</summary>
+    public IReadOnlyList<bool> CarryCell { get; init; } = System.Array.Empty<bool>();
+
+    /// <summary>The struct is nested in another (a seq2seq encoder): no file header, internal state and buffers.</summary>
+    public bool Nested { get; init; }
 }
 
 /// <summary>Which public members and interfaces the struct has.</summary>

@@ -12,7 +12,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// (routes, kernels, sizes, packed weights, members); <see cref="SourceWriter"/> only spells the plan out.
 /// Throws <see cref="CSharpEmitter.EmitException"/> when the model cannot be emitted.
 /// </summary>
-public static class ModelPlanner
+public static partial class ModelPlanner
 {
     /// <summary>
     /// An embedding is folded into layer 0 (a (V, G·H) table of b + W_ih · embedding(v), one row gather per
@@ -26,7 +26,9 @@ public static class ModelPlanner
     /// <summary>The informational version of this assembly (the generator's, when compiled into it), without a +commit suffix.</summary>
     public static string AssemblyVersion => s_version;
 
-    public static ModelPlan Plan(ModelSpec spec, EmitOptions options)
+    public static ModelPlan Plan(ModelSpec spec, EmitOptions options) => Plan(spec, options, nested: false);
+
+    private static ModelPlan Plan(ModelSpec spec, EmitOptions options, bool nested)
     {
         (string? ns, string name) = CSharpEmitter.SplitTypeName(options.TypeName);
         string widthCap = options.MaxVectorWidth switch
@@ -140,6 +142,9 @@ public static class ModelPlanner
             Weights = weights,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
+            Encoder = PlanEncoder(spec, options), // ModelPlanner.Seq2Seq.cs
+            CarryCell = PlanCarryCell(spec),
+            Nested = nested,
         };
     }
 
@@ -153,7 +158,11 @@ public static class ModelPlanner
         bool caption = spec.ImageProjection is not null;
         bool vocabulary = spec.Vocabulary is not null;
         var interfaces = new List<string>();
-        if (caption)
+        if (spec.Encoder is not null)
+        {
+            interfaces.Add("ISequenceToSequenceModel");
+        }
+        else if (caption)
         {
             interfaces.Add("ICaptionModel");
         }
@@ -437,6 +446,11 @@ public static class ModelPlanner
     private static string Shape(ModelSpec spec)
     {
         var sb = new StringBuilder();
+        if (spec.Encoder is { } encoder)
+        {
+            sb.Append("Encoder ").Append(Shape(encoder)).Append(" | Decoder ");
+        }
+
         if (spec.ImageProjection is { } img)
         {
             sb.Append("Image (").Append(Int(img.InputSize)).Append(") → Dense (").Append(Int(img.OutputSize)).Append(") | ");

@@ -10,7 +10,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// except each weight literal, which is one line of its own: split into <c>"…" + "…"</c> pieces, a 1 M-float
 /// model took csc 300 s instead of 2 s (docs/generator.md).
 /// </summary>
-public static class SourceWriter
+public static partial class SourceWriter
 {
     /// <summary>The longest line the writer produces.</summary>
     public const int MaxLineLength = 120;
@@ -34,10 +34,18 @@ public static class SourceWriter
     {
         var w = new IndentedWriter();
         WriteHeader(w, plan);
+        WriteBody(w, plan);
+        return w.ToString();
+    }
+
+    /// <summary>The struct from its declaration to its closing brace (a seq2seq model's encoder is nested inside).</summary>
+    private static void WriteBody(IndentedWriter w, ModelPlan plan)
+    {
         WriteDeclaration(w, plan);
         WriteConstants(w, plan);
         WriteState(w, plan);
         WriteStep(w, plan);
+        WriteEncode(w, plan); // SourceWriter.Seq2Seq.cs
         WriteBatchStep(w, plan);
         WriteRun(w, plan);
         foreach (CellPlan cell in plan.Cells)
@@ -58,8 +66,8 @@ public static class SourceWriter
         WriteBatchHead(w, plan);
         WriteWeights(w, plan);
         WriteBuffers(w, plan);
+        WriteEncoder(w, plan); // SourceWriter.Seq2Seq.cs
         w.Close();
-        return w.ToString();
     }
 
     // ---------------------------------------------------------------- header
@@ -112,14 +120,15 @@ public static class SourceWriter
             interfaces.Add($"RnnRuntime.{i}<{plan.TypeName}>");
         }
 
-        string oneLine = $"partial struct {plan.TypeName} : {string.Join(", ", interfaces)}";
+        string access = plan.Nested ? "private " : "";
+        string oneLine = $"{access}partial struct {plan.TypeName} : {string.Join(", ", interfaces)}";
         if (oneLine.Length <= MaxLineLength)
         {
             w.Open(oneLine);
             return;
         }
 
-        w.Line($"partial struct {plan.TypeName}");
+        w.Line($"{access}partial struct {plan.TypeName}");
         w.Indent++;
         for (int k = 0; k < interfaces.Count; k++)
         {
@@ -195,10 +204,11 @@ public static class SourceWriter
             for (int l = 0; l < plan.State.Count; l++)
             {
                 LayerStatePlan st = plan.State[l];
-                w.Line($"private Floats{Int(st.HiddenSize)} _h{Int(l)}; // ({st.HiddenSize},) layer {l} h");
+                string field = plan.Nested ? "internal" : "private"; // a nested encoder's state is read by Encode
+                w.Line($"{field} Floats{Int(st.HiddenSize)} _h{Int(l)}; // ({st.HiddenSize},) layer {l} h");
                 if (st.CellSize > 0)
                 {
-                    w.Line($"private Floats{Int(st.CellSize)} _c{Int(l)}; // ({st.CellSize},) layer {l} c");
+                    w.Line($"{field} Floats{Int(st.CellSize)} _c{Int(l)}; // ({st.CellSize},) layer {l} c");
                 }
             }
 
@@ -855,7 +865,7 @@ public static class SourceWriter
         {
             w.Line();
             w.Line($"[InlineArray({Int(size)})]");
-            w.Open($"private struct Floats{Int(size)}");
+            w.Open($"{(plan.Nested ? "internal" : "private")} struct Floats{Int(size)}");
             w.Line("private float _element0;");
             w.Close();
         }

@@ -15,7 +15,7 @@ namespace RnnEmbedded.Compiler.Model;
 /// Every rule broken is reported as <see cref="RnnFormatException"/> naming the file, the tensor or metadata
 /// key, and the rule. See docs/model-format.md.
 /// </summary>
-public static class ModelBuilder
+public static partial class ModelBuilder
 {
     /// <summary>Builds the model a weight file describes.</summary>
     /// <exception cref="RnnFormatException">The tensors or metadata do not describe a supported model.</exception>
@@ -29,7 +29,7 @@ public static class ModelBuilder
         return new Builder(file).Build();
     }
 
-    private sealed class Builder
+    private sealed partial class Builder
     {
         private const string WeightIh = "weight_ih";
         private const string WeightHh = "weight_hh";
@@ -80,6 +80,11 @@ public static class ModelBuilder
         public ModelSpec Build()
         {
             ReadMetadata();
+            if (_task == ModelTask.Seq2Seq && _keyAliases is null)
+            {
+                return BuildSequenceToSequence(); // ModelBuilder.Seq2Seq.cs
+            }
+
             List<LayerSpec> layers = BuildLayers();
             int firstInput = layers[0].InputSize;
             int lastOutput = layers[layers.Count - 1].OutputSize;
@@ -684,7 +689,7 @@ public static class ModelBuilder
             }
 
             bool needEmbedding = embeddingName is null && embeddingAllowed;
-            bool needHead = headName is null;
+            bool needHead = headName is null && !_noHead;
             var solutions = new List<(Tensor? Embedding, Tensor? Head)>();
             var embeddingOptions = new List<Tensor?> { null };
             var headOptions = new List<Tensor?> { null };
@@ -850,6 +855,7 @@ public static class ModelBuilder
             return null;
         }
 
-        private RnnFormatException Error(string? tensorOrKey, string rule) => new(_file.FileName, tensorOrKey, rule);
+        private RnnFormatException Error(string? tensorOrKey, string rule) =>
+            new(_file.FileName, tensorOrKey is not null && _keyAliases is not null && _keyAliases.TryGetValue(tensorOrKey, out string? alias) ? alias : tensorOrKey, rule);
     }
 }

@@ -30,10 +30,16 @@ public static class ModelSpecComparer
             ?? Dense("ImageProjection", expected.ImageProjection, actual.ImageProjection)
             ?? Dense("Head", expected.Head, actual.Head)
             ?? Vocabulary(expected.Vocabulary, actual.Vocabulary)
-            ?? Value("Layers.Count", expected.Layers.Count, actual.Layers.Count);
+            ?? Value("Layers.Count", expected.Layers.Count, actual.Layers.Count)
+            ?? Value("Encoder", expected.Encoder is null ? "none" : "present", actual.Encoder is null ? "none" : "present");
         if (d is not null)
         {
             return d;
+        }
+
+        if (expected.Encoder is not null && FirstDifference(expected.Encoder, actual.Encoder!, compareMetadata: false) is { } inEncoder)
+        {
+            return "Encoder." + inEncoder;
         }
 
         for (int k = 0; k < expected.Layers.Count; k++)

@@ -93,7 +93,7 @@ public sealed record ModelCase(
     {
         var cell = (CaseCell)rng.Next(Enum.GetValues<CaseCell>().Length);
         var input = (InputKind)rng.Next(3);
-        var task = (ModelTask)rng.Next(4);
+        var task = (ModelTask)rng.Next(Enum.GetValues<ModelTask>().Length);
         int layers = rng.Next(1, 4);
         bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
         bool vocabulary = task != ModelTask.Generic || rng.Next(2) == 1;
@@ -123,12 +123,17 @@ public sealed record ModelCase(
 
         if (Input == InputKind.Dense)
         {
-            return "a char-lm, word-lm or caption model needs token input";
+            return "a char-lm, word-lm, caption or seq2seq model needs token input";
         }
 
         if (!Head)
         {
-            return "a char-lm, word-lm or caption model needs a head producing one logit per token";
+            return "a char-lm, word-lm, caption or seq2seq model needs a head producing one logit per token";
+        }
+
+        if (Task == ModelTask.Seq2Seq && Bidirectional)
+        {
+            return "a seq2seq encoder hands one final state per layer to the decoder, and a decoder writes token by token: neither can be bidirectional";
         }
 
         if (Task == ModelTask.Caption && Bidirectional)
@@ -150,6 +155,7 @@ public sealed record ModelCase(
         {
             ModelTask.CharLm => Characters(rng, vocabularySize),
             ModelTask.WordLm or ModelTask.Caption => Words(rng, vocabularySize, special: true),
+            ModelTask.Seq2Seq => rng.Next(2) == 0 ? Characters(rng, vocabularySize, startStop: true) : Words(rng, vocabularySize, special: true),
             _ when !Vocabulary => null,
             _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
         };
@@ -199,8 +205,10 @@ public sealed record ModelCase(
         }
 
         int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : vocabulary!.Count;
+        ModelSpec? encoder = Task == ModelTask.Seq2Seq && Input != InputKind.Dense && !Bidirectional ? BuildEncoder(rng, layers) : null;
         return new ModelSpec
         {
+            Encoder = encoder,
             InputKind = Input,
             InputSize = inputSize,
             Embedding = embedding,
@@ -267,8 +275,63 @@ public sealed record ModelCase(
 
     private static int Pick(Random rng, int[] values) => values[rng.Next(values.Length)];
 
-    private static Vocabulary Characters(Random rng, int count) =>
-        new(ModelVocabularyKind.Characters, s_characters.OrderBy(_ => rng.Next()).Take(count).ToArray());
+    private static Vocabulary Characters(Random rng, int count, bool startStop = false) =>
+        new(ModelVocabularyKind.Characters, (startStop ? new[] { "\u0002", "\u0003" } : Array.Empty<string>())
+            .Concat(s_characters.OrderBy(_ => rng.Next())).Take(count).OrderBy(_ => rng.Next()).ToArray());
+
+    /// <summary>
+    /// A seq2seq case's encoder: the decoder's cell and layer count, its own source vocabulary (characters or words)
+    /// and input route, h of each layer the size of the decoder's; an LSTM layer without projection sometimes gets a
+    /// larger H with a projection to the same h, so its c is not carried over (docs/model-format.md).
+    /// </summary>
+    private ModelSpec BuildEncoder(Random rng, List<LayerSpec> decoder)
+    {
+        int vocabularySize = Pick(rng, VocabularySizes);
+        Vocabulary vocabulary = rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0);
+        bool embed = rng.Next(2) == 0;
+        int embeddingSize = Pick(rng, EmbeddingSizes);
+        int layerInput = embed ? embeddingSize : vocabularySize;
+        var layers = new List<LayerSpec>();
+        foreach (LayerSpec d in decoder)
+        {
+            int h = d.HiddenSize, p = d.ProjectionSize;
+            if (IsLstm && p == 0 && rng.Next(3) == 0)
+            {
+                p = h;
+                h += 1 + rng.Next(3);
+            }
+
+            bool peepholes = d.HasPeepholes;
+            layers.Add(new LayerSpec
+            {
+                Cell = d.Cell,
+                InputSize = layerInput,
+                HiddenSize = h,
+                ProjectionSize = p,
+                Activation = d.Activation,
+                GruForm = d.GruForm,
+                Cifg = d.Cifg,
+                Forward = Direction(rng, layerInput, h, p, d.HasBias, peepholes),
+            });
+            layerInput = layers[^1].OutputSize;
+        }
+
+        return new ModelSpec
+        {
+            InputKind = embed ? InputKind.Embedding : InputKind.OneHot,
+            InputSize = vocabularySize,
+            Embedding = embed ? Uniform(rng, vocabularySize, embeddingSize, 1f) : null,
+            Layers = layers,
+            Vocabulary = vocabulary,
+        };
+    }
+
+    /// <summary>Seq2seq cases: the source sequence (possibly empty), ids of the encoder's vocabulary.</summary>
+    public int[] DrawSource(ModelSpec spec)
+    {
+        var rng = new Random(unchecked(Seed * 17 + 3));
+        return Enumerable.Range(0, rng.Next(0, 7)).Select(_ => rng.Next(spec.Encoder!.InputSize)).ToArray();
+    }
 
     /// <summary>Words in random order (special tokens at random ids), some needing escapes.</summary>
     private static Vocabulary Words(Random rng, int count, bool special)
