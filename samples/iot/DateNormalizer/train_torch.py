@@ -81,6 +81,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=15)
     ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--eval-every", type=int, default=100, help="batches between held-out evaluations")
     ap.add_argument("--out", default=os.path.join(HERE, "models", "date-seq2seq.safetensors"))
     args = ap.parse_args()
     torch.manual_seed(1)
@@ -127,6 +128,20 @@ def main():
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             total += loss.item()
+            batches = i // 128 + 1
+            if batches % args.eval_every == 0 or i + 128 >= len(order):
+                best = evaluate(model, test_src, test_len, test_tgt, ti, epoch, batches, total / batches, began, best,
+                                metadata, args.out)
+                model.train()
+            if best >= 0.999 or time.time() - began >= args.minutes * 60:
+                break
+        if best >= 0.999:
+            break
+    print(f"best test exact match {best:.4f}")
+
+
+def evaluate(model, test_src, test_len, test_tgt, ti, epoch, batches, loss, began, best, metadata, out_path):
+    if True:
         model.eval()
         with torch.no_grad():
             h = model.encode(test_src, test_len)
@@ -140,17 +155,15 @@ def main():
             gold = test_tgt[:, 1:]
             exact = (pred == gold).all(1).float().mean().item()
             tokacc = (pred == gold).float().mean().item()
-        print(f"epoch {epoch} loss {total / (len(order) / 128):.4f} test exact {exact:.4f} token {tokacc:.4f} "
+        print(f"epoch {epoch} batch {batches} loss {loss:.4f} test exact {exact:.4f} token {tokacc:.4f} "
               f"({time.time() - began:.0f} s)", flush=True)
         if exact > best:
             best = exact
             metadata["rnn.train.test_exact_match"] = f"{exact:.4f}"
             metadata["rnn.train.test_token_accuracy"] = f"{tokacc:.4f}"
-            metadata["rnn.train.epochs"] = str(epoch)
-            write_safetensors(args.out, model.state_dict(), metadata)
-        if exact >= 0.999:
-            break
-    print(f"best test exact match {best:.4f}")
+            metadata["rnn.train.epochs"] = f"{epoch - 1} + {batches} batches of 128"
+            write_safetensors(out_path, model.state_dict(), metadata)
+    return best
 
 
 if __name__ == "__main__":
