@@ -144,6 +144,7 @@ public static class InspectCommand
         ModelTask.CharLm => "char-lm",
         ModelTask.WordLm => "word-lm",
         ModelTask.Caption => "caption",
+        ModelTask.Seq2Seq => "seq2seq",
         _ => "generic",
     };
 }
