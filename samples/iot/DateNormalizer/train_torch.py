@@ -58,6 +58,17 @@ class Seq2Seq(nn.Module):
         return self.decoder.head(out)
 
 
+def read_safetensors(path):
+    import numpy as np
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    state = {k: torch.from_numpy(np.frombuffer(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]],
+                                               dtype="<f4").reshape(v["shape"]).copy()) for k, v in header.items()}
+    return state, meta
+
+
 def write_safetensors(path, state_dict, metadata):
     header, blobs, offset = {}, [], 0
     for name, tensor in state_dict.items():
@@ -81,6 +92,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=15)
     ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--init", help="continue from this weight file (written by this script; optimizer state restarts)")
     ap.add_argument("--eval-every", type=int, default=100, help="batches between held-out evaluations")
     ap.add_argument("--out", default=os.path.join(HERE, "models", "date-seq2seq.safetensors"))
     args = ap.parse_args()
@@ -113,6 +125,12 @@ def main():
         "rnn.train.tool": "samples/iot/DateNormalizer/train_torch.py (torch " + torch.__version__ + ")",
     }
     best, began, epoch = -1.0, time.time(), 0
+    if args.init:
+        state, init_meta = read_safetensors(args.init)
+        model.load_state_dict(state)
+        best = float(init_meta.get("rnn.train.test_exact_match", "-1"))
+        metadata["rnn.train.continued_from"] = init_meta.get("rnn.train.epochs", "?")
+        print(f"continuing from {args.init} (held-out exact match {best:.4f})", flush=True)
     while time.time() - began < args.minutes * 60:
         epoch += 1
         model.train()
