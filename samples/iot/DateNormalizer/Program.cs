@@ -13,7 +13,7 @@ for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--evaluate" when i + 1 < args.Length: evaluate = args[++i]; break;
+        case "--evaluate" when i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal): evaluate = args[++i]; break;
         case "--evaluate": evaluate = Path.Combine(AppContext.BaseDirectory, "data", "dates.test.tsv"); break;
         case "--beam": beam = true; break;
         case "-h" or "--help":
