@@ -65,11 +65,31 @@ public static class InspectCommand
             w.AppendLine($"image projection: dense {projection.InputSize} -> {projection.OutputSize}, {(projection.b is null ? "no bias" : "bias")}");
         }
 
+        if (spec.InputLayers.Count > 0)
+        {
+            w.AppendLine($"input layers: {spec.InputLayers.Count}");
+            AppendDenseLayers(w, spec.InputLayers);
+        }
+
         AppendLayers(w, spec, "layers");
 
-        w.AppendLine(spec.Head is { } head
-            ? $"head: dense {head.InputSize} -> {head.OutputSize}, {(head.b is null ? "no bias" : "bias")}"
-            : "head: none (output is the last layer's state)");
+        if (spec.HeadLayers.Count > 0 || spec.Head?.Activation is DenseActivation.Relu or DenseActivation.Tanh or DenseActivation.Sigmoid)
+        {
+            w.AppendLine($"head: MLP, {spec.HeadStack.Count} dense layers");
+            AppendDenseLayers(w, spec.HeadStack);
+        }
+        else
+        {
+            w.AppendLine(spec.Head is { } head
+                ? $"head: dense {head.InputSize} -> {head.OutputSize}, {(head.b is null ? "no bias" : "bias")}"
+                : "head: none (output is the last layer's state)");
+        }
+
+        if (spec.Output != OutputFunction.None)
+        {
+            w.AppendLine($"output function: {OutputName(spec.Output)}");
+        }
+
         w.AppendLine($"output: {spec.OutputSize} per step");
         w.AppendLine($"parameters: {spec.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
         AppendVocabulary(w, spec.Vocabulary);
@@ -144,6 +164,32 @@ public static class InspectCommand
 
         w.AppendLine($"  special: <start> {Special(vocabulary.StartToken)}, <stop> {Special(vocabulary.StopToken)}, <unk> {Special(vocabulary.UnknownToken)}");
     }
+
+    /// <summary>One line per dense layer: "  0: dense 6 -> 12, bias, relu".</summary>
+    private static void AppendDenseLayers(StringBuilder w, IReadOnlyList<DenseSpec> layers)
+    {
+        for (int i = 0; i < layers.Count; i++)
+        {
+            DenseSpec d = layers[i];
+            w.AppendLine($"  {i}: dense {d.InputSize} -> {d.OutputSize}, {(d.b is null ? "no bias" : "bias")}, {ActivationName(d.Activation)}");
+        }
+    }
+
+    private static string ActivationName(DenseActivation activation) => activation switch
+    {
+        DenseActivation.Relu => "relu",
+        DenseActivation.Tanh => "tanh",
+        DenseActivation.Sigmoid => "sigmoid",
+        _ => "identity",
+    };
+
+    private static string OutputName(OutputFunction output) => output switch
+    {
+        OutputFunction.Softmax => "softmax",
+        OutputFunction.LogSoftmax => "log-softmax",
+        OutputFunction.Sigmoid => "sigmoid",
+        _ => "none",
+    };
 
     private static string Special(int id) => id < 0 ? "none" : id.ToString(CultureInfo.InvariantCulture);
 

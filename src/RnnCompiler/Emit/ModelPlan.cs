@@ -9,7 +9,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// calls, every buffer size and every weight array with its packed data. <see cref="SourceWriter"/> turns a plan
 /// into text without deciding anything (docs/architecture.md, "The emitter").
 /// </summary>
-public sealed class ModelPlan
+public sealed partial class ModelPlan
 {
     public required string? Namespace { get; init; }
 
@@ -260,7 +260,7 @@ public sealed class CellPlan
     public required int PaddedProjectionRows { get; init; }
 }
 
-public sealed class HeadPlan
+public sealed partial class HeadPlan
 {
     /// <summary>False: the output is the last layer's output as is.</summary>
     public required bool Present { get; init; }

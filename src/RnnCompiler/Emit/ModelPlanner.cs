@@ -72,6 +72,7 @@ public static partial class ModelPlanner
             weights.Add(new WeightEntry("Image_b", $"image projection b ({img.W.Rows},) padded", PadVector(img.b, img.W.Rows)));
         }
 
+        IReadOnlyList<DenseLayerPlan> inputLayers = PlanDenseLayers(spec.InputLayers, "In", "input layer", weights);
         var cells = new List<CellPlan>();
         var layers = new List<LayerPlan>();
         for (int l = 0; l < spec.Layers.Count; l++)
@@ -88,6 +89,7 @@ public static partial class ModelPlanner
             layers.Add(new LayerPlan { InputWidth = l == 0 ? 0 : spec.Layers[l - 1].OutputSize, OutputWidth = layer.OutputSize, Cells = indices });
         }
 
+        IReadOnlyList<DenseLayerPlan> headLayers = PlanDenseLayers(spec.HeadLayers, "HeadLayer", "head layer", weights);
         HeadPlan head = PlanHead(spec, weights);
         if (TotalFloats(weights) > WeightBlob.MaxFloats)
         {
@@ -139,6 +141,9 @@ public static partial class ModelPlanner
             Cells = cells,
             Layers = layers,
             Head = head,
+            InputLayers = inputLayers,
+            HeadLayers = headLayers,
+            OutputFunction = spec.Output,
             Weights = weights,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
@@ -437,7 +442,14 @@ public static partial class ModelPlanner
 
         weights.Add(new WeightEntry("Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", PanelPacking.Pack(head.W)));
         weights.Add(new WeightEntry("Head_b", $"head b ({head.W.Rows},) padded", PadVector(head.b, head.W.Rows)));
-        return new HeadPlan { Present = true, InputSize = head.InputSize, OutputSize = head.OutputSize, PaddedOutputSize = Pad(head.OutputSize) };
+        return new HeadPlan
+        {
+            Present = true,
+            InputSize = head.InputSize,
+            OutputSize = head.OutputSize,
+            PaddedOutputSize = Pad(head.OutputSize),
+            ActivationKernel = ActivationKernel(head.Activation),
+        };
     }
 
     // ---------------------------------------------------------------- text the plan carries
@@ -462,6 +474,7 @@ public static partial class ModelPlanner
             InputKind.OneHot => $"One-hot ({spec.InputSize})",
             _ => $"Dense input ({spec.InputSize})",
         });
+        AppendDenseShapes(sb, spec.InputLayers);
         foreach (LayerSpec l in spec.Layers)
         {
             sb.Append(" → ").Append(CellNames.DisplayName(l.Cell)).Append('(').Append(Int(l.HiddenSize));
@@ -478,11 +491,8 @@ public static partial class ModelPlanner
             sb.Append(')');
         }
 
-        if (spec.Head is not null)
-        {
-            sb.Append(" → Dense (").Append(Int(spec.Head.OutputSize)).Append(')');
-        }
-
+        AppendDenseShapes(sb, spec.HeadStack);
+        AppendOutputShape(sb, spec.Output);
         return sb.ToString();
     }
 

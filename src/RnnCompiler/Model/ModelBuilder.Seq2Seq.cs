@@ -33,6 +33,14 @@ public static partial class ModelBuilder
 
         private ModelSpec BuildSequenceToSequence()
         {
+            foreach (string key in new[] { MetadataKeys.InputLayers, MetadataKeys.HeadLayers, MetadataKeys.Output })
+            {
+                if (_metadata.ContainsKey(key))
+                {
+                    throw Error(key, $"layer stacks and output functions are not supported with {MetadataKeys.Task}=seq2seq yet");
+                }
+            }
+
             var encoderTensors = new List<Tensor>();
             var decoderTensors = new List<Tensor>();
             foreach (Tensor t in _file.Tensors)

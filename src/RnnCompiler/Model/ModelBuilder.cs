@@ -80,6 +80,7 @@ public static partial class ModelBuilder
         public ModelSpec Build()
         {
             ReadMetadata();
+            ReadLayerStackMetadata();
             if (_task == ModelTask.Seq2Seq && _keyAliases is null)
             {
                 return BuildSequenceToSequence(); // ModelBuilder.Seq2Seq.cs
@@ -90,10 +91,21 @@ public static partial class ModelBuilder
             int lastOutput = layers[layers.Count - 1].OutputSize;
 
             DenseSpec? imageProjection = BuildImageProjection(firstInput);
+            IReadOnlyList<DenseSpec> inputLayers = BuildInputLayers(firstInput);
+            List<DenseSpec>? headStack = BuildHeadStack(lastOutput);
             (Matrix? embedding, DenseSpec? head) = BuildEmbeddingAndHead(firstInput, lastOutput);
+            IReadOnlyList<DenseSpec> headLayers = Array.Empty<DenseSpec>();
+            if (headStack is not null)
+            {
+                head = headStack[headStack.Count - 1];
+                headStack.RemoveAt(headStack.Count - 1);
+                headLayers = headStack;
+            }
+
             RejectUnusedTensors();
 
-            InputKind inputKind = embedding is not null ? InputKind.Embedding
+            InputKind inputKind = inputLayers.Count > 0 ? InputKind.Dense
+                : embedding is not null ? InputKind.Embedding
                 : _input ?? (_vocabulary is not null || _task is ModelTask.CharLm or ModelTask.WordLm or ModelTask.Caption
                     ? InputKind.OneHot
                     : InputKind.Dense);
@@ -102,10 +114,11 @@ public static partial class ModelBuilder
                 throw Error(MetadataKeys.Input, $"metadata says 'embedding' but no tensor '<module>.weight' of shape (V, {firstInput}) without a bias was found");
             }
 
-            int inputSize = embedding?.Rows ?? firstInput;
+            int inputSize = inputLayers.Count > 0 ? inputLayers[0].InputSize : embedding?.Rows ?? firstInput;
             Vocabulary? vocabulary = BuildVocabulary();
             ModelTask task = _task ?? ModelTask.Generic;
             CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection, layers[0].Bidirectional);
+            CheckOutput(task);
 
             return new ModelSpec
             {
@@ -115,6 +128,9 @@ public static partial class ModelBuilder
                 ImageProjection = imageProjection,
                 Layers = layers,
                 Head = head,
+                InputLayers = inputLayers,
+                HeadLayers = headLayers,
+                Output = _output ?? OutputFunction.None,
                 Vocabulary = vocabulary,
                 Task = task,
                 Metadata = _metadata,
@@ -645,7 +661,7 @@ public static partial class ModelBuilder
         {
             string? embeddingName = null;
             string? headName = null;
-            bool embeddingAllowed = _input is null or InputKind.Embedding;
+            bool embeddingAllowed = (_input is null or InputKind.Embedding) && _inputLayerEntries is null;
             if (_embeddingName is not null)
             {
                 if (!embeddingAllowed)
@@ -689,7 +705,7 @@ public static partial class ModelBuilder
             }
 
             bool needEmbedding = embeddingName is null && embeddingAllowed;
-            bool needHead = headName is null && !_noHead;
+            bool needHead = headName is null && _headLayerEntries is null && !_noHead;
             var solutions = new List<(Tensor? Embedding, Tensor? Head)>();
             var embeddingOptions = new List<Tensor?> { null };
             var headOptions = new List<Tensor?> { null };
@@ -803,7 +819,7 @@ public static partial class ModelBuilder
             {
                 if (!_used.Contains(t.Name))
                 {
-                    throw Error(t.Name, $"not consumed by the model (shape {t.ShapeText}); every tensor must belong to the recurrent module '{_prefix}', the embedding, the head or the image projection");
+                    throw Error(t.Name, $"not consumed by the model (shape {t.ShapeText}); every tensor must belong to the recurrent module '{_prefix}', the embedding, the head, the image projection, or a module listed in '{MetadataKeys.InputLayers}' / '{MetadataKeys.HeadLayers}'");
                 }
             }
         }

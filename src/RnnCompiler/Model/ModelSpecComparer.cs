@@ -30,6 +30,9 @@ public static class ModelSpecComparer
             ?? Dense("ImageProjection", expected.ImageProjection, actual.ImageProjection)
             ?? Dense("Head", expected.Head, actual.Head)
             ?? Vocabulary(expected.Vocabulary, actual.Vocabulary)
+            ?? DenseList("InputLayers", expected.InputLayers, actual.InputLayers)
+            ?? DenseList("HeadLayers", expected.HeadLayers, actual.HeadLayers)
+            ?? Value("Output", expected.Output, actual.Output)
             ?? Value("Layers.Count", expected.Layers.Count, actual.Layers.Count)
             ?? Value("Encoder", expected.Encoder is null ? "none" : "present", actual.Encoder is null ? "none" : "present");
         if (d is not null)
@@ -99,7 +102,18 @@ public static class ModelSpecComparer
             return e is null && a is null ? null : $"{name}: expected {(e is null ? "none" : "present")}, actual {(a is null ? "none" : "present")}";
         }
 
-        return Matrix(name + ".W", e.W, a.W) ?? Vector(name + ".b", e.b, a.b);
+        return Matrix(name + ".W", e.W, a.W) ?? Vector(name + ".b", e.b, a.b) ?? Value(name + ".Activation", e.Activation, a.Activation);
+    }
+
+    private static string? DenseList(string name, IReadOnlyList<DenseSpec> e, IReadOnlyList<DenseSpec> a)
+    {
+        string? d = Value(name + ".Count", e.Count, a.Count);
+        for (int i = 0; d is null && i < e.Count; i++)
+        {
+            d = Dense($"{name}[{i}]", e[i], a[i]);
+        }
+
+        return d;
     }
 
     private static string? Matrix(string name, Matrix? e, Matrix? a)

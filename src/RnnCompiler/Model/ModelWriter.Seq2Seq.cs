@@ -12,6 +12,14 @@ public static partial class ModelWriter
     private static (IReadOnlyList<Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) SequenceToSequenceTensors(ModelSpec spec)
     {
         ModelSpec encoder = spec.Encoder!;
+        if (spec.InputLayers.Count > 0 || spec.HeadLayers.Count > 0 || spec.Output != OutputFunction.None
+            || encoder.InputLayers.Count > 0 || encoder.HeadLayers.Count > 0 || encoder.Output != OutputFunction.None
+            || (spec.Head?.Activation ?? DenseActivation.Identity) != DenseActivation.Identity)
+        {
+            string rule = "layer stacks and output functions are not supported with rnn.task=seq2seq yet";
+            throw new ArgumentException("The spec does not describe a valid seq2seq model: " + rule, nameof(spec), new RnnFormatException("<ModelWriter>", MetadataKeys.HeadLayers, rule));
+        }
+
         if (encoder.Vocabulary is null || spec.Vocabulary is null)
         {
             throw new ArgumentException("A seq2seq model needs a source vocabulary (the encoder's) and a target vocabulary.", nameof(spec));

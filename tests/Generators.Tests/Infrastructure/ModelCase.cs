@@ -26,6 +26,12 @@ public enum CaseCell
 /// layer 0 follows <see cref="Bias"/>, <see cref="Projection"/> and the cell's peepholes, and every later layer draws
 /// each of them at random (where its cell allows), as the format lets each layer choose.
 /// </para>
+/// <para>
+/// Layer stacks (docs/model-format.md): <see cref="InputLayers"/> dense layers before layer 0, <see cref="HeadLayers"/>
+/// hidden layers before the head (only with <see cref="Head"/>), and the <see cref="Output"/> function; their sizes,
+/// activations (the head's own too) and weights come from a second generator seeded by <see cref="Seed"/>, so the
+/// other dimensions draw the same models as before.
+/// </para>
 /// </summary>
 public sealed record ModelCase(
     CaseCell Cell,
@@ -38,7 +44,10 @@ public sealed record ModelCase(
     bool Head,
     bool Vocabulary,
     bool PerLayer,
-    int Seed)
+    int Seed,
+    int InputLayers = 0,
+    int HeadLayers = 0,
+    OutputFunction Output = OutputFunction.None)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
     public static readonly int[] VocabularySizes = { 3, 5, 7, 13, 17, 33 };
@@ -98,7 +107,12 @@ public sealed record ModelCase(
         bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
         bool vocabulary = task != ModelTask.Generic || rng.Next(2) == 1;
         bool perLayer = layers > 1 && rng.Next(2) == 1;
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, rng.Next());
+        int seed = rng.Next();
+        // Input layers for every input kind (token input must be rejected), half the draws without any.
+        int inputLayers = rng.Next(2) == 0 ? 0 : rng.Next(1, 3);
+        int headLayers = head && rng.Next(2) == 1 ? rng.Next(1, 3) : 0;
+        var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output);
     }
 
     public bool IsLstm => Cell is CaseCell.Lstm or CaseCell.LstmPeepholes or CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes;
@@ -112,6 +126,16 @@ public sealed record ModelCase(
         if (Projection && !IsLstm)
         {
             return "a projection (weight_hr) exists only for LSTM cells";
+        }
+
+        if (InputLayers > 0 && Input != InputKind.Dense)
+        {
+            return "input layers take dense input";
+        }
+
+        if (Task != ModelTask.Generic && Output is OutputFunction.Softmax or OutputFunction.Sigmoid)
+        {
+            return "a token task decodes from logits: its output function is none or log-softmax";
         }
 
         if (Task == ModelTask.Generic)
@@ -129,6 +153,11 @@ public sealed record ModelCase(
         if (!Head)
         {
             return "a char-lm, word-lm, caption or seq2seq model needs a head producing one logit per token";
+        }
+
+        if (Task == ModelTask.Seq2Seq && (HeadLayers > 0 || Output != OutputFunction.None))
+        {
+            return "layer stacks and output functions are not supported with rnn.task=seq2seq yet";
         }
 
         if (Task == ModelTask.Seq2Seq && Bidirectional)
@@ -168,6 +197,15 @@ public sealed record ModelCase(
             InputKind.OneHot => sizes.Vocabulary,
             _ => sizes.Features,
         };
+        var stackRng = new Random(unchecked(Seed * 7_919 + 13));
+        var inputLayers = new List<DenseSpec>();
+        for (int i = 0; i < InputLayers; i++)
+        {
+            int outputs = Pick(stackRng, FeatureSizes.Concat(HiddenSizes).ToArray());
+            inputLayers.Add(Dense(stackRng, outputs, layerInput, Bias, RandomActivation(stackRng)));
+            layerInput = outputs;
+        }
+
         int firstInput = layerInput;
 
         var layers = new List<LayerSpec>();
@@ -206,6 +244,16 @@ public sealed record ModelCase(
 
         int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : vocabulary!.Count;
         ModelSpec? encoder = Task == ModelTask.Seq2Seq && Input != InputKind.Dense && !Bidirectional ? BuildEncoder(rng, layers) : null;
+        var headLayers = new List<DenseSpec>();
+        for (int i = 0; i < HeadLayers; i++)
+        {
+            int outputs = Pick(stackRng, HiddenSizes);
+            headLayers.Add(Dense(stackRng, outputs, layerInput, Bias, RandomActivation(stackRng)));
+            layerInput = outputs;
+        }
+
+        // The output layer's own activation: identity unless the case has a layer stack, then any.
+        DenseActivation headActivation = InputLayers + HeadLayers > 0 || Output != OutputFunction.None ? RandomActivation(stackRng) : DenseActivation.Identity;
         return new ModelSpec
         {
             Encoder = encoder,
@@ -214,7 +262,10 @@ public sealed record ModelCase(
             Embedding = embedding,
             ImageProjection = Task == ModelTask.Caption ? Dense(rng, firstInput, sizes.ImageFeatures, Bias) : null,
             Layers = layers,
-            Head = Head ? Dense(rng, headOutputs, layerInput, Bias) : null,
+            Head = Head ? Dense(rng, headOutputs, layerInput, Bias, headActivation) : null,
+            InputLayers = inputLayers,
+            HeadLayers = headLayers,
+            Output = Output,
             Vocabulary = vocabulary,
             Task = Task,
         };
@@ -236,7 +287,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()
@@ -378,11 +429,13 @@ public sealed record ModelCase(
         };
     }
 
-    private static DenseSpec Dense(Random rng, int outputs, int inputs, bool bias)
+    private static DenseSpec Dense(Random rng, int outputs, int inputs, bool bias, DenseActivation activation = DenseActivation.Identity)
     {
         float k = 1f / MathF.Sqrt(inputs);
-        return new DenseSpec { W = Uniform(rng, outputs, inputs, k), b = bias ? Vector(rng, outputs, k) : null };
+        return new DenseSpec { W = Uniform(rng, outputs, inputs, k), b = bias ? Vector(rng, outputs, k) : null, Activation = activation };
     }
+
+    private static DenseActivation RandomActivation(Random rng) => (DenseActivation)rng.Next(4);
 
     private static Matrix Uniform(Random rng, int rows, int cols, float scale) => new(rows, cols, Vector(rng, rows * cols, scale));
 

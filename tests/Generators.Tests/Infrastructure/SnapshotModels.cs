@@ -23,6 +23,8 @@ internal static class SnapshotModels
         ["Caption"] = () => Caption(Lstm(input: 2), oneHot: false),
         ["CaptionOneHot"] = () => Caption(Gru(GruForm.ResetAfter, input: 5), oneHot: true),
         ["Seq2Seq"] = () => Seq2Seq(),
+        ["LayerStacks"] = () => Stacks(Lstm(input: 2), OutputFunction.Softmax),
+        ["LayerStacksBidirectional"] = () => Stacks(Gru(GruForm.ResetAfter, input: 2), OutputFunction.LogSoftmax, bidirectional: true),
     };
 
     public static string FileName(string name) => name.ToLowerInvariant() + ".safetensors";
@@ -154,6 +156,42 @@ internal static class SnapshotModels
             Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, ["\u0002", "\u0003", "1"]),
             Task = ModelTask.Seq2Seq,
             Encoder = encoder,
+        };
+    }
+
+    /// <summary>
+    /// dense(3) → Dense(4, relu) → Dense(2, tanh) → layer → Dense(3, relu) → Dense(2, sigmoid) → output function;
+    /// <paramref name="bidirectional"/> makes the layer bidirectional (so Run recomputes the input layers per step).
+    /// </summary>
+    private static ModelSpec Stacks(Func<Weights, LayerSpec> layer, OutputFunction output, bool bidirectional = false)
+    {
+        var w = new Weights();
+        LayerSpec l = layer(w);
+        if (bidirectional)
+        {
+            l = new LayerSpec
+            {
+                Cell = l.Cell,
+                InputSize = l.InputSize,
+                HiddenSize = l.HiddenSize,
+                Forward = l.Forward,
+                Backward = layer(w).Forward,
+            };
+        }
+
+        return new ModelSpec
+        {
+            InputKind = InputKind.Dense,
+            InputSize = 3,
+            InputLayers =
+            [
+                new DenseSpec { W = w.M(4, 3), b = w.V(4), Activation = DenseActivation.Relu },
+                new DenseSpec { W = w.M(2, 4), Activation = DenseActivation.Tanh },
+            ],
+            Layers = [l],
+            HeadLayers = [new DenseSpec { W = w.M(3, l.OutputSize), b = w.V(3), Activation = DenseActivation.Relu }],
+            Head = new DenseSpec { W = w.M(2, 3), b = w.V(2), Activation = DenseActivation.Sigmoid },
+            Output = output,
         };
     }
 }

@@ -57,7 +57,22 @@ public sealed class ParityFixture
         "rnn_sigmoid",
     };
 
+    /// <summary>
+    /// Layer stacks (tests/fixtures/stacks): torch.nn models with nn.Sequential input layers and MLP heads and an
+    /// output function, written by make_stack_fixtures.py.
+    /// </summary>
+    public static readonly string[] StackNames =
+    {
+        "amp_gru",
+        "deep_stacks_bidir_logsoftmax",
+        "embedding_gru_mlp_head",
+        "mlp_lstm_softmax",
+        "rnn_relu_sigmoid_head",
+    };
+
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "fixtures");
+
+    public static string StackDirectory => Path.Combine(Directory, "stacks");
 
     public static string VariantDirectory => Path.Combine(Directory, "variants");
 
@@ -80,6 +95,8 @@ public sealed class ParityFixture
     public static ParityFixture Load(string name) => LoadFrom(Directory, name);
 
     public static ParityFixture LoadVariant(string name) => LoadFrom(VariantDirectory, name);
+
+    public static ParityFixture LoadStack(string name) => LoadFrom(StackDirectory, name);
 
     private static ParityFixture LoadFrom(string directory, string name)
     {
