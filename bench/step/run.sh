@@ -4,6 +4,7 @@
 #   reference : the scalar reference engine (the non-generated path), Step + softmax
 #   c         : baseline.c built with gcc -O3 -march=native -ffast-math
 #   pytorch   : torch.nn modules, one thread (only when Debian's python3-torch is installed)
+# ONNX Runtime C# and TorchSharp are measured by bench/step/peers.sh (bench/StepPeers), in one process.
 # usage: bench/step/run.sh [steps]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

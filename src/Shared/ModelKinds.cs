@@ -35,6 +35,9 @@ public enum ModelTask
     /// <summary>Show-and-Tell caption decoder.</summary>
     Caption,
 
+    /// <summary>Sequence classifier: the head's outputs are the logits of the labels in <c>rnn.labels</c>.</summary>
+    Classify,
+
     /// <summary>Sequence to sequence: an encoder stack reads the source, its final state starts the decoder.</summary>
     Seq2Seq,
 }

@@ -180,6 +180,7 @@ public sealed class InspectCommandTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("inspect <file>", r.Output);
         Assert.Contains("run <file>", r.Output);
+        Assert.Contains("convert <file>", r.Output);
 
         CliResult runHelp = Run("run", "--help");
         Assert.Contains("--tokens", runHelp.Output);

@@ -18,7 +18,7 @@ public static class InspectCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "The .safetensors weight file." };
+        var file = new Argument<string>("file") { Description = "The .safetensors weight file or .onnx model." };
         var command = new Command("inspect", "Show a model's architecture, parameter count, vocabulary and metadata.")
         {
             file,
@@ -26,7 +26,7 @@ public static class InspectCommand
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(file)!;
-            WeightFile weights = SafeTensorsReader.ReadFile(path);
+            WeightFile weights = ModelLoader.ReadWeights(path); // safetensors, or ONNX (.onnx) imported with canonical names
             if (TrainingCheckpoint.IsCheckpoint(weights))
             {
                 // A training checkpoint: the model at the checkpoint's step, then what the trainer saved beside it.

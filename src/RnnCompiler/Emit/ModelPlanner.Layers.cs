@@ -15,7 +15,7 @@ public static partial class ModelPlanner
             DenseSpec d = layers[i];
             string name = prefix + Int(i);
             string act = MetadataKeys.ToText(d.Activation);
-            weights.Add(new WeightEntry(name + "_W", $"{what} {i} W ({d.W.Rows}, {d.W.Cols}) packed", PanelPacking.Pack(d.W)));
+            weights.Add(Packed(name + "_W", $"{what} {i} W ({d.W.Rows}, {d.W.Cols}) packed", d.W));
             weights.Add(new WeightEntry(name + "_b", $"{what} {i} b ({d.W.Rows},) padded", PadVector(d.b, d.W.Rows)));
             plans.Add(new DenseLayerPlan
             {

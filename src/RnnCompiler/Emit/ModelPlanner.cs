@@ -68,7 +68,7 @@ public static partial class ModelPlanner
         if (spec.ImageProjection is { } img)
         {
             image = new ImagePlan { FeatureSize = img.InputSize, ProjectedSize = img.OutputSize, PaddedSize = Pad(img.OutputSize) };
-            weights.Add(new WeightEntry("Image_W", $"image projection W ({img.W.Rows}, {img.W.Cols}) packed", PanelPacking.Pack(img.W)));
+            weights.Add(Packed("Image_W", $"image projection W ({img.W.Rows}, {img.W.Cols}) packed", img.W));
             weights.Add(new WeightEntry("Image_b", $"image projection b ({img.W.Rows},) padded", PadVector(img.b, img.W.Rows)));
         }
 
@@ -91,12 +91,23 @@ public static partial class ModelPlanner
 
         IReadOnlyList<DenseLayerPlan> headLayers = PlanDenseLayers(spec.HeadLayers, "HeadLayer", "head layer", weights);
         HeadPlan head = PlanHead(spec, weights);
-        if (TotalFloats(weights) > WeightBlob.MaxFloats)
+        WeightResourcePlan? resource = null;
+        if (options.Storage == WeightStorage.Resource)
+        {
+            resource = WeightLayout.Assign(weights, options.ResourceName ?? EmitOptions.DefaultResourceName(options.TypeName));
+            if (resource.Length > WeightLayout.MaxBlobBytes)
+            {
+                throw new CSharpEmitter.EmitException(
+                    "too-large",
+                    $"the packed weights take {resource.Length / (1024 * 1024)} MB; one model's weight blob (a manifest resource) is limited to {WeightLayout.MaxBlobBytes / (1024 * 1024)} MB by the PE format's 32-bit resource sizes.");
+            }
+        }
+        else if (TotalFloats(weights) > WeightBlob.MaxFloats)
         {
             long total = TotalFloats(weights);
             throw new CSharpEmitter.EmitException(
                 "too-large",
-                $"the packed weights take {total} floats ({total * 4 / (1024 * 1024)} MB); embedded weights are limited to {WeightBlob.MaxFloats} floats ({WeightBlob.MaxFloats * 4 / (1024 * 1024)} MB) per assembly by the 2^24-byte user-string heap (CS8103). Put large models in their own assembly or reduce H.");
+                $"the packed weights take {total} floats ({total * 4 / (1024 * 1024)} MB); weights embedded as string literals are limited to {WeightBlob.MaxFloats} floats ({WeightBlob.MaxFloats * 4 / (1024 * 1024)} MB) per assembly by the 2^24-byte user-string heap (CS8103). Build through RnnEmbedded.targets (weights in a manifest resource, no such limit) or reduce H.");
         }
 
         bool bidirectional = spec.Bidirectional;
@@ -135,6 +146,7 @@ public static partial class ModelPlanner
             Task = spec.Task.ToString(), // one ModelTask for compiler and runtime (src/Shared)
             Surface = PlanSurface(spec),
             Vocabulary = PlanVocabulary(spec.Vocabulary),
+            Labels = PlanLabels(spec.Labels),
             TokenInput = tokenInput,
             Image = image,
             State = state,
@@ -145,6 +157,8 @@ public static partial class ModelPlanner
             HeadLayers = headLayers,
             OutputFunction = spec.Output,
             Weights = weights,
+            Storage = options.Storage,
+            Resource = resource,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
             Encoder = PlanEncoder(spec, options), // ModelPlanner.Seq2Seq.cs
@@ -182,6 +196,11 @@ public static partial class ModelPlanner
             interfaces.Add("IVocabularyModel");
         }
 
+        if (spec.Labels is not null)
+        {
+            interfaces.Add("IClassifierModel");
+        }
+
         return new ModelSurface
         {
             Interfaces = interfaces,
@@ -193,6 +212,24 @@ public static partial class ModelPlanner
             Caption = caption,
             State = !bidi,
         };
+    }
+
+    private static LabelsPlan? PlanLabels(IReadOnlyList<string>? labels)
+    {
+        if (labels is null)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder();
+        var offsets = new List<int> { 0 };
+        foreach (string label in labels)
+        {
+            text.Append(label);
+            offsets.Add(text.Length);
+        }
+
+        return new LabelsPlan { Text = text.ToString(), Offsets = offsets };
     }
 
     private static VocabularyPlan? PlanVocabulary(Vocabulary? vocab)
@@ -279,24 +316,29 @@ public static partial class ModelPlanner
         bool vectorRoute = !tokenRoute || image;
         if (tokenRoute)
         {
-            weights.Add(new WeightEntry(prefix + "_Table", $"layer {l} {dir}: b + W_ih · input(v), ({spec.InputSize}, {ghp}) one row per token", Table(spec, layer, d, bias)));
+            weights.Add(new WeightEntry(
+                prefix + "_Table",
+                $"layer {l} {dir}: b + W_ih · input(v), ({spec.InputSize}, {ghp}) one row per token",
+                WeightElementType.Float32,
+                (long)spec.InputSize * ghp,
+                () => Table(spec, layer, d, bias)));
         }
 
         if (vectorRoute)
         {
-            weights.Add(new WeightEntry(prefix + "_W_ih", $"layer {l} {dir}: W_ih ({gh}, {layer.InputSize}) packed", PanelPacking.Pack(d.W_ih)));
+            weights.Add(Packed(prefix + "_W_ih", $"layer {l} {dir}: W_ih ({gh}, {layer.InputSize}) packed", d.W_ih));
             weights.Add(new WeightEntry(prefix + "_b", $"layer {l} {dir}: b_ih + b_hh where exact ({gh},) padded", bias));
         }
 
         CellVariant variant = Variant(layer);
         if (variant == CellVariant.GruResetBefore)
         {
-            weights.Add(new WeightEntry(prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", PanelPacking.Pack(Rows(d.W_hh, 0, 2 * h))));
-            weights.Add(new WeightEntry(prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", PanelPacking.Pack(Rows(d.W_hh, 2 * h, h))));
+            weights.Add(Packed(prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", d.W_hh, 0, 2 * h));
+            weights.Add(Packed(prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", d.W_hh, 2 * h, h));
         }
         else
         {
-            weights.Add(new WeightEntry(prefix + "_W_hh", $"layer {l} {dir}: W_hh ({gh}, {s}) packed", PanelPacking.Pack(d.W_hh)));
+            weights.Add(Packed(prefix + "_W_hh", $"layer {l} {dir}: W_hh ({gh}, {s}) packed", d.W_hh));
         }
 
         if (variant == CellVariant.GruResetAfter)
@@ -317,7 +359,7 @@ public static partial class ModelPlanner
 
         if (d.W_hr is { } whr)
         {
-            weights.Add(new WeightEntry(prefix + "_W_hr", $"layer {l} {dir}: W_hr ({whr.Rows}, {whr.Cols}) packed", PanelPacking.Pack(whr)));
+            weights.Add(Packed(prefix + "_W_hr", $"layer {l} {dir}: W_hr ({whr.Rows}, {whr.Cols}) packed", whr));
         }
 
         return new CellPlan
@@ -440,7 +482,7 @@ public static partial class ModelPlanner
             return new HeadPlan { Present = false, InputSize = last.OutputSize, OutputSize = last.OutputSize, PaddedOutputSize = 0 };
         }
 
-        weights.Add(new WeightEntry("Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", PanelPacking.Pack(head.W)));
+        weights.Add(Packed("Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", head.W));
         weights.Add(new WeightEntry("Head_b", $"head b ({head.W.Rows},) padded", PadVector(head.b, head.W.Rows)));
         return new HeadPlan
         {
@@ -513,10 +555,19 @@ public static partial class ModelPlanner
         long n = 0;
         foreach (WeightEntry e in weights)
         {
-            n += e.Data.LongLength;
+            n += e.Count;
         }
 
         return n;
+    }
+
+    /// <summary>A panel-packed matrix (rows [start, start + count) of <paramref name="m"/>), packed only when asked for.</summary>
+    private static WeightEntry Packed(string name, string comment, Matrix m, int start = 0, int count = -1)
+    {
+        int rows = count < 0 ? m.Rows : count;
+        return new WeightEntry(
+            name, comment, WeightElementType.Float32, PanelPacking.PackedLength(rows, m.Cols),
+            () => PanelPacking.Pack(start == 0 && rows == m.Rows ? m : Rows(m, start, rows)));
     }
 
     private static float[] PadVector(float[]? v, int rows)

@@ -99,6 +99,10 @@ public static partial class SourceWriter
         }
 
         w.Line($"using VectorWidth = {RuntimeNamespace}.VectorWidth;");
+        if (plan.Storage == WeightStorage.Resource)
+        {
+            w.Line($"using EmbeddedWeights = {KernelNamespace}.EmbeddedWeights;");
+        }
 
         w.Line();
         if (plan.Namespace is not null)
@@ -182,6 +186,25 @@ public static partial class SourceWriter
             w.Line("{");
             w.Indent++;
             foreach (string line in IntLines(v.Offsets))
+            {
+                w.Line(line);
+            }
+
+            w.Indent--;
+            w.Line("};");
+        }
+
+        if (plan.Labels is { } labels)
+        {
+            w.Line();
+            w.Line("/// <summary>All label names concatenated; see LabelOffsets.</summary>");
+            WriteExpression(w, "public static ReadOnlySpan<char> LabelText =>", StrLines(labels.Text), ";");
+            w.Line();
+            w.Line("/// <summary>C + 1 offsets into LabelText: label k is LabelText[LabelOffsets[k]..LabelOffsets[k + 1]].</summary>");
+            w.Line("public static ReadOnlySpan<int> LabelOffsets => new int[] // static data, no allocation");
+            w.Line("{");
+            w.Indent++;
+            foreach (string line in IntLines(labels.Offsets))
             {
                 w.Line(line);
             }
@@ -866,6 +889,12 @@ public static partial class SourceWriter
 
     private static void WriteWeights(IndentedWriter w, ModelPlan plan)
     {
+        if (plan.Storage == WeightStorage.Resource)
+        {
+            WriteResourceWeights(w, plan, plan.Resource!);
+            return;
+        }
+
         w.Line();
         w.Line("// ---- Weights: each float is two UTF-16 code units of a string literal (little-endian halves);");
         w.Line("// ---- MemoryMarshal.Cast reads them in place: no allocation, no copy, no static constructor.");
@@ -879,6 +908,46 @@ public static partial class SourceWriter
             WeightBlob.AppendLiteral(sb, e.Data, 0, e.Data.Length);
             sb.Append(");\n");
             w.Indent--;
+        }
+    }
+
+    /// <summary>
+    /// One static address, found on first use, and per entry a span at a constant offset from it: the JIT folds the
+    /// address into the code once the type is initialized (a static readonly), NativeAOT reads one field.
+    /// </summary>
+    private static void WriteResourceWeights(IndentedWriter w, ModelPlan plan, WeightResourcePlan resource)
+    {
+        string length = resource.Length.ToString(CultureInfo.InvariantCulture);
+        string fingerprint = "0x" + resource.Fingerprint.ToString("X16", CultureInfo.InvariantCulture) + "UL";
+        w.Line();
+        w.Line($"// ---- Weights: the manifest resource {Str(resource.Name)} ({length} bytes), entries 64-byte aligned");
+        w.Line("// ---- within it, read in place: no copy, no allocation after the first call (docs/generator.md).");
+        w.Line("private static readonly nint s_weights = EmbeddedWeights.Open(");
+        w.Indent++;
+        w.Line($"typeof({plan.TypeName}).Assembly,");
+        w.Line(Str(resource.Name) + ","); // a type name is at most a line: MaxLineLength holds for any sane name
+        w.Line($"{length}L, // bytes");
+        w.Line($"{fingerprint}); // layout fingerprint");
+        w.Indent--;
+        foreach (WeightEntry e in plan.Weights)
+        {
+            string type = WeightElementTypes.CSharpName(e.ElementType);
+            string offset = e.ByteOffset.ToString(CultureInfo.InvariantCulture);
+            string count = e.Count.ToString(CultureInfo.InvariantCulture);
+            w.Line();
+            w.Line("// " + e.Comment);
+            string oneLine = $"private static ReadOnlySpan<{type}> {e.Name} => EmbeddedWeights.Span<{type}>(s_weights, {offset}, {count});";
+            if (w.Indent * 4 + oneLine.Length <= MaxLineLength)
+            {
+                w.Line(oneLine);
+            }
+            else
+            {
+                w.Line($"private static ReadOnlySpan<{type}> {e.Name} =>");
+                w.Indent++;
+                w.Line($"EmbeddedWeights.Span<{type}>(s_weights, {offset}, {count});");
+                w.Indent--;
+            }
         }
     }
 

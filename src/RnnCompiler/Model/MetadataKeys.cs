@@ -11,7 +11,7 @@ public static class MetadataKeys
     /// <summary>Format version; the only value is <see cref="CurrentFormat"/>.</summary>
     public const string Format = "rnn.format";
 
-    /// <summary>generic | char-lm | word-lm | caption | seq2seq.</summary>
+    /// <summary>generic | char-lm | word-lm | caption | classify | seq2seq.</summary>
     public const string Task = "rnn.task";
 
     /// <summary>chars | words.</summary>
@@ -25,6 +25,9 @@ public static class MetadataKeys
 
     /// <summary>Seq2seq models: JSON array of the source (encoder) vocabulary's token strings.</summary>
     public const string SourceVocabulary = "rnn.source.vocab";
+
+    /// <summary>JSON array of label names (classify task); index = head output.</summary>
+    public const string Labels = "rnn.labels";
 
     /// <summary>embedding | one-hot | dense.</summary>
     public const string Input = "rnn.input";
@@ -74,11 +77,11 @@ public static class MetadataKeys
     /// <summary>The interpreted keys, ordinal order.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, LstmCifg, Nonlinearity, Output,
-        SourceVocabulary, SourceVocabularyKind, Task, Vocabulary, VocabularyKind,
+        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity,
+        Output, SourceVocabulary, SourceVocabularyKind, Task, Vocabulary, VocabularyKind,
     };
 
-    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption", "seq2seq" };
+    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption", "classify", "seq2seq" };
     internal static readonly string[] VocabularyKindValues = { "chars", "words" };
     internal static readonly string[] InputValues = { "embedding", "one-hot", "dense" };
     internal static readonly string[] NonlinearityValues = { "tanh", "relu", "sigmoid" };

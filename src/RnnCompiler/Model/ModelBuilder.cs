@@ -48,6 +48,7 @@ public static partial class ModelBuilder
         private ModelTask? _task;
         private ModelVocabularyKind? _vocabularyKind;
         private string[]? _vocabulary;
+        private string[]? _labels;
         private InputKind? _input;
         private ActivationKind? _activation;
         private GruForm? _gruForm;
@@ -133,6 +134,7 @@ public static partial class ModelBuilder
                 Output = _output ?? OutputFunction.None,
                 Vocabulary = vocabulary,
                 Task = task,
+                Labels = _labels,
                 Metadata = _metadata,
             };
         }
@@ -176,6 +178,11 @@ public static partial class ModelBuilder
             if (_metadata.TryGetValue(MetadataKeys.Vocabulary, out string? vocabularyText))
             {
                 _vocabulary = ParseVocabulary(vocabularyText);
+            }
+
+            if (_metadata.TryGetValue(MetadataKeys.Labels, out string? labelText))
+            {
+                _labels = ParseStrings(MetadataKeys.Labels, labelText, "label");
             }
         }
 
@@ -224,7 +231,9 @@ public static partial class ModelBuilder
             return value;
         }
 
-        private string[] ParseVocabulary(string text)
+        private string[] ParseVocabulary(string text) => ParseStrings(MetadataKeys.Vocabulary, text, "token");
+
+        private string[] ParseStrings(string key, string text, string what)
         {
             JsonValue root;
             try
@@ -233,18 +242,18 @@ public static partial class ModelBuilder
             }
             catch (JsonParseException e)
             {
-                throw Error(MetadataKeys.Vocabulary, "metadata value is not valid JSON: " + e.Message);
+                throw Error(key, "metadata value is not valid JSON: " + e.Message);
             }
 
             if (root.Kind != JsonKind.Array)
             {
-                throw Error(MetadataKeys.Vocabulary, $"metadata value must be a JSON array of strings, found {root.Describe()}");
+                throw Error(key, $"metadata value must be a JSON array of strings, found {root.Describe()}");
             }
 
             IReadOnlyList<JsonValue> items = root.Items;
             if (items.Count == 0)
             {
-                throw Error(MetadataKeys.Vocabulary, "the vocabulary is empty");
+                throw Error(key, what == "token" ? "the vocabulary is empty" : $"the {what} list is empty");
             }
 
             var tokens = new string[items.Count];
@@ -253,18 +262,18 @@ public static partial class ModelBuilder
             {
                 if (items[i].Kind != JsonKind.String)
                 {
-                    throw Error(MetadataKeys.Vocabulary, $"item {i} must be a string, found {items[i].Describe()}");
+                    throw Error(key, $"item {i} must be a string, found {items[i].Describe()}");
                 }
 
                 string token = items[i].StringValue;
                 if (token.Length == 0)
                 {
-                    throw Error(MetadataKeys.Vocabulary, $"item {i} is an empty string; tokens must be non-empty");
+                    throw Error(key, $"item {i} is an empty string; {what}s must be non-empty");
                 }
 
                 if (seen.TryGetValue(token, out int previous))
                 {
-                    throw Error(MetadataKeys.Vocabulary, $"item {i} {Json.Quote(token)} repeats item {previous}; tokens must be unique");
+                    throw Error(key, $"item {i} {Json.Quote(token)} repeats item {previous}; {what}s must be unique");
                 }
 
                 seen.Add(token, i);
@@ -332,9 +341,17 @@ public static partial class ModelBuilder
 
             if (task == ModelTask.Generic)
             {
+                CheckNoLabels(task);
                 return;
             }
 
+            if (task == ModelTask.Classify)
+            {
+                CheckClassifier(inputKind, vocabulary, head);
+                return;
+            }
+
+            CheckNoLabels(task);
             string taskText = MetadataKeys.ToText(task);
             if (inputKind == InputKind.Dense)
             {

@@ -229,6 +229,9 @@ public sealed partial class ModelSpec
 
     public ModelTask Task { get; init; } = ModelTask.Generic;
 
+    /// <summary>Classifiers (<see cref="ModelTask.Classify"/>): the name of each head output, else null.</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+
     /// <summary>
     /// Seq2seq models (Task = Seq2Seq): the encoder stack (token input, no head, unidirectional), whose final state
     /// starts this model's layers (docs/model-format.md, "Sequence to sequence"); its Vocabulary is the source

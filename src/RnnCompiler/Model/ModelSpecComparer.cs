@@ -30,6 +30,7 @@ public static class ModelSpecComparer
             ?? Dense("ImageProjection", expected.ImageProjection, actual.ImageProjection)
             ?? Dense("Head", expected.Head, actual.Head)
             ?? Vocabulary(expected.Vocabulary, actual.Vocabulary)
+            ?? Labels(expected.Labels, actual.Labels)
             ?? DenseList("InputLayers", expected.InputLayers, actual.InputLayers)
             ?? DenseList("HeadLayers", expected.HeadLayers, actual.HeadLayers)
             ?? Value("Output", expected.Output, actual.Output)
@@ -179,6 +180,25 @@ public static class ModelSpecComparer
         }
 
         return null;
+    }
+
+    private static string? Labels(IReadOnlyList<string>? e, IReadOnlyList<string>? a)
+    {
+        if (e is null || a is null)
+        {
+            return e is null && a is null ? null : $"Labels: expected {(e is null ? "none" : "present")}, actual {(a is null ? "none" : "present")}";
+        }
+
+        string? d = Value("Labels.Count", e.Count, a.Count);
+        for (int i = 0; d is null && i < e.Count; i++)
+        {
+            if (!string.Equals(e[i], a[i], StringComparison.Ordinal))
+            {
+                d = $"Labels[{i}]: expected '{e[i]}', actual '{a[i]}'";
+            }
+        }
+
+        return d;
     }
 
     private static string? Value<T>(string name, T e, T a)

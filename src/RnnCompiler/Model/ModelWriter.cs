@@ -138,6 +138,11 @@ public static partial class ModelWriter
             metadata[MetadataKeys.Vocabulary] = Json.StringArray(spec.Vocabulary.Tokens);
         }
 
+        if (spec.Labels is not null)
+        {
+            metadata[MetadataKeys.Labels] = Json.StringArray(spec.Labels);
+        }
+
         switch (first.Cell)
         {
             case CellKind.Rnn:

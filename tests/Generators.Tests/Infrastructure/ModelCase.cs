@@ -147,12 +147,14 @@ public sealed record ModelCase(
 
         if (Input == InputKind.Dense)
         {
-            return "a char-lm, word-lm, caption or seq2seq model needs token input";
+            return "a char-lm, word-lm, caption, classify or seq2seq model needs token input";
         }
 
         if (!Head)
         {
-            return "a char-lm, word-lm, caption or seq2seq model needs a head producing one logit per token";
+            return Task == ModelTask.Classify
+                ? "a classifier needs a head producing one logit per label"
+                : "a char-lm, word-lm, caption or seq2seq model needs a head producing one logit per token";
         }
 
         if (Task == ModelTask.Seq2Seq && (HeadLayers > 0 || Output != OutputFunction.None))
@@ -184,6 +186,7 @@ public sealed record ModelCase(
         {
             ModelTask.CharLm => Characters(rng, vocabularySize),
             ModelTask.WordLm or ModelTask.Caption => Words(rng, vocabularySize, special: true),
+            ModelTask.Classify => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: true),
             ModelTask.Seq2Seq => rng.Next(2) == 0 ? Characters(rng, vocabularySize, startStop: true) : Words(rng, vocabularySize, special: true),
             _ when !Vocabulary => null,
             _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
@@ -242,7 +245,11 @@ public sealed record ModelCase(
             layerInput = layer.OutputSize;
         }
 
-        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : vocabulary!.Count;
+        // A classifier's head has one output per label (at least 2), named with characters that need escaping.
+        string[]? labels = Task == ModelTask.Classify
+            ? Enumerable.Range(0, Math.Max(2, sizes.HeadOutputs)).Select(i => i == 1 ? "fr \"ç\"" : "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : null;
+        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : labels?.Length ?? vocabulary!.Count;
         ModelSpec? encoder = Task == ModelTask.Seq2Seq && Input != InputKind.Dense && !Bidirectional ? BuildEncoder(rng, layers) : null;
         var headLayers = new List<DenseSpec>();
         for (int i = 0; i < HeadLayers; i++)
@@ -268,6 +275,7 @@ public sealed record ModelCase(
             Output = Output,
             Vocabulary = vocabulary,
             Task = Task,
+            Labels = labels,
         };
     }
 

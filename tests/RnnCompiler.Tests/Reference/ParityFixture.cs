@@ -98,9 +98,44 @@ public sealed class ParityFixture
 
     public static ParityFixture LoadStack(string name) => LoadFrom(StackDirectory, name);
 
-    private static ParityFixture LoadFrom(string directory, string name)
+    /// <summary>An ONNX fixture from tests/fixtures/onnx (make_onnx_fixtures.py): <c>&lt;name&gt;.onnx</c> + expected outputs.</summary>
+    public static ParityFixture LoadOnnx(string name) => LoadFrom(OnnxDirectory, name, ".onnx");
+
+    public static string OnnxDirectory => Path.Combine(Directory, "onnx");
+
+    /// <summary>ONNX fixtures the importer accepts: torch.onnx.export across opsets 9..17, and bare nodes.</summary>
+    public static readonly string[] OnnxNames =
     {
-        string weights = Path.Combine(directory, name + ".safetensors");
+        "bare_gru_lbr_bidir",
+        "bare_gru_reset_before",
+        "bare_lstm_bidir_layout1",
+        "bare_lstm_cifg_peephole",
+        "bare_lstm_explicit_acts",
+        "bare_lstm_peephole",
+        "bare_rnn_relu_nobias",
+        "gru_3layer_o12",
+        "gru_bidir_nobias_o17",
+        "gru_dense_o9",
+        "gru_emb_o10",
+        "gru_unbatched_gemm_o13",
+        "lstm_2layer_o11",
+        "lstm_batchfirst_o13",
+        "lstm_bidir_2layer_o14",
+        "lstm_dense_nohead_o16",
+        "lstm_emb_o9",
+        "lstm_nobias_o17",
+        "lstm_states_o15",
+        "rnn_dense_bidir_o17",
+        "rnn_relu_bidir_o15",
+        "rnn_tanh_2layer_o13",
+    };
+
+    /// <summary>ONNX fixtures with an input layer or an MLP head: rejected until the model spec has layer stacks.</summary>
+    public static readonly string[] OnnxStackNames = { "gru_input_layer_o14", "lstm_mlp_head_o14" };
+
+    private static ParityFixture LoadFrom(string directory, string name, string extension = ".safetensors")
+    {
+        string weights = Path.Combine(directory, name + extension);
         string expected = Path.Combine(directory, name + ".expected.txt");
         Assert.True(File.Exists(weights), $"Missing fixture file {weights}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
         Assert.True(File.Exists(expected), $"Missing fixture file {expected}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
