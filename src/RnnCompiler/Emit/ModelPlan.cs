@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using RnnEmbedded.Compiler.Model;
 
 namespace RnnEmbedded.Compiler.Emit;
@@ -66,6 +67,13 @@ public sealed partial class ModelPlan
 
     /// <summary>Every weight array, in the order written (and placed in the blob).</summary>
     public required IReadOnlyList<WeightEntry> Weights { get; init; }
+
+    /// <summary>
+    /// Every entry of the weight blob in blob order: <see cref="Weights"/>, then the nested encoder's (seq2seq). The
+    /// layout (<see cref="WeightLayout.Assign"/>), its fingerprint and the pack step (<see cref="WeightLayout.Write"/>)
+    /// all walk this list, so the encoder's accessors read the same resource as the decoder's.
+    /// </summary>
+    public IEnumerable<WeightEntry> BlobEntries => Encoder is null ? Weights : Weights.Concat(Encoder.Weights);
 
     /// <summary>Where the weights live: a manifest resource (the build's route) or string literals.</summary>
     public WeightStorage Storage { get; init; }

@@ -40,6 +40,7 @@ public static partial class ModelPlanner
             MaxVectorWidth = options.MaxVectorWidth,
             SourceName = options.SourceName,
             GeneratorVersion = options.GeneratorVersion,
+            Storage = options.Storage, // resource storage: the encoder's entries are placed in the decoder's blob
         };
         return Plan(encoder, encoderOptions, nested: true);
     }

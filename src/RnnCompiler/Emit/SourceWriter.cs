@@ -891,7 +891,7 @@ public static partial class SourceWriter
     {
         if (plan.Storage == WeightStorage.Resource)
         {
-            WriteResourceWeights(w, plan, plan.Resource!);
+            WriteResourceWeights(w, plan, plan.Resource);
             return;
         }
 
@@ -915,8 +915,18 @@ public static partial class SourceWriter
     /// One static address, found on first use, and per entry a span at a constant offset from it: the JIT folds the
     /// address into the code once the type is initialized (a static readonly), NativeAOT reads one field.
     /// </summary>
-    private static void WriteResourceWeights(IndentedWriter w, ModelPlan plan, WeightResourcePlan resource)
+    private static void WriteResourceWeights(IndentedWriter w, ModelPlan plan, WeightResourcePlan? resource)
     {
+        if (resource is null)
+        {
+            // A nested seq2seq encoder: its entries lie in the enclosing model's blob (ModelPlan.BlobEntries), read
+            // through the enclosing struct's s_weights.
+            w.Line();
+            w.Line("// ---- Weights: in the enclosing model's manifest resource, after its own entries (s_weights is its).");
+            WriteResourceAccessors(w, plan);
+            return;
+        }
+
         string length = resource.Length.ToString(CultureInfo.InvariantCulture);
         string fingerprint = "0x" + resource.Fingerprint.ToString("X16", CultureInfo.InvariantCulture) + "UL";
         w.Line();
@@ -929,6 +939,11 @@ public static partial class SourceWriter
         w.Line($"{length}L, // bytes");
         w.Line($"{fingerprint}); // layout fingerprint");
         w.Indent--;
+        WriteResourceAccessors(w, plan);
+    }
+
+    private static void WriteResourceAccessors(IndentedWriter w, ModelPlan plan)
+    {
         foreach (WeightEntry e in plan.Weights)
         {
             string type = WeightElementTypes.CSharpName(e.ElementType);
