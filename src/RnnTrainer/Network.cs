@@ -17,11 +17,16 @@ public enum TrainCell
 /// <summary>
 /// Sizes of a trainable network: embedding (V, E) [+ image projection (E, F)] → L layers of H → head (O, H), where the
 /// head's outputs O are the vocabulary V for language models and the label count C for classifiers (<see cref="Outputs"/>).
+/// With <see cref="DenseInputs"/> F &gt; 0 (the regress task) there is no embedding: each row's F input values feed
+/// layer 0 directly, and the linear head's O = <see cref="Outputs"/> outputs are trained on mean squared error.
 /// </summary>
 public sealed record NetworkShape(
     int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0, bool Peepholes = false, bool Cifg = false,
-    bool GruResetBefore = false, int Outputs = 0)
+    bool GruResetBefore = false, int Outputs = 0, int DenseInputs = 0)
 {
+    /// <summary>True for dense input with a mean-squared-error head (the regress task).</summary>
+    public bool IsRegression => DenseInputs > 0;
+
     /// <summary>O, the head's outputs: <see cref="Outputs"/> when set (classifiers), else V.</summary>
     public int OutputCount => Outputs > 0 ? Outputs : Vocab;
 
@@ -33,16 +38,18 @@ public sealed record NetworkShape(
         _ => 1,
     };
 
-    public int LayerInput(int k) => k == 0 ? Embedding : Hidden;
+    public int LayerInput(int k) => k > 0 ? Hidden : IsRegression ? DenseInputs : Embedding;
 
     public void Validate()
     {
-        Check(Vocab >= 2, "the vocabulary needs at least 2 tokens");
-        Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(IsRegression || Vocab >= 2, "the vocabulary needs at least 2 tokens");
+        Check(IsRegression || Embedding >= 1, "--embedding must be at least 1");
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(ImageFeatures >= 0, "the image feature count cannot be negative");
-        Check(Outputs == 0 || Outputs >= 2, "a classifier needs at least 2 labels");
+        Check(DenseInputs >= 0, "the dense input count cannot be negative");
+        Check(!IsRegression || (Outputs >= 1 && ImageFeatures == 0), "a regression network needs at least 1 output and no image projection");
+        Check(IsRegression || Outputs == 0 || Outputs >= 2, "a classifier needs at least 2 labels");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
     }
@@ -108,7 +115,7 @@ public sealed class Network
         Shape = shape;
         int h = shape.Hidden;
         int gh = shape.Gates * h;
-        Embedding = Add(new Parameter(ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
+        Embedding = shape.IsRegression ? null : Add(new Parameter(ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
         if (shape.ImageFeatures > 0)
         {
             ImageW = Add(new Parameter(ModelWriter.ImageProjectionModule + ".weight", shape.Embedding, shape.ImageFeatures, false));
@@ -140,7 +147,8 @@ public sealed class Network
 
     public NetworkShape Shape { get; }
 
-    public Parameter Embedding { get; }
+    /// <summary>(V, E); null for dense input (<see cref="NetworkShape.IsRegression"/>).</summary>
+    public Parameter? Embedding { get; }
 
     public Parameter? ImageW { get; }
 
@@ -228,7 +236,7 @@ public sealed class Network
     }
 
     /// <summary>The model as the compiler's IR (arrays are copies, so training can go on).</summary>
-    public ModelSpec ToSpec(Vocabulary vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null,
+    public ModelSpec ToSpec(Vocabulary? vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null,
         IReadOnlyList<string>? labels = null)
     {
         int h = Shape.Hidden;
@@ -270,9 +278,9 @@ public sealed class Network
 
         return new ModelSpec
         {
-            InputKind = InputKind.Embedding,
-            InputSize = Shape.Vocab,
-            Embedding = ToMatrix(Embedding),
+            InputKind = Embedding is null ? InputKind.Dense : InputKind.Embedding,
+            InputSize = Embedding is null ? Shape.DenseInputs : Shape.Vocab,
+            Embedding = Embedding is null ? null : ToMatrix(Embedding),
             ImageProjection = ImageW is null ? null : new DenseSpec { W = ToMatrix(ImageW), b = (float[])ImageB!.Value.Clone() },
             Layers = layers,
             Head = new DenseSpec { W = ToMatrix(HeadW), b = (float[])HeadB.Value.Clone() },

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using RnnEmbedded.Compiler.Formats;
 using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Runtime;
@@ -66,19 +67,30 @@ public sealed class TrainingSession
             throw new FileNotFoundException($"{_options.Corpus}: corpus file not found", _options.Corpus);
         }
 
-        _data = _options.Task == TrainTask.Classify
-            ? Dataset.LoadClassification(_options.Corpus, _options.Tokens, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase,
-                _options.Seed)
-            : Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase);
+        _data = _options.Task switch
+        {
+            TrainTask.Classify => Dataset.LoadClassification(_options.Corpus, _options.Tokens, _options.ValFraction, _options.ValLimit, _options.VocabSize,
+                _options.Lowercase, _options.Seed),
+            TrainTask.Regress => Dataset.LoadRegression(_options.Corpus, _options.TargetColumns, _options.SequenceColumn, _options.ValFraction,
+                _options.ValLimit),
+            _ => Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase),
+        };
         int evalStreams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
-        SizeLimits.CheckNetwork(_options, _data.Vocabulary.Count, _data.ImageFeatures, evalStreams);
+        int denseInputs = _data.InputColumns?.Count ?? 0;
+        SizeLimits.CheckNetwork(_options, _data.VocabularySize, _data.ImageFeatures, evalStreams);
         _workers = new Workers(_options.Threads);
         _gemm = new Gemm(_options.VectorWidth);
-        var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
-            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? 0);
+        var shape = new NetworkShape(_data.VocabularySize, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
+            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? _data.TargetColumns?.Count ?? 0, denseInputs);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
-        _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm) { Dropout = _options.Dropout, Features = _data.Train.Features };
+        _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm)
+        {
+            Dropout = _options.Dropout,
+            Features = _data.Train.Features,
+            InputValues = _data.Train.InputValues,
+            TargetValues = _data.Train.TargetValues,
+        };
         _optimizer = new Optimizer(_net.Parameters, _options.Optimizer, _workers) { Clip = _options.Clip, Momentum = _options.Momentum };
         _dropoutSeed = _options.Seed ^ 0xD1B54A32D192ED03UL;
         Schedule = new LearningRateSchedule(_options);
@@ -93,7 +105,7 @@ public sealed class TrainingSession
 
         if (checkpoint is not null)
         {
-            TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.Vocabulary.Tokens, _net, _optimizer, _window, _position, _tracker, _curve);
+            TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.Signature, _net, _optimizer, _window, _position, _tracker, _curve);
         }
     }
 
@@ -124,7 +136,10 @@ public sealed class TrainingSession
         string stopReason = "step limit";
         _observer.Message?.Invoke(
             $"{_data.Task.ToString().ToLowerInvariant()} task: {_data.Train.Length:N0} training / {_data.Validation.Length:N0} validation positions, "
-            + $"vocabulary {_data.Vocabulary.Count}, " + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
+            + (_data.InputColumns is { } inputs
+                ? $"{inputs.Count} inputs ({string.Join(", ", inputs)}) → {_data.TargetColumns!.Count} targets ({string.Join(", ", _data.TargetColumns)}), "
+                : $"vocabulary {_data.Vocabulary.Count}, ")
+            + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
             + $"H={_options.Hidden} L={_options.Layers} E={_options.Embedding} B={b} T={t}, {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
 
@@ -176,7 +191,7 @@ public sealed class TrainingSession
                 }
             }
 
-            if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task is not (TrainTask.Caption or TrainTask.Classify))
+            if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task is not (TrainTask.Caption or TrainTask.Classify or TrainTask.Regress))
             {
                 lastSample = now;
                 _observer.Sample?.Invoke(TextSampler.Sample(_net, _data, _options.SampleLength, step));
@@ -215,6 +230,7 @@ public sealed class TrainingSession
         {
             TrainTask.Char => "nats/char",
             TrainTask.Classify => "nats/sequence",
+            TrainTask.Regress => "mean squared error",
             _ => "nats/token",
         });
         return new TrainResult(_position.Step, tokensThisRun, elapsed, tokensPerSecond, smoothed, validation, _options.Out, CheckpointPath, plot,
@@ -250,12 +266,19 @@ public sealed class TrainingSession
     public EvalResult Evaluate(TimeSpan elapsed)
     {
         int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
-        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm) { Features = _data.Validation.Features };
+        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm)
+        {
+            Features = _data.Validation.Features,
+            InputValues = _data.Validation.InputValues,
+            TargetValues = _data.Validation.TargetValues,
+        };
         ClassificationReport? report = _data.Labels is { } labels
             ? new ClassificationReport(labels, new long[labels.Count * labels.Count])
             : null;
-        double loss = Validation.EvaluateStream(_evalWindow, _data.Validation, report is null ? null : report.Add, out long tokens);
-        var result = new EvalResult(_position.Step, elapsed, loss, tokens) { Classification = report };
+        RegressionReport? regression = _data.Task == TrainTask.Regress ? new RegressionReport() : null;
+        Action<Window>? scored = report is not null ? report.Add : regression is not null ? regression.Add : null;
+        double loss = Validation.EvaluateStream(_evalWindow, _data.Validation, scored, out long tokens);
+        var result = new EvalResult(_position.Step, elapsed, loss, tokens) { Classification = report, Regression = regression };
         _lastEval = result;
         _curve.Validation.Add((_position.Step, loss));
         _observer.Evaluated?.Invoke(result);
@@ -304,9 +327,20 @@ public sealed class TrainingSession
         if (validation is not null)
         {
             Put("val_loss", F(validation.Loss));
-            Put("val_perplexity", F(validation.Perplexity));
-            Put(_data.Task == TrainTask.Char ? "val_bits_per_char" : "val_bits_per_token", F(validation.BitsPerToken));
-            Put("val_tokens", validation.Tokens.ToString(CultureInfo.InvariantCulture));
+            if (validation.Regression is { } fit)
+            {
+                Put("val_mse", F(fit.MeanSquaredError));
+                Put("val_rmse", F(fit.RootMeanSquaredError));
+                Put("val_r2", F(fit.RSquared));
+                Put("val_target_variance", F(fit.TargetVariance));
+                Put("val_targets", fit.Rows.ToString(CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                Put("val_perplexity", F(validation.Perplexity));
+                Put(_data.Task == TrainTask.Char ? "val_bits_per_char" : "val_bits_per_token", F(validation.BitsPerToken));
+                Put("val_tokens", validation.Tokens.ToString(CultureInfo.InvariantCulture));
+            }
             if (validation.Classification is { } report)
             {
                 Put("val_accuracy", F(report.Accuracy));
@@ -317,6 +351,13 @@ public sealed class TrainingSession
         if (_data.Task == TrainTask.Classify)
         {
             Put("tokens", _options.Tokens.ToString().ToLowerInvariant());
+        }
+
+        if (_data.Task == TrainTask.Regress)
+        {
+            Put("inputs", JsonSerializer.Serialize(_data.InputColumns));
+            Put("targets", JsonSerializer.Serialize(_data.TargetColumns));
+            return _net.ToSpec(null, _data.TaskKind, meta);
         }
 
         return _net.ToSpec(_data.Vocabulary, _data.TaskKind, meta, _data.Labels);
@@ -335,7 +376,7 @@ public sealed class TrainingSession
     {
         ModelSpec model = ToSpec(_lastEval, trainLoss, 0, elapsed);
         TrainingCheckpoint.Write(CheckpointPath, model, _options, _net, _optimizer, _window, _position, _tracker, _curve,
-            elapsed.TotalSeconds, _data.Vocabulary.Tokens);
+            elapsed.TotalSeconds, _data.Signature);
         _observer.Checkpointed?.Invoke(CheckpointPath);
     }
 

@@ -16,7 +16,19 @@ public static class TrainCommand
     public static Command Create()
     {
         var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
-        var task = new Option<string>("--task") { Description = "char | word | caption | classify ('text<TAB>label' lines)", DefaultValueFactory = _ => "char" };
+        var task = new Option<string>("--task")
+        {
+            Description = "char | word | caption | classify ('text<TAB>label' lines) | regress (CSV, one row per time step)", DefaultValueFactory = _ => "char",
+        };
+        var targetColumns = new Option<string>("--target-columns")
+        {
+            Description = "Regress task: the CSV's target columns, comma-separated (the other columns but the sequence id are inputs).",
+            DefaultValueFactory = _ => "target",
+        };
+        var sequenceColumn = new Option<string>("--sequence-column")
+        {
+            Description = "Regress task: the CSV's sequence-id column (default: 'sequence' when the header has it, else the file is one sequence).",
+        };
         var tokens = new Option<string>("--tokens") { Description = "Classify task: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
         var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
@@ -60,7 +72,7 @@ public static class TrainCommand
         {
             corpus, task, tokens, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
-            evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
+            evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
         };
         command.SetAction(parseResult =>
         {
@@ -76,7 +88,9 @@ public static class TrainCommand
             {
                 Corpus = corpusPath ?? "",
                 Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption),
-                    ("classify", TrainTask.Classify)),
+                    ("classify", TrainTask.Classify), ("regress", TrainTask.Regress)),
+                TargetColumns = parseResult.GetValue(targetColumns)!,
+                SequenceColumn = parseResult.GetValue(sequenceColumn),
                 Tokens = Parse(parseResult.GetValue(tokens)!, "--tokens", ("chars", ClassifyTokens.Chars), ("words", ClassifyTokens.Words)),
                 Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
@@ -162,6 +176,8 @@ public static class TrainCommand
             Evaluated = e => Line(e.Classification is { } c
                 ? string.Create(CultureInfo.InvariantCulture,
                     $"validation at step {e.Step}: {e.Loss:F4} nats/sequence, accuracy {c.Accuracy:P2} ({c.Correct:N0}/{c.Total:N0} sequences)")
+                : e.Regression is { } fit
+                ? "validation at step " + e.Step.ToString(CultureInfo.InvariantCulture) + ": " + FormatFit(fit)
                 : string.Create(CultureInfo.InvariantCulture,
                     $"validation at step {e.Step}: {e.Loss:F4} nats/token, perplexity {e.Perplexity:F3}, {e.BitsPerToken:F4} bits/token ({e.Tokens:N0} tokens)")),
             Sample = s => Line("sample: " + s.ReplaceLineEndings(" ⏎ ")),
@@ -205,6 +221,10 @@ public static class TrainCommand
                 $"validation: {val.Loss:F4} nats/sequence, accuracy {report.Accuracy:P2} ({report.Correct:N0}/{report.Total:N0} held-out sequences)"));
             progress.Write(report.Format());
         }
+        else if (val?.Regression is { } heldOut)
+        {
+            Line("validation: " + FormatFit(heldOut));
+        }
         else if (val is not null)
         {
             string unit = trainer.Data.Task == TrainTask.Char ? "bits/char" : "bits/token";
@@ -231,6 +251,18 @@ public static class TrainCommand
                 ["plot"] = result.PlotPath,
                 ["parameters"] = result.ParameterCount,
             };
+            if (val?.Regression is { } r)
+            {
+                summary.Remove("val_perplexity");
+                summary.Remove("val_bits_per_token");
+                summary["val_mse"] = r.MeanSquaredError;
+                summary["val_rmse"] = r.RootMeanSquaredError;
+                summary["val_mae"] = r.MeanAbsoluteError;
+                summary["val_r2"] = Finite(r.RSquared);
+                summary["val_target_variance"] = r.TargetVariance;
+                summary["val_targets"] = r.Rows;
+            }
+
             if (val?.Classification is { } c)
             {
                 summary["val_accuracy"] = c.Accuracy;
@@ -242,6 +274,12 @@ public static class TrainCommand
 
         return result.StopReason == "interrupted" ? 130 : Cli.ExitOk;
     }
+
+    private static string FormatFit(RegressionReport fit) => string.Create(CultureInfo.InvariantCulture,
+        $"MSE {fit.MeanSquaredError:G5} (RMSE {fit.RootMeanSquaredError:G4}, MAE {fit.MeanAbsoluteError:G4}, R² {fit.RSquared:F4}; "
+        + $"target variance {fit.TargetVariance:G4} over {fit.Rows:N0} held-out targets)");
+
+    private static double? Finite(double x) => double.IsFinite(x) ? x : null;
 
     private static T Parse<T>(string text, string option, params (string Name, T Value)[] choices)
     {
