@@ -106,6 +106,13 @@ public sealed class TrainingSession
         if (checkpoint is not null)
         {
             TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.Signature, _net, _optimizer, _window, _position, _tracker, _curve);
+            if (_position.WindowIndex >= _windowsPerEpoch)
+            {
+                // Resumed on another corpus with the same vocabulary (or columns) that has fewer windows: a new epoch.
+                _position.WindowIndex = 0;
+                _position.Epoch++;
+                _window.ResetState();
+            }
         }
     }
 
@@ -140,7 +147,7 @@ public sealed class TrainingSession
                 ? $"{inputs.Count} inputs ({string.Join(", ", inputs)}) → {_data.TargetColumns!.Count} targets ({string.Join(", ", _data.TargetColumns)}), "
                 : $"vocabulary {_data.Vocabulary.Count}, ")
             + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
-            + $"H={_options.Hidden} L={_options.Layers} E={_options.Embedding} B={b} T={t}, {_workers.Count} threads"
+            + $"H={_options.Hidden} L={_options.Layers}" + (_data.InputColumns is null ? $" E={_options.Embedding}" : "") + $" B={b} T={t}, {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
 
         while (true)

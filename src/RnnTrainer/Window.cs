@@ -161,18 +161,20 @@ public sealed class Window
                 Array.Copy(values, Inputs[r] * f, x0, r * f, f);
             }
         }
-
-        float[] emb = _net.Embedding?.Value ?? [];
-        for (int r = 0; r < _n && !s.IsRegression; r++)
+        else
         {
-            int tok = Inputs[r];
-            if (tok >= 0)
+            float[] emb = _net.Embedding!.Value;
+            for (int r = 0; r < _n; r++)
             {
-                Array.Copy(emb, tok * e, x0, r * e, e);
-            }
-            else
-            {
-                ProjectImage(-1 - tok, x0, r * e);
+                int tok = Inputs[r];
+                if (tok >= 0)
+                {
+                    Array.Copy(emb, tok * e, x0, r * e, e);
+                }
+                else
+                {
+                    ProjectImage(-1 - tok, x0, r * e);
+                }
             }
         }
 
