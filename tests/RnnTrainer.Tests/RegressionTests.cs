@@ -315,6 +315,20 @@ public sealed class RegressionTests : IDisposable
     }
 
     [Fact]
+    public void Resume_OnAShorterFileWithTheSameColumns_StartsANewEpoch()
+    {
+        // A curriculum: the checkpoint's window index (15) is past the end of the shorter file's epoch.
+        string longer = Write("long.csv", DelayCorpus(120));
+        TrainResult first = new TrainingSession(Small(longer, "long.safetensors") with { Steps = 15 }).Run();
+        string shorter = Write("short.csv", DelayCorpus(40, seed: 8));
+        var resumed = new TrainingSession(Small(shorter, "short.safetensors") with { Steps = 20, Resume = first.CheckpointPath });
+        Assert.Equal(shorter, resumed.Options.Corpus);
+        TrainResult end = resumed.Run();
+        Assert.Equal(20, end.Steps);
+        Assert.True(double.IsFinite(end.Validation!.Loss));
+    }
+
+    [Fact]
     public void Resume_OnACsvWithOtherColumns_IsRefused()
     {
         string corpus = Write("a.csv", DelayCorpus(40));
