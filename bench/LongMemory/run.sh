@@ -73,7 +73,7 @@ for name in lstm gru rnn; do
   echo "$name: $(grep '^validation:' "$log" | tail -1) $(grep '^done' "$log")"
 done
 variance=$(sed -nE 's/.*target variance ([0-9.]+) over.*/\1/p' "$out/lstm.log" | tail -1)
-title="a/b long-memory task, gaps 50-60: held-out MSE, ~4,750 parameters each"
-if [ -e "$out/ab-warmup.csv" ]; then title="$title (warm-up on gaps 10-20 first)"; fi
+title="a/b task, gaps 50-60: held-out MSE (~4,750 parameters each)"
+if [ -e "$out/ab-warmup.csv" ]; then title="a/b task: held-out MSE on gaps 10-20 (warm-up), then 50-60"; fi
 "$tool" plot --out "$out/long-memory.svg" --baseline "$variance" --title "$title" \
   "LSTM H=32=$out/lstm.ckpt.safetensors" "GRU H=37=$out/gru.ckpt.safetensors" "RNN tanh H=66=$out/rnn.ckpt.safetensors"
