@@ -161,7 +161,7 @@ public sealed class OnnxCommandTests
     [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip'")]
     [InlineData("reject/unsupported_op", "node 'norm0' (LayerNormalization): operator LayerNormalization is not supported")]
     [InlineData("reject/dynamic_features", "tensor 'X': the feature axis (the last) must have a static size, found 'features'")]
-    [InlineData("lstm_mlp_head_o14", "(Relu): an activation (Relu) on the activations is not supported yet")]
+    [InlineData("reject/relu_after_rnn", "node '/Relu' (Relu): an activation (Relu) on the recurrent layers' output is not supported")]
     public void Unsupported_IsOneErrorLine_NamingNodeOrTensorAndRule(string name, string message)
     {
         CliResult r = Run("run", Onnx(name), "--tokens", "1");
