@@ -1279,7 +1279,7 @@ public static partial class OnnxImporter
             string direction = node.Attribute("direction")?.StringValue ?? "forward";
             if (direction == "reverse")
             {
-                throw NodeError(node, "direction 'reverse' (a layer that only runs backwards) is not supported; 'forward' and 'bidirectional' are");
+                throw NodeError(node, "direction 'reverse' (a layer that only runs backwards) is not supported; 'forward' and 'bidirectional' are. The model spec has no reverse-only layer (docs/model-format.md, \"Rejected, and why\"); if every layer runs in reverse, the same weights as direction 'forward' on the reversed sequence give the reversed outputs");
             }
 
             if (direction is not ("forward" or "bidirectional"))
