@@ -107,9 +107,11 @@ public sealed class ParityFixture
     /// output functions among them), and bare nodes.</summary>
     public static readonly string[] OnnxNames =
     {
+        "bare_gru_clip25",
         "bare_gru_lbr_bidir",
         "bare_gru_reset_before",
         "bare_lstm_bidir_layout1",
+        "bare_lstm_clip20",
         "bare_lstm_cifg_peephole",
         "bare_lstm_explicit_acts",
         "bare_lstm_peephole",

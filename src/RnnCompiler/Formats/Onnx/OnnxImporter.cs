@@ -1300,17 +1300,17 @@ public static partial class OnnxImporter
                 throw NodeError(node, $"attribute 'layout' exists from opset 14, but the model imports opset {_opset}");
             }
 
-            if (node.Attribute("clip") is { } clip)
-            {
-                throw NodeError(node, $"attribute 'clip' ({clip.F.ToString("R", CultureInfo.InvariantCulture)}) is not supported: the cells never clip their pre-activations; re-export without clipping");
-            }
-
             if (node.Attribute("activation_alpha") is not null || node.Attribute("activation_beta") is not null)
             {
                 throw NodeError(node, "attributes 'activation_alpha'/'activation_beta' are not supported (they parameterize activations other than the defaults)");
             }
 
             ActivationKind activation = CheckActivations(node, cell, dirs);
+            if (node.Attribute("clip") is { } clip)
+            {
+                CheckClip(node, clip.F, cell == CellKind.Rnn && activation == ActivationKind.Relu);
+            }
+
             bool cifg = false;
             if (node.Attribute("input_forget") is { } inputForget)
             {
@@ -1463,6 +1463,30 @@ public static partial class OnnxImporter
             for (int i = 1; i < node.Outputs.Count; i++)
             {
                 Set(node, i, new StateValue { Name = node.Outputs[i] });
+            }
+        }
+
+        /// <summary>The smallest <c>clip</c> taken as no clipping (see <see cref="CheckClip"/>).</summary>
+        private const float NeutralClip = 20f;
+
+        /// <summary>
+        /// <c>clip</c> bounds every activation's input to [−clip, clip] (onnxruntime: each gate's pre-activation after bias
+        /// and peephole terms; the cell state itself is not clipped). The cells never clip, so a bound is accepted only
+        /// where it cannot matter: from 20 on, a clipped sigmoid input moves the gate by at most σ(−20) ≈ 2.1e−9 and a
+        /// clipped tanh input by less than float32 resolves (tanh(20) is 1f). A relu RNN cell is unbounded, so any
+        /// clip changes it.
+        /// </summary>
+        private void CheckClip(OnnxNode node, float bound, bool relu)
+        {
+            string value = bound.ToString("R", CultureInfo.InvariantCulture);
+            if (relu)
+            {
+                throw NodeError(node, $"attribute 'clip' ({value}) is not supported on a Relu RNN: the cells never clip their pre-activations, and a relu output is not bounded; re-export without clipping");
+            }
+
+            if (!(bound >= NeutralClip))
+            {
+                throw NodeError(node, $"attribute 'clip' ({value}) is not supported below {NeutralClip.ToString(CultureInfo.InvariantCulture)}: the cells never clip their pre-activations, and a bound of at least {NeutralClip.ToString(CultureInfo.InvariantCulture)} (where clipping moves no sigmoid or tanh gate by more than 2.1e-9) is the only one that can be ignored; re-export without clipping");
             }
         }
 
