@@ -28,6 +28,11 @@ public sealed partial class RnnGenerator
                 return Fail(hint, Diagnostics.InvalidWidth, file, $"MaxVectorWidth '{request.MaxVectorWidth}' must be 512, 256, 128 or 0 (scalar)");
             }
 
+            if (!WeightTypes.TryParse(request.WeightType, out WeightType weightType))
+            {
+                return Fail(hint, Diagnostics.InvalidWeightType, file, $"WeightType '{request.WeightType}' must be one of {WeightTypes.Names}");
+            }
+
             byte[]? bytes = DecodeCarrier(request.CarrierText, out string? carrierError);
             if (bytes is null)
             {
@@ -54,6 +59,7 @@ public sealed partial class RnnGenerator
                     TypeName = request.ClassName,
                     MaxVectorWidth = width,
                     SourceName = System.IO.Path.GetFileName(file),
+                    WeightType = weightType,
                 });
             }
             catch (CSharpEmitter.EmitException e)

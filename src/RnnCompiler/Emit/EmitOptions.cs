@@ -17,4 +17,7 @@ public sealed class EmitOptions
     /// (<see cref="ModelPlanner.AssemblyVersion"/>).
     /// </summary>
     public string? GeneratorVersion { get; init; }
+
+    /// <summary>How the streamed matrices are stored (docs/model-format.md, "Weight types"); float32 by default.</summary>
+    public RnnEmbedded.Compiler.Model.WeightType WeightType { get; init; }
 }

@@ -68,6 +68,9 @@ public sealed class ModelPlan
 
     /// <summary>The widest layer output, for the two sequence buffers of a bidirectional Run.</summary>
     public required int MaxLayerWidth { get; init; }
+
+    /// <summary>How the streamed matrices are stored (each <see cref="WeightEntry.ElementType"/> says it per array).</summary>
+    public WeightType WeightType { get; init; }
 }
 
 /// <summary>Which public members and interfaces the struct has.</summary>
@@ -260,19 +263,77 @@ public sealed class HeadPlan
     public required int PaddedOutputSize { get; init; }
 }
 
-/// <summary>One embedded weight array: its property name, a comment with its shape, its packed floats.</summary>
+/// <summary>The element type of one embedded weight array.</summary>
+public enum WeightElementType
+{
+    Float32,
+
+    /// <summary>bfloat16 bit patterns (ushort).</summary>
+    BFloat16,
+
+    /// <summary>int8 values (sbyte), with a float32 row-scale entry named by <see cref="WeightEntry.ScalesName"/>.</summary>
+    Int8,
+}
+
+/// <summary>
+/// One embedded weight array: its property name, a comment with its shape, its element type and its values (float32
+/// in <see cref="Data"/>, bfloat16 in <see cref="BFloat16Data"/>, int8 in <see cref="Int8Data"/>).
+/// </summary>
 public sealed class WeightEntry
 {
     public WeightEntry(string name, string comment, float[] data)
+        : this(name, comment, WeightElementType.Float32, data, null, null, null)
+    {
+    }
+
+    private WeightEntry(string name, string comment, WeightElementType type, float[] data, ushort[]? bf16, sbyte[]? int8, string? scalesName)
     {
         Name = name;
         Comment = comment;
+        ElementType = type;
         Data = data;
+        BFloat16Data = bf16;
+        Int8Data = int8;
+        ScalesName = scalesName;
     }
+
+    /// <summary>A packed bfloat16 matrix.</summary>
+    public static WeightEntry FromBFloat16(string name, string comment, ushort[] data) =>
+        new(name, comment, WeightElementType.BFloat16, System.Array.Empty<float>(), data, null, null);
+
+    /// <summary>A packed int8 matrix whose row scales are the float32 entry <paramref name="scalesName"/>.</summary>
+    public static WeightEntry FromInt8(string name, string comment, sbyte[] data, string scalesName) =>
+        new(name, comment, WeightElementType.Int8, System.Array.Empty<float>(), null, data, scalesName);
 
     public string Name { get; }
 
     public string Comment { get; }
 
+    public WeightElementType ElementType { get; }
+
+    /// <summary>Float32 values (empty for other element types).</summary>
     public float[] Data { get; }
+
+    public ushort[]? BFloat16Data { get; }
+
+    public sbyte[]? Int8Data { get; }
+
+    /// <summary>Int8 only: the name of the float32 entry holding one scale per padded row.</summary>
+    public string? ScalesName { get; }
+
+    /// <summary>Number of elements.</summary>
+    public long Length => ElementType switch
+    {
+        WeightElementType.BFloat16 => BFloat16Data!.LongLength,
+        WeightElementType.Int8 => Int8Data!.LongLength,
+        _ => Data.LongLength,
+    };
+
+    /// <summary>Size in bytes (4, 2 or 1 per element).</summary>
+    public long ByteLength => ElementType switch
+    {
+        WeightElementType.BFloat16 => Length * 2,
+        WeightElementType.Int8 => Length,
+        _ => Length * 4,
+    };
 }

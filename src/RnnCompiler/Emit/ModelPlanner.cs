@@ -12,7 +12,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// (routes, kernels, sizes, packed weights, members); <see cref="SourceWriter"/> only spells the plan out.
 /// Throws <see cref="CSharpEmitter.EmitException"/> when the model cannot be emitted.
 /// </summary>
-public static class ModelPlanner
+public static partial class ModelPlanner
 {
     /// <summary>
     /// An embedding is folded into layer 0 (a (V, G·H) table of b + W_ih · embedding(v), one row gather per
@@ -66,7 +66,7 @@ public static class ModelPlanner
         if (spec.ImageProjection is { } img)
         {
             image = new ImagePlan { FeatureSize = img.InputSize, ProjectedSize = img.OutputSize, PaddedSize = Pad(img.OutputSize) };
-            weights.Add(new WeightEntry("Image_W", $"image projection W ({img.W.Rows}, {img.W.Cols}) packed", PanelPacking.Pack(img.W)));
+            AddPacked(weights, "Image_W", $"image projection W ({img.W.Rows}, {img.W.Cols}) packed", img.W, options.WeightType);
             weights.Add(new WeightEntry("Image_b", $"image projection b ({img.W.Rows},) padded", PadVector(img.b, img.W.Rows)));
         }
 
@@ -76,17 +76,17 @@ public static class ModelPlanner
         {
             LayerSpec layer = spec.Layers[l];
             var indices = new List<int> { cells.Count };
-            cells.Add(PlanCell(spec, l, layer, layer.Forward, reverse: false, tokenInput, image is not null, weights));
+            cells.Add(PlanCell(spec, l, layer, layer.Forward, reverse: false, tokenInput, image is not null, weights, options.WeightType));
             if (layer.Backward is not null)
             {
                 indices.Add(cells.Count);
-                cells.Add(PlanCell(spec, l, layer, layer.Backward, reverse: true, tokenInput, image is not null, weights));
+                cells.Add(PlanCell(spec, l, layer, layer.Backward, reverse: true, tokenInput, image is not null, weights, options.WeightType));
             }
 
             layers.Add(new LayerPlan { InputWidth = l == 0 ? 0 : spec.Layers[l - 1].OutputSize, OutputWidth = layer.OutputSize, Cells = indices });
         }
 
-        HeadPlan head = PlanHead(spec, weights);
+        HeadPlan head = PlanHead(spec, weights, options.WeightType);
         if (TotalFloats(weights) > WeightBlob.MaxFloats)
         {
             long total = TotalFloats(weights);
@@ -140,6 +140,7 @@ public static class ModelPlanner
             Weights = weights,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
+            WeightType = options.WeightType,
         };
     }
 
@@ -250,7 +251,7 @@ public static class ModelPlanner
     // ---------------------------------------------------------------- cells
 
     private static CellPlan PlanCell(
-        ModelSpec spec, int l, LayerSpec layer, DirectionWeights d, bool reverse, TokenInputPlan? tokenInput, bool image, List<WeightEntry> weights)
+        ModelSpec spec, int l, LayerSpec layer, DirectionWeights d, bool reverse, TokenInputPlan? tokenInput, bool image, List<WeightEntry> weights, WeightType weightType)
     {
         string prefix = "L" + Int(l) + (reverse ? "R" : "");
         int h = layer.HiddenSize;
@@ -270,19 +271,20 @@ public static class ModelPlanner
 
         if (vectorRoute)
         {
-            weights.Add(new WeightEntry(prefix + "_W_ih", $"layer {l} {dir}: W_ih ({gh}, {layer.InputSize}) packed", PanelPacking.Pack(d.W_ih)));
+            // Layer 0's W_ih stays float32 beside a token table (WeightQuantizer.Apply).
+            AddPacked(weights, prefix + "_W_ih", $"layer {l} {dir}: W_ih ({gh}, {layer.InputSize}) packed", d.W_ih, tokenRoute ? WeightType.Float32 : weightType);
             weights.Add(new WeightEntry(prefix + "_b", $"layer {l} {dir}: b_ih + b_hh where exact ({gh},) padded", bias));
         }
 
         CellVariant variant = Variant(layer);
         if (variant == CellVariant.GruResetBefore)
         {
-            weights.Add(new WeightEntry(prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", PanelPacking.Pack(Rows(d.W_hh, 0, 2 * h))));
-            weights.Add(new WeightEntry(prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", PanelPacking.Pack(Rows(d.W_hh, 2 * h, h))));
+            AddPacked(weights, prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", Rows(d.W_hh, 0, 2 * h), weightType);
+            AddPacked(weights, prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", Rows(d.W_hh, 2 * h, h), weightType);
         }
         else
         {
-            weights.Add(new WeightEntry(prefix + "_W_hh", $"layer {l} {dir}: W_hh ({gh}, {s}) packed", PanelPacking.Pack(d.W_hh)));
+            AddPacked(weights, prefix + "_W_hh", $"layer {l} {dir}: W_hh ({gh}, {s}) packed", d.W_hh, weightType);
         }
 
         if (variant == CellVariant.GruResetAfter)
@@ -303,7 +305,7 @@ public static class ModelPlanner
 
         if (d.W_hr is { } whr)
         {
-            weights.Add(new WeightEntry(prefix + "_W_hr", $"layer {l} {dir}: W_hr ({whr.Rows}, {whr.Cols}) packed", PanelPacking.Pack(whr)));
+            AddPacked(weights, prefix + "_W_hr", $"layer {l} {dir}: W_hr ({whr.Rows}, {whr.Cols}) packed", whr, weightType);
         }
 
         return new CellPlan
@@ -418,7 +420,7 @@ public static class ModelPlanner
         return table;
     }
 
-    private static HeadPlan PlanHead(ModelSpec spec, List<WeightEntry> weights)
+    private static HeadPlan PlanHead(ModelSpec spec, List<WeightEntry> weights, WeightType weightType)
     {
         LayerSpec last = spec.Layers[spec.Layers.Count - 1];
         if (spec.Head is not { } head)
@@ -426,7 +428,7 @@ public static class ModelPlanner
             return new HeadPlan { Present = false, InputSize = last.OutputSize, OutputSize = last.OutputSize, PaddedOutputSize = 0 };
         }
 
-        weights.Add(new WeightEntry("Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", PanelPacking.Pack(head.W)));
+        AddPacked(weights, "Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", head.W, weightType);
         weights.Add(new WeightEntry("Head_b", $"head b ({head.W.Rows},) padded", PadVector(head.b, head.W.Rows)));
         return new HeadPlan { Present = true, InputSize = head.InputSize, OutputSize = head.OutputSize, PaddedOutputSize = Pad(head.OutputSize) };
     }
@@ -489,7 +491,7 @@ public static class ModelPlanner
         long n = 0;
         foreach (WeightEntry e in weights)
         {
-            n += e.Data.LongLength;
+            n += e.ByteLength / 4;
         }
 
         return n;

@@ -836,8 +836,19 @@ public static class SourceWriter
         w.Line();
         w.Line("// ---- Weights: each float is two UTF-16 code units of a string literal (little-endian halves);");
         w.Line("// ---- MemoryMarshal.Cast reads them in place: no allocation, no copy, no static constructor.");
+        if (plan.WeightType != Model.WeightType.Float32)
+        {
+            w.Line("// ---- Streamed matrices are " + Model.WeightTypes.Name(plan.WeightType) + " (docs/model-format.md, \"Weight types\").");
+        }
+
         foreach (WeightEntry e in plan.Weights)
         {
+            if (e.ElementType != WeightElementType.Float32)
+            {
+                WriteQuantizedWeight(w, e);
+                continue;
+            }
+
             w.Line();
             w.Line("// " + e.Comment);
             w.Line($"private static ReadOnlySpan<float> {e.Name} => MemoryMarshal.Cast<char, float>(");
@@ -847,6 +858,36 @@ public static class SourceWriter
             sb.Append(");\n");
             w.Indent--;
         }
+    }
+
+    /// <summary>A bfloat16 span, or an int8 matrix over its values and its row-scale entry.</summary>
+    private static void WriteQuantizedWeight(IndentedWriter w, WeightEntry e)
+    {
+        w.Line();
+        w.Line("// " + e.Comment);
+        if (e.ElementType == WeightElementType.BFloat16)
+        {
+            w.Line($"private static ReadOnlySpan<ushort> {e.Name} => MemoryMarshal.Cast<char, ushort>(");
+        }
+        else
+        {
+            w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} => new(MemoryMarshal.Cast<char, sbyte>(");
+        }
+
+        w.Indent++;
+        StringBuilder sb = w.Begin();
+        if (e.ElementType == WeightElementType.BFloat16)
+        {
+            QuantizedBlob.AppendLiteral(sb, e.BFloat16Data!);
+        }
+        else
+        {
+            QuantizedBlob.AppendLiteral(sb, e.Int8Data!);
+            sb.Append("), ").Append(e.ScalesName);
+        }
+
+        sb.Append(");\n");
+        w.Indent--;
     }
 
     private static void WriteBuffers(IndentedWriter w, ModelPlan plan)

@@ -10,7 +10,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace RnnEmbedded.Tests.Infrastructure;
 
 /// <summary>An RnnModel item as the MSBuild bridge would present it to the generator.</summary>
-internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512", string? CarrierName = null)
+internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512", string? CarrierName = null, string WeightType = "")
 {
     public string CarrierText => "rnn-carrier/1\n" + SourcePath + "\n" + Convert.ToBase64String(WeightFile) + "\n";
 
@@ -36,6 +36,7 @@ internal static class GeneratorHarness
             {
                 ["build_metadata.AdditionalFiles.RnnClassName"] = item.ClassName,
                 ["build_metadata.AdditionalFiles.RnnMaxVectorWidth"] = item.MaxVectorWidth,
+                ["build_metadata.AdditionalFiles.RnnWeightType"] = item.WeightType,
                 ["build_metadata.AdditionalFiles.RnnSourceFile"] = item.SourcePath,
             };
         }

@@ -38,7 +38,8 @@ public sealed record ModelCase(
     bool Head,
     bool Vocabulary,
     bool PerLayer,
-    int Seed)
+    int Seed,
+    WeightType Weights = WeightType.Float32)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
     public static readonly int[] VocabularySizes = { 3, 5, 7, 13, 17, 33 };
@@ -75,7 +76,9 @@ public sealed record ModelCase(
                                         {
                                             foreach (bool perLayer in layers == 1 ? new[] { false } : new[] { false, true })
                                             {
-                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++));
+                                                // The weight type cycles with the index: the covering subset pairs it with every other dimension.
+                                                var weights = (WeightType)(i % 3);
+                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), weights);
                                             }
                                         }
                                     }
@@ -98,7 +101,8 @@ public sealed record ModelCase(
         bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
         bool vocabulary = task != ModelTask.Generic || rng.Next(2) == 1;
         bool perLayer = layers > 1 && rng.Next(2) == 1;
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, rng.Next());
+        int seed = rng.Next();
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, (WeightType)rng.Next(3));
     }
 
     public bool IsLstm => Cell is CaseCell.Lstm or CaseCell.LstmPeepholes or CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes;
@@ -228,7 +232,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, Weights: WeightType.{Weights})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()
