@@ -67,5 +67,6 @@ public class SnapshotTests
             TypeName = "Demo." + name,
             SourceName = SnapshotModels.FileName(name),
             GeneratorVersion = VersionPlaceholder,
+            WeightType = SnapshotModels.WeightTypeOf(name),
         });
 }

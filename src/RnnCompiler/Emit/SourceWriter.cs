@@ -871,7 +871,10 @@ public static class SourceWriter
         }
         else
         {
-            w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} => new(MemoryMarshal.Cast<char, sbyte>(");
+            w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} =>");
+            w.Indent++;
+            w.Line($"new(rowScales: {e.ScalesName}, weights: MemoryMarshal.Cast<char, sbyte>(");
+            w.Indent--;
         }
 
         w.Indent++;
@@ -883,7 +886,7 @@ public static class SourceWriter
         else
         {
             QuantizedBlob.AppendLiteral(sb, e.Int8Data!);
-            sb.Append("), ").Append(e.ScalesName);
+            sb.Append(')');
         }
 
         sb.Append(");\n");
