@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of RnnEmbedded's parsers with SharpFuzz and afl++ (docs/fuzzing.md).
 #
 #   fuzz/run.sh [target] [minutes] [seeds]
-#       target: json | safetensors | model (default json); minutes default 30; seeds default fuzz/corpus/<target>
+#       target: json | safetensors | model | onnx (default json); minutes default 30; seeds default fuzz/corpus/<target>
 #       (pass a previous campaign's queue, copied out of artifacts/fuzz/<target>/findings/default/queue, to go on)
 #   fuzz/run.sh selftest 1             checks the plumbing: must report one crash and one hang (docs/fuzzing.md)
 #
@@ -21,8 +21,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 case "$target" in
   json) dict=fuzz/dict/json.dict ;;
   safetensors|model) dict=fuzz/dict/safetensors.dict ;;
+  onnx) dict=fuzz/dict/onnx.dict ;;
   selftest) dict=fuzz/dict/json.dict ;;
-  *) echo "unknown target '$target'; expected json, safetensors or model" >&2; exit 2 ;;
+  *) echo "unknown target '$target'; expected json, safetensors, model or onnx" >&2; exit 2 ;;
 esac
 corpus=${3:-fuzz/corpus/$target}
 extra=()

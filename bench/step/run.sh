@@ -5,6 +5,7 @@
 #   c         : baseline.c built with gcc -O3 -march=native -ffast-math
 #   pytorch   : torch.nn modules, one thread (only when Debian's python3-torch is installed)
 #   weight types: the LSTM models in float32, bfloat16 and int8 (bench/PrecisionBench), interleaved, as ratios
+# ONNX Runtime C# and TorchSharp are measured by bench/step/peers.sh (bench/StepPeers), in one process.
 # usage: bench/step/run.sh [steps]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

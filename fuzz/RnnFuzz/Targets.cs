@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using RnnEmbedded.Compiler.Formats;
+using RnnEmbedded.Compiler.Formats.Onnx;
 using RnnEmbedded.Compiler.Model;
 
 namespace RnnEmbedded.Fuzz;
@@ -81,6 +82,7 @@ public static class Targets
         new("json", "Json.Parse on the input decoded as UTF-8 (invalid bytes become U+FFFD)", RunJson),
         new("safetensors", "SafeTensorsReader.Read on the raw bytes; accepted files round-trip through SafeTensorsWriter", RunSafeTensors),
         new("model", "SafeTensorsReader.Read, then ModelBuilder.Build on whatever the reader accepts", RunModel),
+        new("onnx", "OnnxReader.Read, OnnxImporter.Import (no external data), ModelBuilder.Build; accepted models convert to safetensors and back to the same spec", RunOnnx),
 
         // Checks the plumbing, not a parser: an input containing "crash" must be reported as a crash, one
         // containing "hang" as a hang (docs/fuzzing.md, "Checking the harness").
@@ -292,5 +294,52 @@ public static class Targets
         {
             return "rejected by the builder: " + e.Message;
         }
+    }
+
+    // ------------------------------------------------------------------ onnx
+
+    private static string RunOnnx(byte[] input)
+    {
+        const string OnnxName = "fuzz.onnx";
+        OnnxModel model;
+        try
+        {
+            model = FuzzTarget.Measure("OnnxReader.Read", input.Length, () => OnnxReader.Read(input, OnnxName));
+        }
+        catch (RnnFormatException e)
+        {
+            return "rejected by the reader: " + e.Rule;
+        }
+
+        WeightFile file;
+        try
+        {
+            file = FuzzTarget.Measure("OnnxImporter.Import", input.Length, () => OnnxImporter.Import(model, OnnxName, external: null, sourceLength: input.Length));
+        }
+        catch (RnnFormatException e)
+        {
+            return "rejected by the importer: " + e.Message;
+        }
+
+        ModelSpec spec;
+        try
+        {
+            spec = FuzzTarget.Measure("ModelBuilder.Build", input.Length, () => ModelBuilder.Build(file));
+        }
+        catch (RnnFormatException e)
+        {
+            return "rejected by the builder: " + e.Message;
+        }
+
+        // What rnn convert writes must build the same model.
+        byte[] converted = SafeTensorsWriter.Write(file.Tensors, file.Metadata);
+        ModelSpec again = ModelBuilder.Build(SafeTensorsReader.Read(converted, "fuzz.safetensors"));
+        string? difference = ModelSpecComparer.FirstDifference(spec, again, compareMetadata: true);
+        if (difference is not null)
+        {
+            throw new FuzzInvariantException("onnx: the converted safetensors builds a different model: " + difference);
+        }
+
+        return $"accepted: {spec.Layers.Count} layers, input {spec.InputKind} {spec.InputSize}";
     }
 }

@@ -33,8 +33,21 @@ public sealed partial class RnnGenerator
                 return Fail(hint, Diagnostics.InvalidWeightType, file, $"WeightType '{request.WeightType}' must be one of {WeightTypes.Names}");
             }
 
-            byte[]? bytes = DecodeCarrier(request.CarrierText, out string? carrierError);
-            if (bytes is null)
+            // Resource route (what RnnEmbedded.targets writes): the carrier holds the header only, the weights are a
+            // manifest resource. Literal route (carrier/1, the whole file in base64): weights as string literals.
+            PackedModel? packed = null;
+            byte[]? bytes = null;
+            string? carrierError;
+            if (request.CarrierText.StartsWith(WeightPack.CarrierMagic, StringComparison.Ordinal))
+            {
+                packed = WeightPack.ParseCarrier(request.CarrierText, out carrierError);
+            }
+            else
+            {
+                bytes = DecodeCarrier(request.CarrierText, out carrierError);
+            }
+
+            if (packed is null && bytes is null)
             {
                 return Fail(hint, Diagnostics.BadCarrier, file, carrierError!);
             }
@@ -43,7 +56,12 @@ public sealed partial class RnnGenerator
             ModelSpec spec;
             try
             {
-                spec = ModelBuilder.Build(SafeTensorsReader.Read(bytes, file));
+                // ONNX by the source's extension (docs/model-format.md, "ONNX import"): external data is never read here.
+                spec = ModelBuilder.Build(packed is null
+                    ? file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+                        ? Compiler.Formats.Onnx.OnnxImporter.Import(bytes!, file)
+                        : SafeTensorsReader.Read(bytes!, file)
+                    : SafeTensorsReader.ReadHeader(packed.HeaderPrefix, packed.DataLength, file));
             }
             catch (RnnFormatException e)
             {
@@ -54,13 +72,21 @@ public sealed partial class RnnGenerator
             string source;
             try
             {
-                source = CSharpEmitter.Emit(spec, new EmitOptions
+                ModelPlan plan = ModelPlanner.Plan(spec, new EmitOptions
                 {
                     TypeName = request.ClassName,
                     MaxVectorWidth = width,
                     SourceName = System.IO.Path.GetFileName(file),
                     WeightType = weightType,
+                    Storage = packed is null ? WeightStorage.Literals : WeightStorage.Resource,
+                    ResourceName = packed?.Resource.Name,
                 });
+                if (packed is not null && (plan.Resource!.Length != packed.Resource.Length || plan.Resource.Fingerprint != packed.Resource.Fingerprint))
+                {
+                    return Fail(hint, Diagnostics.BadCarrier, file, $"the weight blob was packed for another layout ({packed.Resource.Length} bytes, {packed.Resource.Fingerprint:x16}; this generator plans {plan.Resource.Length} bytes, {plan.Resource.Fingerprint:x16}): the build step and the generator come from different RnnEmbedded versions; delete the obj/ folder and rebuild.");
+                }
+
+                source = SourceWriter.Write(plan);
             }
             catch (CSharpEmitter.EmitException e)
             {

@@ -16,13 +16,14 @@ public static class Cli
     /// <summary>The root command with every subcommand.</summary>
     public static RootCommand CreateRootCommand()
     {
-        var root = new RootCommand("rnn: inspect, run, train, compile and visualize recurrent models stored as safetensors weight files.");
+        var root = new RootCommand("rnn: inspect, run, train, compile, convert and visualize recurrent models stored as safetensors weight files or ONNX models.");
         root.Add(InspectCommand.Create());
         root.Add(RunCommand.Create());
         root.Add(EvalCommand.Create());
         root.Add(TrainCommand.Create());
         root.Add(CompileCommand.Create());
         root.Add(VisualizeCommand.Create());
+        root.Add(ConvertCommand.Create());
         return root;
     }
 

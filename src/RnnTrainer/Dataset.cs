@@ -19,6 +19,9 @@ public enum TrainTask
 
     /// <summary>Caption decoder: each line "f1 f2 … fF&lt;TAB&gt;caption words".</summary>
     Caption,
+
+    /// <summary>Sequence classifier (many-to-one): each line "text&lt;TAB&gt;label", the label read after the last token.</summary>
+    Classify,
 }
 
 /// <summary>
@@ -64,7 +67,7 @@ public sealed class TokenStream
 /// <see cref="WordVocabulary.Build(IEnumerable{string}, int, bool)"/> from the training lines), so a trained model
 /// sees exactly the ids a deployed decoder produces for the same text.
 /// </summary>
-public sealed class Dataset
+public sealed partial class Dataset
 {
     public const string Start = WordVocabulary.StartWord;
     public const string Stop = WordVocabulary.StopWord;
@@ -93,10 +96,14 @@ public sealed class Dataset
 
     public bool Lowercase { get; }
 
+    /// <summary>The classify task's label names (ordinal order; index = head output), else null.</summary>
+    public IReadOnlyList<string>? Labels { get; private init; }
+
     public ModelTask TaskKind => Task switch
     {
         TrainTask.Char => ModelTask.CharLm,
         TrainTask.Word => ModelTask.WordLm,
+        TrainTask.Classify => ModelTask.Classify,
         _ => ModelTask.Caption,
     };
 

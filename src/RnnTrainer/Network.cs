@@ -14,11 +14,17 @@ public enum TrainCell
     RnnRelu,
 }
 
-/// <summary>Sizes of a trainable network: embedding (V, E) [+ image projection (E, F)] → L layers of H → head (V, H).</summary>
+/// <summary>
+/// Sizes of a trainable network: embedding (V, E) [+ image projection (E, F)] → L layers of H → head (O, H), where the
+/// head's outputs O are the vocabulary V for language models and the label count C for classifiers (<see cref="Outputs"/>).
+/// </summary>
 public sealed record NetworkShape(
     int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0, bool Peepholes = false, bool Cifg = false,
-    bool GruResetBefore = false)
+    bool GruResetBefore = false, int Outputs = 0)
 {
+    /// <summary>O, the head's outputs: <see cref="Outputs"/> when set (classifiers), else V.</summary>
+    public int OutputCount => Outputs > 0 ? Outputs : Vocab;
+
     /// <summary>Gate blocks G: LSTM 4 (i, f, g, o) or CIFG 3 (i, g, o), GRU 3 (r, z, n), RNN 1.</summary>
     public int Gates => Cell switch
     {
@@ -36,6 +42,7 @@ public sealed record NetworkShape(
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(ImageFeatures >= 0, "the image feature count cannot be negative");
+        Check(Outputs == 0 || Outputs >= 2, "a classifier needs at least 2 labels");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
     }
@@ -127,8 +134,8 @@ public sealed class Network
             }
         }
 
-        HeadW = Add(new Parameter(ModelWriter.HeadModule + ".weight", shape.Vocab, h, true));
-        HeadB = Add(new Parameter(ModelWriter.HeadModule + ".bias", shape.Vocab, 1, false));
+        HeadW = Add(new Parameter(ModelWriter.HeadModule + ".weight", shape.OutputCount, h, true));
+        HeadB = Add(new Parameter(ModelWriter.HeadModule + ".bias", shape.OutputCount, 1, false));
     }
 
     public NetworkShape Shape { get; }
@@ -221,7 +228,8 @@ public sealed class Network
     }
 
     /// <summary>The model as the compiler's IR (arrays are copies, so training can go on).</summary>
-    public ModelSpec ToSpec(Vocabulary vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null)
+    public ModelSpec ToSpec(Vocabulary vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null,
+        IReadOnlyList<string>? labels = null)
     {
         int h = Shape.Hidden;
         var layers = new List<LayerSpec>();
@@ -270,6 +278,7 @@ public sealed class Network
             Head = new DenseSpec { W = ToMatrix(HeadW), b = (float[])HeadB.Value.Clone() },
             Vocabulary = vocabulary,
             Task = task,
+            Labels = labels,
             Metadata = meta,
         };
     }

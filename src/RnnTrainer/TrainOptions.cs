@@ -11,6 +11,16 @@ public enum LrDecay
     Linear,
 }
 
+/// <summary>What the classify task's text is cut into.</summary>
+public enum ClassifyTokens
+{
+    /// <summary>One token per character (UTF-16 code unit) of the text, as written (no lower-casing).</summary>
+    Chars,
+
+    /// <summary>&lt;start&gt; words &lt;stop&gt;, split and encoded as the word task does (--vocab-size, --keep-case).</summary>
+    Words,
+}
+
 /// <summary>Everything a training run is configured by (the <c>rnn train</c> options).</summary>
 public sealed record TrainOptions
 {
@@ -114,6 +124,9 @@ public sealed record TrainOptions
     public int VocabSize { get; init; } = 10_000;
 
     public bool Lowercase { get; init; } = true;
+
+    /// <summary>Classify task: character or word tokens.</summary>
+    public ClassifyTokens Tokens { get; init; } = ClassifyTokens.Chars;
 
     /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
     public void Validate()

@@ -6,6 +6,9 @@ public sealed record TrainProgress(long Step, int Epoch, double TrainLoss, doubl
 /// <summary>A validation result.</summary>
 public sealed record EvalResult(long Step, TimeSpan Elapsed, double Loss, long Tokens)
 {
+    /// <summary>Classify task: accuracy and confusion matrix of the held-out sequences; null otherwise.</summary>
+    public ClassificationReport? Classification { get; init; }
+
     public double Perplexity => Math.Exp(Loss);
 
     public double BitsPerToken => Loss / Math.Log(2);

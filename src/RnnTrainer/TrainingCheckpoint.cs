@@ -70,7 +70,7 @@ public static class TrainingCheckpoint
     /// <exception cref="RnnFormatException">The file cannot be read or does not describe a supported model.</exception>
     public static ModelSpec LoadModel(string path)
     {
-        WeightFile file = SafeTensorsReader.ReadFile(path);
+        WeightFile file = ModelLoader.ReadWeights(path); // safetensors, or ONNX by its extension
         return IsCheckpoint(file) ? ModelOf(file) : ModelBuilder.Build(file);
     }
 

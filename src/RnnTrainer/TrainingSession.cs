@@ -66,13 +66,16 @@ public sealed class TrainingSession
             throw new FileNotFoundException($"{_options.Corpus}: corpus file not found", _options.Corpus);
         }
 
-        _data = Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase);
+        _data = _options.Task == TrainTask.Classify
+            ? Dataset.LoadClassification(_options.Corpus, _options.Tokens, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase,
+                _options.Seed)
+            : Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase);
         int evalStreams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
         SizeLimits.CheckNetwork(_options, _data.Vocabulary.Count, _data.ImageFeatures, evalStreams);
         _workers = new Workers(_options.Threads);
         _gemm = new Gemm(_options.VectorWidth);
         var shape = new NetworkShape(_data.Vocabulary.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
-            _options.Peepholes, _options.Cifg, _options.GruResetBefore);
+            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? 0);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
         _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm) { Dropout = _options.Dropout, Features = _data.Train.Features };
@@ -121,7 +124,7 @@ public sealed class TrainingSession
         string stopReason = "step limit";
         _observer.Message?.Invoke(
             $"{_data.Task.ToString().ToLowerInvariant()} task: {_data.Train.Length:N0} training / {_data.Validation.Length:N0} validation positions, "
-            + $"vocabulary {_data.Vocabulary.Count}, {_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
+            + $"vocabulary {_data.Vocabulary.Count}, " + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
             + $"H={_options.Hidden} L={_options.Layers} E={_options.Embedding} B={b} T={t}, {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
 
@@ -173,7 +176,7 @@ public sealed class TrainingSession
                 }
             }
 
-            if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task != TrainTask.Caption)
+            if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task is not (TrainTask.Caption or TrainTask.Classify))
             {
                 lastSample = now;
                 _observer.Sample?.Invoke(TextSampler.Sample(_net, _data, _options.SampleLength, step));
@@ -208,7 +211,12 @@ public sealed class TrainingSession
 
         string plot = PlotPathFor(_options.Out);
         WriteModel(validation, smoothed, tokensPerSecond, elapsed);
-        LossPlot.Write(plot, _curve, _data.Task == TrainTask.Char ? "nats/char" : "nats/token");
+        LossPlot.Write(plot, _curve, _data.Task switch
+        {
+            TrainTask.Char => "nats/char",
+            TrainTask.Classify => "nats/sequence",
+            _ => "nats/token",
+        });
         return new TrainResult(_position.Step, tokensThisRun, elapsed, tokensPerSecond, smoothed, validation, _options.Out, CheckpointPath, plot,
             stopReason, _net.ParameterCount);
     }
@@ -243,8 +251,11 @@ public sealed class TrainingSession
     {
         int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
         _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm) { Features = _data.Validation.Features };
-        double loss = Validation.EvaluateStream(_evalWindow, _data.Validation, out long tokens);
-        var result = new EvalResult(_position.Step, elapsed, loss, tokens);
+        ClassificationReport? report = _data.Labels is { } labels
+            ? new ClassificationReport(labels, new long[labels.Count * labels.Count])
+            : null;
+        double loss = Validation.EvaluateStream(_evalWindow, _data.Validation, report is null ? null : report.Add, out long tokens);
+        var result = new EvalResult(_position.Step, elapsed, loss, tokens) { Classification = report };
         _lastEval = result;
         _curve.Validation.Add((_position.Step, loss));
         _observer.Evaluated?.Invoke(result);
@@ -296,9 +307,19 @@ public sealed class TrainingSession
             Put("val_perplexity", F(validation.Perplexity));
             Put(_data.Task == TrainTask.Char ? "val_bits_per_char" : "val_bits_per_token", F(validation.BitsPerToken));
             Put("val_tokens", validation.Tokens.ToString(CultureInfo.InvariantCulture));
+            if (validation.Classification is { } report)
+            {
+                Put("val_accuracy", F(report.Accuracy));
+                Put("val_sequences", report.Total.ToString(CultureInfo.InvariantCulture));
+            }
         }
 
-        return _net.ToSpec(_data.Vocabulary, _data.TaskKind, meta);
+        if (_data.Task == TrainTask.Classify)
+        {
+            Put("tokens", _options.Tokens.ToString().ToLowerInvariant());
+        }
+
+        return _net.ToSpec(_data.Vocabulary, _data.TaskKind, meta, _data.Labels);
     }
 
     public static string CellName(TrainCell cell) => cell switch

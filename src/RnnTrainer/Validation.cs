@@ -11,7 +11,14 @@ public static class Validation
     }
 
     /// <summary>Mean loss over <paramref name="stream"/> cut into window.Batch contiguous zero-state streams.</summary>
-    public static double EvaluateStream(Window window, TokenStream stream, out long tokens)
+    public static double EvaluateStream(Window window, TokenStream stream, out long tokens) => EvaluateStream(window, stream, null, out tokens);
+
+    /// <summary>
+    /// As <see cref="EvaluateStream(Window, TokenStream, out long)"/>, calling <paramref name="scored"/> after each
+    /// forward pass (the window's rows with a target ≥ 0 are the scored ones; their probabilities are
+    /// <see cref="Window.Probabilities"/>).
+    /// </summary>
+    public static double EvaluateStream(Window window, TokenStream stream, Action<Window>? scored, out long tokens)
     {
         int s = window.Batch;
         int seqLen = window.Steps;
@@ -52,6 +59,7 @@ public static class Validation
 
             sum += window.Forward(null);
             count += window.TargetCount;
+            scored?.Invoke(window);
         }
 
         tokens = count;

@@ -48,7 +48,7 @@ public sealed class Window
             _drop[k] = [];
         }
 
-        _logits = new float[_n * s.Vocab];
+        _logits = new float[_n * s.OutputCount];
         _rowLoss = new double[_n];
         _head = HeadForward;
         _logitGradient = LogitGradient;
@@ -73,6 +73,13 @@ public sealed class Window
 
     /// <summary>Dropout probability between recurrent layers during training.</summary>
     public float Dropout { get; set; }
+
+    /// <summary>Row <paramref name="row"/>'s output probabilities after <see cref="Forward"/> (before <see cref="Backward"/>).</summary>
+    public ReadOnlySpan<float> Probabilities(int row)
+    {
+        int v = _net.Shape.OutputCount;
+        return new ReadOnlySpan<float>(_logits, row * v, v);
+    }
 
     /// <summary>Rows with a target in the last forward pass.</summary>
     public int TargetCount { get; private set; }
@@ -185,7 +192,7 @@ public sealed class Window
         _scale = scale;
         _workers.Run(_logitGradient);
         _workers.Run(_headBackward);
-        RecurrentPass.ColumnSums(_logits, _n, s.Vocab, _net.HeadB.Grad);
+        RecurrentPass.ColumnSums(_logits, _n, s.OutputCount, _net.HeadB.Grad);
 
         WindowBuffers shared = _pass.Shared;
         for (int k = s.Layers - 1; k >= 0; k--)
@@ -228,7 +235,7 @@ public sealed class Window
     // Rows [r0, r1) of part p: logits = H · W_headᵀ + b_head, then softmax and the row's loss.
     private void HeadForward(int p)
     {
-        int v = _net.Shape.Vocab;
+        int v = _net.Shape.OutputCount;
         float[] hLast = _pass.Layers[^1].HOut;
         float[] headB = _net.HeadB.Value;
         (int r0, int r1) = Workers.Split(_n, _workers.Count, p, 8);
@@ -247,7 +254,7 @@ public sealed class Window
     // d loss / d logits = (p − onehot(target)) · scale; rows without a target contribute nothing.
     private void LogitGradient(int p)
     {
-        int v = _net.Shape.Vocab;
+        int v = _net.Shape.OutputCount;
         float scale = _scale;
         (int r0, int r1) = Workers.Split(_n, _workers.Count, p, 8);
         for (int r = r0; r < r1; r++)
@@ -272,7 +279,7 @@ public sealed class Window
     // dW_head (V, H) += dLogitsᵀ · H split over the H columns; dH (N, H) = dLogits · W_head split over rows.
     private void HeadBackward(int p)
     {
-        int v = _net.Shape.Vocab;
+        int v = _net.Shape.OutputCount;
         float[] hLast = _pass.Layers[^1].HOut;
         Parameter headW = _net.HeadW;
         (int c0, int c1) = Workers.Split(_h, _workers.Count, p, 16);

@@ -34,4 +34,7 @@ public enum ModelTask
 
     /// <summary>Show-and-Tell caption decoder.</summary>
     Caption,
+
+    /// <summary>Sequence classifier: the head's outputs are the logits of the labels in <c>rnn.labels</c>.</summary>
+    Classify,
 }

@@ -75,6 +75,51 @@ public class AllocationTests
         Assert.Equal(0, gcs);
     }
 
+    /// <summary>Input layers, an MLP head and softmax (stackalloc'd buffers, Softmax.Apply) allocate nothing either.</summary>
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void LayerStacks_StepAndBatchedStep_AllocateNothing(int width)
+    {
+        ModelSpec spec = SnapshotModels.All["LayerStacks"]();
+        string src = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = "AllocS.M" + width, MaxVectorWidth = width });
+        Type type = InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation("AllocS" + width, src)).GetType("AllocS.M" + width)!;
+        MethodInfo m = typeof(AllocationTests).GetMethod(nameof(MeasureDense), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
+        var (bytes, gcs) = ((long, int))m.Invoke(null, new object[] { 20_000 })!;
+        Assert.Equal(0L, bytes);
+        Assert.Equal(0, gcs);
+    }
+
+    private static (long Bytes, int Collections) MeasureDense<TModel>(int steps)
+        where TModel : struct, IDenseModel<TModel>
+    {
+        var model = default(TModel);
+        var models = new TModel[11];
+        float[] inputs = new float[models.Length * TModel.InputSize];
+        float[] outputs = new float[models.Length * TModel.OutputSize];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = (i % 7 - 3) / 4f;
+        }
+
+        for (int t = 0; t < 200; t++)
+        {
+            model.Step(inputs.AsSpan(0, TModel.InputSize), outputs); // warm up: tiering, static init
+            TModel.Step(models, inputs, outputs);
+        }
+
+        int gc0 = GC.CollectionCount(0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < steps; t++)
+        {
+            model.Step(inputs.AsSpan(t % models.Length * TModel.InputSize, TModel.InputSize), outputs);
+            int n = 1 + (t % models.Length);
+            TModel.Step(models.AsSpan(0, n), inputs.AsSpan(0, n * TModel.InputSize), outputs);
+        }
+
+        long after = GC.GetAllocatedBytesForCurrentThread();
+        return (after - before, GC.CollectionCount(0) - gc0);
+    }
+
     private static (long Bytes, int Collections) MeasureBatched<TModel>(int steps)
         where TModel : struct, ITokenModel<TModel>
     {

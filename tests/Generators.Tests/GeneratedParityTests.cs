@@ -18,12 +18,17 @@ public class GeneratedParityTests
     private static readonly Dictionary<int, Lazy<Assembly>> s_assemblies = new[] { 512, 256, 128, 0 }
         .ToDictionary(w => w, w => new Lazy<Assembly>(() => CompileAll(w)));
 
-    /// <summary>PyTorch fixtures ("lstm_1layer") and the variants PyTorch lacks ("variants/lstm_cifg").</summary>
+    /// <summary>
+    /// PyTorch fixtures ("lstm_1layer"), the variants PyTorch lacks ("variants/lstm_cifg") and layer stacks
+    /// ("stacks/amp_gru").
+    /// </summary>
     private static IEnumerable<string> FixtureNames() =>
-        ParityFixture.Names.Concat(ParityFixture.VariantNames.Select(v => "variants/" + v));
+        ParityFixture.Names.Concat(ParityFixture.VariantNames.Select(v => "variants/" + v)).Concat(ParityFixture.StackNames.Select(v => "stacks/" + v));
 
     private static ParityFixture Load(string name) =>
-        name.StartsWith("variants/", StringComparison.Ordinal) ? ParityFixture.LoadVariant(name["variants/".Length..]) : ParityFixture.Load(name);
+        name.StartsWith("variants/", StringComparison.Ordinal) ? ParityFixture.LoadVariant(name["variants/".Length..])
+        : name.StartsWith("stacks/", StringComparison.Ordinal) ? ParityFixture.LoadStack(name["stacks/".Length..])
+        : ParityFixture.Load(name);
 
     public static TheoryData<string, int> Cases()
     {

@@ -54,6 +54,45 @@ public class ModelSpaceTests
         Assert.Equal(cases.Count * ModelSpaceRunner.Widths.Length, result.ModelsRun);
     }
 
+    /// <summary>
+    /// Layer stacks (docs/model-format.md): every combination of 0–2 input layers, 0–2 head hidden layers and the four
+    /// output functions, spread over cells, inputs, tasks, directions and bias; token-input cases with input layers
+    /// and token tasks with a probability output must be rejected, every other one compile and match the reference.
+    /// </summary>
+    [Fact]
+    public void LayerStackModels_CompileAndMatchReference()
+    {
+        var cases = new List<ModelCase>();
+        CaseCell[] cells = Enum.GetValues<CaseCell>();
+        int i = 0;
+        for (int inputLayers = 0; inputLayers <= 2; inputLayers++)
+        {
+            for (int headLayers = 0; headLayers <= 2; headLayers++)
+            {
+                foreach (OutputFunction output in Enum.GetValues<OutputFunction>())
+                {
+                    // Mostly dense input (input layers need it); every fourth case a token input, and then a token task.
+                    InputKind input = i % 4 == 3 ? (InputKind)(i / 4 % 2) : InputKind.Dense;
+                    ModelTask task = input == InputKind.Dense ? ModelTask.Generic : (ModelTask)(1 + i / 8 % 3);
+                    bool head = headLayers > 0 || task != ModelTask.Generic || i % 3 != 0;
+                    cases.Add(new ModelCase(cells[i % cells.Length], input, task, Layers: 1 + i % 2, Bidirectional: task != ModelTask.Caption && i % 5 == 1,
+                        Projection: false, Bias: i % 2 == 0, head, Vocabulary: task != ModelTask.Generic, PerLayer: false, Seed: 5_000 + i,
+                        InputLayers: inputLayers, HeadLayers: headLayers, Output: output));
+                    i++;
+                }
+            }
+        }
+
+        ModelSpaceRunner.BatchResult result = ModelSpaceRunner.Run(cases);
+        int expectedAccepted = cases.Count(c => c.ExpectedRejection() is null);
+        _output.WriteLine($"{cases.Count} cases: {result.Accepted} accepted, {result.Rejected} rejected, {result.ModelsRun} generated models run ({result.Timing})");
+        Assert.True(result.Failures.Count == 0, Report(result.Failures));
+        Assert.Equal(expectedAccepted, result.Accepted);
+        Assert.Equal(cases.Count - expectedAccepted, result.Rejected);
+        Assert.True(cases.Count(c => c.ExpectedRejection() is null && c.InputLayers > 0 && c.HeadLayers > 0 && c.Output != OutputFunction.None) >= 4);
+        Assert.Equal(expectedAccepted * ModelSpaceRunner.Widths.Length, result.ModelsRun);
+    }
+
     /// <summary>One random batch with a fixed seed in the suite; RNN_MODELSPACE_ITERATIONS batches in the long run.</summary>
     [Fact]
     public void RandomModels_CompileAndMatchReference()

@@ -87,10 +87,13 @@ public class MsBuildIntegrationTests : IDisposable
         DateTime carrierTime = File.GetLastWriteTimeUtc(carrier);
         DateTime dllTime = File.GetLastWriteTimeUtc(dll);
         string carrierText = File.ReadAllText(carrier);
+        string blob = Path.ChangeExtension(carrier, ".rnnweights");
+        byte[] blobBytes = File.ReadAllBytes(blob);
+        Assert.True(carrierText.Length < 4096, $"the carrier holds the header only, not the weights ({carrierText.Length} chars)");
 
         (code, output) = Build();
         Assert.True(code == 0, output);
-        Assert.Equal(carrierTime, File.GetLastWriteTimeUtc(carrier)); // the encode target was skipped
+        Assert.Equal(carrierTime, File.GetLastWriteTimeUtc(carrier)); // the pack target was skipped
         Assert.Equal(dllTime, File.GetLastWriteTimeUtc(dll));         // CoreCompile was up to date
 
         Thread.Sleep(1100); // coarse file-system timestamps
@@ -100,7 +103,8 @@ public class MsBuildIntegrationTests : IDisposable
         Assert.True(code == 0, output);
         Assert.NotEqual(carrierTime, File.GetLastWriteTimeUtc(carrier));
         Assert.NotEqual(dllTime, File.GetLastWriteTimeUtc(dll));
-        Assert.NotEqual(carrierText, File.ReadAllText(carrier)); // the new weights travel to the generator
+        Assert.NotEqual(carrierText, File.ReadAllText(carrier)); // the new shapes travel to the generator
+        Assert.NotEqual(blobBytes, File.ReadAllBytes(blob));      // and the new weights to the assembly
     }
 
     [Fact]
@@ -161,5 +165,28 @@ public class MsBuildIntegrationTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("error RNN0001", output);
         Assert.Contains(Path.Combine(_dir, "broken.safetensors") + "(1,1)", output);
+    }
+
+    [Fact]
+    public void Build_OnnxModel_Compiles_AndExternalDataIsRnn0001NamingTheTensor()
+    {
+        string onnx = Path.Combine(RepoRoot(), "tests", "fixtures", "onnx");
+        File.Copy(Path.Combine(onnx, "reject", "external.onnx"), Path.Combine(_dir, "model.onnx"));
+        File.Copy(Path.Combine(onnx, "reject", "weights.bin"), Path.Combine(_dir, "weights.bin"));
+        WriteProject("""<RnnModel Include="model.onnx" ClassName="Demo.Model" />""");
+        var (code, output) = Build();
+        Assert.NotEqual(0, code);
+        Assert.Contains("error RNN0001", output);
+        Assert.Contains("tensor 'W': the data is stored in an external file; external data is never read at build time", output);
+
+        File.Copy(Path.Combine(onnx, "lstm_emb_o9.onnx"), Path.Combine(_dir, "model.onnx"), overwrite: true);
+        (code, output) = Build();
+        Assert.True(code == 0, output);
+        string dll = Directory.GetFiles(Path.Combine(_dir, "bin"), "App.dll", SearchOption.AllDirectories).Single();
+        var psi = new ProcessStartInfo("dotnet", dll) { RedirectStandardOutput = true };
+        using Process p = Process.Start(psi)!;
+        string printed = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000));
+        Assert.Equal("outputs 4", printed.Trim());
     }
 }

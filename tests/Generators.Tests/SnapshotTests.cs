@@ -20,12 +20,24 @@ public class SnapshotTests
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Generated_MatchesSnapshot(string name)
+    public void Generated_MatchesSnapshot(string name) => Check(name, Generate(name));
+
+    /// <summary>What RnnEmbedded.targets builds: the weights in a manifest resource, read through typed spans.</summary>
+    [Theory]
+    [InlineData("Lstm")]
+    [InlineData("GruResetBefore")]
+    public void GeneratedOnResourceRoute_MatchesSnapshotAndFitsIn120Characters(string name)
     {
-        string actual = Generate(name);
-        string path = Path.Combine(SnapshotDir(), name + ".g.cs.txt");
+        string actual = Generate(name, WeightStorage.Resource);
+        Check(name + ".resource", actual);
+        Assert.All(actual.Split('\n'), line => Assert.True(line.Length <= SourceWriter.MaxLineLength, line));
+    }
+
+    private static void Check(string snapshot, string actual)
+    {
+        string path = Path.Combine(SnapshotDir(), snapshot + ".g.cs.txt");
         string expected = File.Exists(path) ? File.ReadAllText(path) : "";
-        string received = Path.Combine(SnapshotDir(), name + ".received.cs.txt");
+        string received = Path.Combine(SnapshotDir(), snapshot + ".received.cs.txt");
         if (expected != actual)
         {
             File.WriteAllText(received, actual);
@@ -35,7 +47,7 @@ public class SnapshotTests
             File.Delete(received);
         }
 
-        Assert.True(expected == actual, $"generated code differs from {path}; see {name}.received.cs.txt beside it");
+        Assert.True(expected == actual, $"generated code differs from {path}; see {snapshot}.received.cs.txt beside it");
     }
 
     [Theory]
@@ -61,12 +73,13 @@ public class SnapshotTests
         Assert.Contains($"[GeneratedCode(\"RnnEmbedded.Generators\", \"{version}\")]", source);
     }
 
-    private static string Generate(string name) =>
+    private static string Generate(string name, WeightStorage storage = WeightStorage.Literals) =>
         CSharpEmitter.Emit(SnapshotModels.All[name](), new EmitOptions
         {
             TypeName = "Demo." + name,
             SourceName = SnapshotModels.FileName(name),
             GeneratorVersion = VersionPlaceholder,
             WeightType = SnapshotModels.WeightTypeOf(name),
+            Storage = storage,
         });
 }

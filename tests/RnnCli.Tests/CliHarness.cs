@@ -43,10 +43,13 @@ internal sealed class ExpectedFixture
 
     public List<float[]> Outputs { get; } = [];
 
-    public static ExpectedFixture Load(string name)
+    public static ExpectedFixture Load(string name) =>
+        LoadFrom(Path.Combine(AppContext.BaseDirectory, "fixtures", name + ".expected.txt"));
+
+    public static ExpectedFixture LoadFrom(string path)
     {
         var fixture = new ExpectedFixture();
-        foreach (string line in File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "fixtures", name + ".expected.txt")))
+        foreach (string line in File.ReadAllLines(path))
         {
             string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 0)

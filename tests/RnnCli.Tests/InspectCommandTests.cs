@@ -40,12 +40,30 @@ public sealed class InspectCommandTests
     [InlineData("gru_dense", "input: dense, 5 features per step")]
     [InlineData("gru_bidir_nohead", "head: none (output is the last layer's state)")]
     [InlineData("gru_nobias_untied_head", "head: dense 8 -> 9, no bias")]
+    [InlineData("stacks/amp_gru", "head: dense 16 -> 1, bias")]
     public void Inspect_ShowsCellVariantSizesAndHead(string fixture, string expectedLine)
     {
         CliResult r = Run("inspect", FixturePath(fixture));
 
         Assert.Equal(0, r.ExitCode);
         Assert.Contains(expectedLine, r.Output.Split('\n'));
+    }
+
+    [Fact]
+    public void Inspect_LayerStacks_ShowsInputLayersMlpHeadAndOutputFunction()
+    {
+        string path = FixturePath("stacks/deep_stacks_bidir_logsoftmax");
+        CliResult r = Run("inspect", path);
+
+        Assert.Equal(0, r.ExitCode);
+        string text = r.Output.Replace("\r", "", StringComparison.Ordinal);
+        Assert.Contains(
+            "input: dense, 5 features per step\ninput layers: 3\n  0: dense 5 -> 7, bias, sigmoid\n  1: dense 7 -> 9, bias, tanh\n"
+            + "  2: dense 9 -> 4, bias, identity\nlayers: 2\n", text);
+        Assert.Contains("head: MLP, 2 dense layers\n  0: dense 12 -> 7, bias, tanh\n  1: dense 7 -> 3, bias, sigmoid\noutput function: log-softmax\n", text);
+        Assert.Contains("output: 3 per step\n", text);
+        long expected = SafeTensorsReader.ReadFile(path).Tensors.Sum(t => (long)t.Data.Length);
+        Assert.Contains($"parameters: {expected.ToString("N0", CultureInfo.InvariantCulture)}\n", text);
     }
 
     [Fact]
@@ -162,6 +180,7 @@ public sealed class InspectCommandTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("inspect <file>", r.Output);
         Assert.Contains("run <file>", r.Output);
+        Assert.Contains("convert <file>", r.Output);
 
         CliResult runHelp = Run("run", "--help");
         Assert.Contains("--tokens", runHelp.Output);

@@ -49,6 +49,9 @@ public sealed class RunCommandTests
     [InlineData("gru_dense")]
     [InlineData("lstm_dense_nohead")]
     [InlineData("rnn_dense_bidir")]
+    [InlineData("stacks/amp_gru")]
+    [InlineData("stacks/mlp_lstm_softmax")]
+    [InlineData("stacks/deep_stacks_bidir_logsoftmax")]
     public void Run_DenseModel_ReadsCsvAndPrintsReferenceEngineOutput(string fixture)
     {
         string path = FixturePath(fixture);

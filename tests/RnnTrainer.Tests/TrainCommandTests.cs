@@ -92,4 +92,42 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "m.loss.svg")));
         Assert.True(File.Exists(Path.Combine(_dir, "m.ckpt.safetensors")));
     }
+
+    [Fact]
+    public void Train_Classify_Json_HasAccuracyAndTheConfusionMatrix()
+    {
+        string corpus = Path.Combine(_dir, "two.tsv");
+        File.WriteAllText(corpus, ClassificationTests.TwoLanguages(40));
+        string model = Path.Combine(_dir, "c.safetensors");
+        (int exit, string output, string error) = Invoke("train", "--task", "classify", "--corpus", corpus, "--hidden", "8", "--embedding", "4",
+            "--batch", "2", "--seq-len", "8", "--steps", "5", "--threads", "1", "--eval-streams", "1", "--out", model, "--json");
+        Assert.Equal(0, exit);
+        using JsonDocument doc = JsonDocument.Parse(output);
+        JsonElement r = doc.RootElement;
+        Assert.Equal(new[] { "consonant", "vowel" }, r.GetProperty("labels").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        long[][] confusion = r.GetProperty("confusion").EnumerateArray().Select(row => row.EnumerateArray().Select(e => e.GetInt64()).ToArray()).ToArray();
+        long total = confusion.Sum(row => row.Sum());
+        Assert.Equal(8, total); // 10% of 80 lines held out
+        Assert.Equal((confusion[0][0] + confusion[1][1]) / (double)total, r.GetProperty("val_accuracy").GetDouble(), 12);
+        Assert.Contains("true \\ predicted", error);
+        Assert.Contains("nats/sequence, accuracy", error);
+    }
+
+    [Fact]
+    public void Train_Classify_RejectsALineWithoutATab()
+    {
+        string corpus = Path.Combine(_dir, "bad.tsv");
+        File.WriteAllText(corpus, "abc\tx\nabd\ty\nno tab\n");
+        var e = Assert.Throws<CommandException>(() => Invoke("train", "--task", "classify", "--corpus", corpus, "--out", Path.Combine(_dir, "m.safetensors")));
+        Assert.Equal($"{corpus}:3: a classify line is 'text<TAB>label'; no tab found", e.Message);
+    }
+
+    [Fact]
+    public void Train_Classify_RejectsAnUnknownTokenKind()
+    {
+        string corpus = Path.Combine(_dir, "two.tsv");
+        File.WriteAllText(corpus, ClassificationTests.TwoLanguages(10));
+        var e = Assert.Throws<CommandException>(() => Invoke("train", "--task", "classify", "--tokens", "bytes", "--corpus", corpus));
+        Assert.Contains("--tokens 'bytes' is not one of: chars, words", e.Message);
+    }
 }

@@ -18,7 +18,7 @@ public static class InspectCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "The .safetensors weight file." };
+        var file = new Argument<string>("file") { Description = "The .safetensors weight file or .onnx model." };
         var command = new Command("inspect", "Show a model's architecture, parameter count, vocabulary and metadata.")
         {
             file,
@@ -26,7 +26,7 @@ public static class InspectCommand
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(file)!;
-            WeightFile weights = SafeTensorsReader.ReadFile(path);
+            WeightFile weights = ModelLoader.ReadWeights(path); // safetensors, or ONNX (.onnx) imported with canonical names
             if (TrainingCheckpoint.IsCheckpoint(weights))
             {
                 // A training checkpoint: the model at the checkpoint's step, then what the trainer saved beside it.
@@ -55,6 +55,12 @@ public static class InspectCommand
             w.AppendLine($"image projection: dense {projection.InputSize} -> {projection.OutputSize}, {(projection.b is null ? "no bias" : "bias")}");
         }
 
+        if (spec.InputLayers.Count > 0)
+        {
+            w.AppendLine($"input layers: {spec.InputLayers.Count}");
+            AppendDenseLayers(w, spec.InputLayers);
+        }
+
         w.AppendLine($"layers: {spec.Layers.Count}");
         for (int i = 0; i < spec.Layers.Count; i++)
         {
@@ -65,9 +71,23 @@ public static class InspectCommand
                 $"{(layer.Bidirectional ? "bidirectional" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
         }
 
-        w.AppendLine(spec.Head is { } head
-            ? $"head: dense {head.InputSize} -> {head.OutputSize}, {(head.b is null ? "no bias" : "bias")}"
-            : "head: none (output is the last layer's state)");
+        if (spec.HeadLayers.Count > 0 || spec.Head?.Activation is DenseActivation.Relu or DenseActivation.Tanh or DenseActivation.Sigmoid)
+        {
+            w.AppendLine($"head: MLP, {spec.HeadStack.Count} dense layers");
+            AppendDenseLayers(w, spec.HeadStack);
+        }
+        else
+        {
+            w.AppendLine(spec.Head is { } head
+                ? $"head: dense {head.InputSize} -> {head.OutputSize}, {(head.b is null ? "no bias" : "bias")}"
+                : "head: none (output is the last layer's state)");
+        }
+
+        if (spec.Output != OutputFunction.None)
+        {
+            w.AppendLine($"output function: {OutputName(spec.Output)}");
+        }
+
         w.AppendLine($"output: {spec.OutputSize} per step");
         w.AppendLine($"parameters: {spec.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}");
         AppendVocabulary(w, spec.Vocabulary);
@@ -129,6 +149,32 @@ public static class InspectCommand
 
         w.AppendLine($"  special: <start> {Special(vocabulary.StartToken)}, <stop> {Special(vocabulary.StopToken)}, <unk> {Special(vocabulary.UnknownToken)}");
     }
+
+    /// <summary>One line per dense layer: "  0: dense 6 -> 12, bias, relu".</summary>
+    private static void AppendDenseLayers(StringBuilder w, IReadOnlyList<DenseSpec> layers)
+    {
+        for (int i = 0; i < layers.Count; i++)
+        {
+            DenseSpec d = layers[i];
+            w.AppendLine($"  {i}: dense {d.InputSize} -> {d.OutputSize}, {(d.b is null ? "no bias" : "bias")}, {ActivationName(d.Activation)}");
+        }
+    }
+
+    private static string ActivationName(DenseActivation activation) => activation switch
+    {
+        DenseActivation.Relu => "relu",
+        DenseActivation.Tanh => "tanh",
+        DenseActivation.Sigmoid => "sigmoid",
+        _ => "identity",
+    };
+
+    private static string OutputName(OutputFunction output) => output switch
+    {
+        OutputFunction.Softmax => "softmax",
+        OutputFunction.LogSoftmax => "log-softmax",
+        OutputFunction.Sigmoid => "sigmoid",
+        _ => "none",
+    };
 
     private static string Special(int id) => id < 0 ? "none" : id.ToString(CultureInfo.InvariantCulture);
 

@@ -17,7 +17,7 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "The .safetensors weight file." };
+        var file = new Argument<string>("file") { Description = "The .safetensors weight file or .onnx model." };
         var tokens = new Option<string>("--tokens") { Description = "Token ids for token models, comma-separated: 3,1,4." };
         var inputs = new Option<string>("--inputs") { Description = "CSV file for dense models: one step per line, comma-separated floats." };
         var text = new Option<string>("--text") { Description = "Text for models with a vocabulary: characters (char models) or space-separated words." };

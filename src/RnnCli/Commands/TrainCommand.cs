@@ -16,7 +16,8 @@ public static class TrainCommand
     public static Command Create()
     {
         var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
-        var task = new Option<string>("--task") { Description = "char | word | caption", DefaultValueFactory = _ => "char" };
+        var task = new Option<string>("--task") { Description = "char | word | caption | classify ('text<TAB>label' lines)", DefaultValueFactory = _ => "char" };
+        var tokens = new Option<string>("--tokens") { Description = "Classify task: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
         var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
         var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
@@ -57,7 +58,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
         {
-            corpus, task, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            corpus, task, tokens, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
         };
@@ -74,7 +75,9 @@ public static class TrainCommand
             var options = new TrainOptions
             {
                 Corpus = corpusPath ?? "",
-                Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption)),
+                Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption),
+                    ("classify", TrainTask.Classify)),
+                Tokens = Parse(parseResult.GetValue(tokens)!, "--tokens", ("chars", ClassifyTokens.Chars), ("words", ClassifyTokens.Words)),
                 Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
                 Peepholes = parseResult.GetValue(peepholes),
@@ -156,8 +159,11 @@ public static class TrainCommand
                     progress.WriteLine(text);
                 }
             },
-            Evaluated = e => Line(string.Create(CultureInfo.InvariantCulture,
-                $"validation at step {e.Step}: {e.Loss:F4} nats/token, perplexity {e.Perplexity:F3}, {e.BitsPerToken:F4} bits/token ({e.Tokens:N0} tokens)")),
+            Evaluated = e => Line(e.Classification is { } c
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"validation at step {e.Step}: {e.Loss:F4} nats/sequence, accuracy {c.Accuracy:P2} ({c.Correct:N0}/{c.Total:N0} sequences)")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"validation at step {e.Step}: {e.Loss:F4} nats/token, perplexity {e.Perplexity:F3}, {e.BitsPerToken:F4} bits/token ({e.Tokens:N0} tokens)")),
             Sample = s => Line("sample: " + s.ReplaceLineEndings(" ⏎ ")),
             Checkpointed = path => { },
         };
@@ -193,7 +199,13 @@ public static class TrainCommand
         EvalResult? val = result.Validation;
         Line(string.Create(CultureInfo.InvariantCulture,
             $"done ({result.StopReason}): {result.Steps} steps, {result.Tokens:N0} tokens in {Format(result.Elapsed)}, {result.TokensPerSecond:F0} tokens/s"));
-        if (val is not null)
+        if (val?.Classification is { } report)
+        {
+            Line(string.Create(CultureInfo.InvariantCulture,
+                $"validation: {val.Loss:F4} nats/sequence, accuracy {report.Accuracy:P2} ({report.Correct:N0}/{report.Total:N0} held-out sequences)"));
+            progress.Write(report.Format());
+        }
+        else if (val is not null)
         {
             string unit = trainer.Data.Task == TrainTask.Char ? "bits/char" : "bits/token";
             Line(string.Create(CultureInfo.InvariantCulture,
@@ -219,6 +231,12 @@ public static class TrainCommand
                 ["plot"] = result.PlotPath,
                 ["parameters"] = result.ParameterCount,
             };
+            if (val?.Classification is { } c)
+            {
+                summary["val_accuracy"] = c.Accuracy;
+                summary["labels"] = c.Labels;
+                summary["confusion"] = Enumerable.Range(0, c.Labels.Count).Select(t => c.Confusion.AsSpan(t * c.Labels.Count, c.Labels.Count).ToArray()).ToArray();
+            }
             stdout.WriteLine(JsonSerializer.Serialize(summary));
         }
 

@@ -185,9 +185,19 @@ public sealed class Visualization
             sb.Append(')');
         }
 
-        if (spec.Head is not null)
+        foreach (DenseSpec dense in spec.HeadStack)
         {
-            sb.Append(" → Dense (").Append(spec.Head.OutputSize).Append(')');
+            sb.Append(" → Dense (").Append(dense.OutputSize).Append(')');
+        }
+
+        if (spec.Output != OutputFunction.None)
+        {
+            sb.Append(spec.Output switch
+            {
+                OutputFunction.Softmax => " → softmax",
+                OutputFunction.LogSoftmax => " → log-softmax",
+                _ => " → sigmoid",
+            });
         }
 
         return sb.ToString();

@@ -20,4 +20,16 @@ public sealed class EmitOptions
 
     /// <summary>How the streamed matrices are stored (docs/model-format.md, "Weight types"); float32 by default.</summary>
     public RnnEmbedded.Compiler.Model.WeightType WeightType { get; init; }
+    /// <summary>
+    /// Where the weights go: <see cref="WeightStorage.Literals"/> (the default: one self-contained source file, as
+    /// <c>rnn compile</c> writes) or <see cref="WeightStorage.Resource"/> (a blob embedded as a manifest resource,
+    /// what RnnEmbedded.targets does; docs/generator.md).
+    /// </summary>
+    public WeightStorage Storage { get; init; } = WeightStorage.Literals;
+
+    /// <summary>The weight blob's manifest resource name (resource storage); null means <see cref="DefaultResourceName"/>.</summary>
+    public string? ResourceName { get; init; }
+
+    /// <summary><c>{TypeName}.rnnweights</c>: unique in an assembly because type names are.</summary>
+    public static string DefaultResourceName(string typeName) => typeName + ".rnnweights";
 }

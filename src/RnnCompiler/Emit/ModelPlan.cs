@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using RnnEmbedded.Compiler.Model;
 
@@ -9,7 +10,7 @@ namespace RnnEmbedded.Compiler.Emit;
 /// calls, every buffer size and every weight array with its packed data. <see cref="SourceWriter"/> turns a plan
 /// into text without deciding anything (docs/architecture.md, "The emitter").
 /// </summary>
-public sealed class ModelPlan
+public sealed partial class ModelPlan
 {
     public required string? Namespace { get; init; }
 
@@ -43,6 +44,9 @@ public sealed class ModelPlan
     /// <summary>Null when the model has no vocabulary.</summary>
     public required VocabularyPlan? Vocabulary { get; init; }
 
+    /// <summary>Classifiers: the label names (<c>IClassifierModel</c>); null otherwise.</summary>
+    public LabelsPlan? Labels { get; init; }
+
     /// <summary>How <c>Step(int)</c> reaches layer 0; null for dense models.</summary>
     public required TokenInputPlan? TokenInput { get; init; }
 
@@ -60,8 +64,14 @@ public sealed class ModelPlan
 
     public required HeadPlan Head { get; init; }
 
-    /// <summary>Every weight array, in the order written.</summary>
+    /// <summary>Every weight array, in the order written (and placed in the blob).</summary>
     public required IReadOnlyList<WeightEntry> Weights { get; init; }
+
+    /// <summary>Where the weights live: a manifest resource (the build's route) or string literals.</summary>
+    public WeightStorage Storage { get; init; }
+
+    /// <summary>The weight blob (<see cref="WeightStorage.Resource"/> plans only; else null).</summary>
+    public WeightResourcePlan? Resource { get; init; }
 
     /// <summary>Sizes of the <c>[InlineArray]</c> float buffers the struct declares, ascending.</summary>
     public required IReadOnlyList<int> InlineArraySizes { get; init; }
@@ -102,6 +112,14 @@ public sealed class ModelSurface
     /// without state (bidirectional), <c>Run</c> goes layer by layer over the whole sequence.
     /// </summary>
     public required bool State { get; init; }
+}
+
+/// <summary>A classifier's label names, concatenated, with C + 1 offsets.</summary>
+public sealed class LabelsPlan
+{
+    public required string Text { get; init; }
+
+    public required IReadOnlyList<int> Offsets { get; init; }
 }
 
 public sealed class VocabularyPlan
@@ -251,7 +269,7 @@ public sealed class CellPlan
     public required int PaddedProjectionRows { get; init; }
 }
 
-public sealed class HeadPlan
+public sealed partial class HeadPlan
 {
     /// <summary>False: the output is the last layer's output as is.</summary>
     public required bool Present { get; init; }
@@ -263,7 +281,72 @@ public sealed class HeadPlan
     public required int PaddedOutputSize { get; init; }
 }
 
-/// <summary>The element type of one embedded weight array.</summary>
+/// <summary>
+/// One embedded weight array ("weight entry"): its property name, a comment with its shape, its element type,
+/// element count and, once <see cref="WeightLayout"/> has placed it, its byte offset in the model's weight blob.
+/// The packed data is produced on demand (<see cref="Produce"/>), so a plan made for the generator, which only
+/// writes accessors, never packs or holds the weights (docs/generator.md, "Weights: manifest resources").
+/// </summary>
+public sealed class WeightEntry
+{
+    private readonly Func<Array> _produce;
+    private Array? _data;
+
+    /// <summary>A float32 entry over data already in hand.</summary>
+    public WeightEntry(string name, string comment, float[] data)
+        : this(name, comment, WeightElementType.Float32, data.LongLength, () => data)
+    {
+    }
+
+    /// <summary>
+    /// An entry whose data <paramref name="produce"/> makes when asked: an array of the element type's CLR type
+    /// (<see cref="WeightElementTypes.ClrType"/>) with <paramref name="count"/> elements.
+    /// </summary>
+    public WeightEntry(string name, string comment, WeightElementType elementType, long count, Func<Array> produce)
+    {
+        Name = name;
+        Comment = comment;
+        ElementType = elementType;
+        Count = count;
+        _produce = produce;
+    }
+
+    public string Name { get; }
+
+    public string Comment { get; }
+
+    public WeightElementType ElementType { get; }
+
+    /// <summary>Elements (not bytes).</summary>
+    public long Count { get; }
+
+    /// <summary>Int8 entries only: the name of the float32 entry holding one scale per padded row.</summary>
+    public string? ScalesName { get; init; }
+
+    /// <summary><see cref="Count"/> × the element size.</summary>
+    public long ByteLength => Count * WeightElementTypes.Size(ElementType);
+
+    /// <summary>The offset in the weight blob (a multiple of <see cref="WeightLayout.Alignment"/>); set by <see cref="WeightLayout"/>.</summary>
+    public long ByteOffset { get; internal set; }
+
+    /// <summary>The packed floats (float32 entries), produced once and kept; <see cref="Produce"/> does not keep them.</summary>
+    public float[] Data => (float[])(_data ??= Checked(_produce()));
+
+    /// <summary>The packed data as a fresh array of the element type's CLR type (kept only if <see cref="Data"/> was read).</summary>
+    public Array Produce() => _data ?? Checked(_produce());
+
+    private Array Checked(Array data)
+    {
+        if (data.GetType().GetElementType() != WeightElementTypes.ClrType(ElementType) || data.LongLength != Count)
+        {
+            throw new InvalidOperationException($"weight {Name}: produced {data.GetType().Name}[{data.LongLength}], planned {ElementType}[{Count}]");
+        }
+
+        return data;
+    }
+}
+
+/// <summary>How a weight entry's elements are stored (docs/model-format.md, "Weight types").</summary>
 public enum WeightElementType
 {
     Float32,
@@ -275,65 +358,60 @@ public enum WeightElementType
     Int8,
 }
 
-/// <summary>
-/// One embedded weight array: its property name, a comment with its shape, its element type and its values (float32
-/// in <see cref="Data"/>, bfloat16 in <see cref="BFloat16Data"/>, int8 in <see cref="Int8Data"/>).
-/// </summary>
-public sealed class WeightEntry
+/// <summary>Sizes and names per <see cref="WeightElementType"/>: the one place a new element type is described.</summary>
+public static class WeightElementTypes
 {
-    public WeightEntry(string name, string comment, float[] data)
-        : this(name, comment, WeightElementType.Float32, data, null, null, null)
+    public static int Size(WeightElementType type) => type switch
     {
-    }
-
-    private WeightEntry(string name, string comment, WeightElementType type, float[] data, ushort[]? bf16, sbyte[]? int8, string? scalesName)
-    {
-        Name = name;
-        Comment = comment;
-        ElementType = type;
-        Data = data;
-        BFloat16Data = bf16;
-        Int8Data = int8;
-        ScalesName = scalesName;
-    }
-
-    /// <summary>A packed bfloat16 matrix.</summary>
-    public static WeightEntry FromBFloat16(string name, string comment, ushort[] data) =>
-        new(name, comment, WeightElementType.BFloat16, System.Array.Empty<float>(), data, null, null);
-
-    /// <summary>A packed int8 matrix whose row scales are the float32 entry <paramref name="scalesName"/>.</summary>
-    public static WeightEntry FromInt8(string name, string comment, sbyte[] data, string scalesName) =>
-        new(name, comment, WeightElementType.Int8, System.Array.Empty<float>(), null, data, scalesName);
-
-    public string Name { get; }
-
-    public string Comment { get; }
-
-    public WeightElementType ElementType { get; }
-
-    /// <summary>Float32 values (empty for other element types).</summary>
-    public float[] Data { get; }
-
-    public ushort[]? BFloat16Data { get; }
-
-    public sbyte[]? Int8Data { get; }
-
-    /// <summary>Int8 only: the name of the float32 entry holding one scale per padded row.</summary>
-    public string? ScalesName { get; }
-
-    /// <summary>Number of elements.</summary>
-    public long Length => ElementType switch
-    {
-        WeightElementType.BFloat16 => BFloat16Data!.LongLength,
-        WeightElementType.Int8 => Int8Data!.LongLength,
-        _ => Data.LongLength,
+        WeightElementType.Float32 => 4,
+        WeightElementType.BFloat16 => 2,
+        WeightElementType.Int8 => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    /// <summary>Size in bytes (4, 2 or 1 per element).</summary>
-    public long ByteLength => ElementType switch
+    /// <summary>The C# keyword of the element type, as generated code spells it (<c>ReadOnlySpan&lt;float&gt;</c>).</summary>
+    public static string CSharpName(WeightElementType type) => type switch
     {
-        WeightElementType.BFloat16 => Length * 2,
-        WeightElementType.Int8 => Length,
-        _ => Length * 4,
+        WeightElementType.Float32 => "float",
+        WeightElementType.BFloat16 => "ushort",
+        WeightElementType.Int8 => "sbyte",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
+
+    public static Type ClrType(WeightElementType type) => type switch
+    {
+        WeightElementType.Float32 => typeof(float),
+        WeightElementType.BFloat16 => typeof(ushort),
+        WeightElementType.Int8 => typeof(sbyte),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+}
+
+/// <summary>Where a plan's weights live in the assembly.</summary>
+public enum WeightStorage
+{
+    /// <summary>
+    /// A manifest resource (the weight blob) read in place at run time: no size ceiling short of the PE format's;
+    /// what the MSBuild targets use (docs/generator.md, "Weights: manifest resources").
+    /// </summary>
+    Resource,
+
+    /// <summary>
+    /// String literals of <c>\u</c> escapes in the source: self-contained (one .cs file, as <c>rnn compile</c> writes),
+    /// but all literals of an assembly share a 2^24-byte heap (docs/generator.md, "Weights: string literals").
+    /// </summary>
+    Literals,
+}
+
+/// <summary>The weight blob a <see cref="WeightStorage.Resource"/> plan reads: its resource name, length and layout fingerprint.</summary>
+public sealed class WeightResourcePlan
+{
+    /// <summary>The manifest resource's logical name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Bytes, header included.</summary>
+    public required long Length { get; init; }
+
+    /// <summary>A hash of every entry's name, type, offset and count: the blob's header must carry the same.</summary>
+    public required ulong Fingerprint { get; init; }
 }

@@ -12,48 +12,65 @@ public static partial class ModelPlanner
         PlanTokenInput(spec)?.Route is InputRoute.FoldedTableRow or InputRoute.OneHotColumn;
 
     /// <summary>
-    /// Adds matrix <paramref name="m"/> packed in the panel layout as <paramref name="name"/>: float32 as is; bfloat16
-    /// as one entry of bit patterns; int8 as a <c>{name}_Scales</c> float32 entry (one scale per padded row, padding
-    /// rows 0) followed by the int8 entry.
+    /// Adds matrix <paramref name="m"/> (rows <paramref name="start"/> .. + <paramref name="count"/>; all when -1) packed
+    /// in the panel layout as <paramref name="name"/>: float32 as is; bfloat16 as one entry of bit patterns; int8 as a
+    /// <c>{name}_Scales</c> float32 entry (one scale per padded row, padding rows 0) followed by the int8 entry. The
+    /// entries are lazy (<see cref="WeightEntry.Produce"/>): the generator plans from shapes alone, the build's pack step
+    /// and the literal writer quantize, both through <see cref="WeightQuantizer"/>, so they agree bit for bit.
     /// </summary>
-    private static void AddPacked(List<WeightEntry> weights, string name, string comment, Matrix m, WeightType type)
+    private static void AddPacked(List<WeightEntry> weights, string name, string comment, Matrix m, WeightType type, int start = 0, int count = -1)
     {
+        int rowCount = count < 0 ? m.Rows : count;
+        int cols = m.Cols;
+        int length = PanelPacking.PackedLength(rowCount, cols);
+        Matrix Slice() => start == 0 && rowCount == m.Rows ? m : Rows(m, start, rowCount);
         if (type == WeightType.Float32)
         {
-            weights.Add(new WeightEntry(name, comment, PanelPacking.Pack(m)));
+            weights.Add(new WeightEntry(name, comment, WeightElementType.Float32, length, () => PanelPacking.Pack(Slice())));
             return;
         }
 
-        QuantizedMatrix q = WeightQuantizer.Quantize(m, type);
-        int rows = PanelPacking.PaddedRows(m.Rows);
-        int length = PanelPacking.PackedLength(m.Rows, m.Cols);
         if (type == WeightType.BFloat16)
         {
-            var packed = new ushort[length];
-            for (int r = 0; r < m.Rows; r++)
+            weights.Add(new WeightEntry(name, comment + ", bfloat16", WeightElementType.BFloat16, length, () =>
             {
-                for (int j = 0; j < m.Cols; j++)
+                QuantizedMatrix q = WeightQuantizer.Quantize(Slice(), type);
+                var packed = new ushort[length];
+                for (int r = 0; r < rowCount; r++)
                 {
-                    packed[PanelPacking.PackedIndex(r, j, m.Rows, m.Cols)] = q.BFloat16![(long)r * m.Cols + j];
+                    for (int j = 0; j < cols; j++)
+                    {
+                        packed[PanelPacking.PackedIndex(r, j, rowCount, cols)] = q.BFloat16![(long)r * cols + j];
+                    }
+                }
+
+                return packed;
+            }));
+            return;
+        }
+
+        weights.Add(new WeightEntry(name + "_Scales", $"{name}: int8 row scales ({rowCount},) padded", WeightElementType.Float32, PanelPacking.PaddedRows(rowCount), () =>
+        {
+            var scales = new float[PanelPacking.PaddedRows(rowCount)];
+            System.Array.Copy(WeightQuantizer.Quantize(Slice(), type).Scales!, scales, rowCount);
+            return scales;
+        }));
+        weights.Add(new WeightEntry(name, comment + ", int8 (scales in " + name + "_Scales)", WeightElementType.Int8, length, () =>
+        {
+            QuantizedMatrix q = WeightQuantizer.Quantize(Slice(), type);
+            var values = new sbyte[length];
+            for (int r = 0; r < rowCount; r++)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    values[PanelPacking.PackedIndex(r, j, rowCount, cols)] = q.Int8![(long)r * cols + j];
                 }
             }
 
-            weights.Add(WeightEntry.FromBFloat16(name, comment + ", bfloat16", packed));
-            return;
-        }
-
-        var values = new sbyte[length];
-        for (int r = 0; r < m.Rows; r++)
+            return values;
+        })
         {
-            for (int j = 0; j < m.Cols; j++)
-            {
-                values[PanelPacking.PackedIndex(r, j, m.Rows, m.Cols)] = q.Int8![(long)r * m.Cols + j];
-            }
-        }
-
-        var scales = new float[rows];
-        System.Array.Copy(q.Scales!, scales, m.Rows);
-        weights.Add(new WeightEntry(name + "_Scales", $"{name}: int8 row scales ({m.Rows},) padded", scales));
-        weights.Add(WeightEntry.FromInt8(name, comment + ", int8 (scales in " + name + "_Scales)", values, name + "_Scales"));
+            ScalesName = name + "_Scales",
+        });
     }
 }

@@ -70,6 +70,7 @@ public static partial class ModelPlanner
             weights.Add(new WeightEntry("Image_b", $"image projection b ({img.W.Rows},) padded", PadVector(img.b, img.W.Rows)));
         }
 
+        IReadOnlyList<DenseLayerPlan> inputLayers = PlanDenseLayers(spec.InputLayers, "In", "input layer", weights);
         var cells = new List<CellPlan>();
         var layers = new List<LayerPlan>();
         for (int l = 0; l < spec.Layers.Count; l++)
@@ -86,13 +87,25 @@ public static partial class ModelPlanner
             layers.Add(new LayerPlan { InputWidth = l == 0 ? 0 : spec.Layers[l - 1].OutputSize, OutputWidth = layer.OutputSize, Cells = indices });
         }
 
+        IReadOnlyList<DenseLayerPlan> headLayers = PlanDenseLayers(spec.HeadLayers, "HeadLayer", "head layer", weights);
         HeadPlan head = PlanHead(spec, weights, options.WeightType);
-        if (TotalFloats(weights) > WeightBlob.MaxFloats)
+        WeightResourcePlan? resource = null;
+        if (options.Storage == WeightStorage.Resource)
+        {
+            resource = WeightLayout.Assign(weights, options.ResourceName ?? EmitOptions.DefaultResourceName(options.TypeName));
+            if (resource.Length > WeightLayout.MaxBlobBytes)
+            {
+                throw new CSharpEmitter.EmitException(
+                    "too-large",
+                    $"the packed weights take {resource.Length / (1024 * 1024)} MB; one model's weight blob (a manifest resource) is limited to {WeightLayout.MaxBlobBytes / (1024 * 1024)} MB by the PE format's 32-bit resource sizes.");
+            }
+        }
+        else if (TotalFloats(weights) > WeightBlob.MaxFloats)
         {
             long total = TotalFloats(weights);
             throw new CSharpEmitter.EmitException(
                 "too-large",
-                $"the packed weights take {total} floats ({total * 4 / (1024 * 1024)} MB); embedded weights are limited to {WeightBlob.MaxFloats} floats ({WeightBlob.MaxFloats * 4 / (1024 * 1024)} MB) per assembly by the 2^24-byte user-string heap (CS8103). Put large models in their own assembly or reduce H.");
+                $"the packed weights take {total} floats ({total * 4 / (1024 * 1024)} MB); weights embedded as string literals are limited to {WeightBlob.MaxFloats} floats ({WeightBlob.MaxFloats * 4 / (1024 * 1024)} MB) per assembly by the 2^24-byte user-string heap (CS8103). Build through RnnEmbedded.targets (weights in a manifest resource, no such limit) or reduce H.");
         }
 
         bool bidirectional = spec.Bidirectional;
@@ -131,13 +144,19 @@ public static partial class ModelPlanner
             Task = spec.Task.ToString(), // one ModelTask for compiler and runtime (src/Shared)
             Surface = PlanSurface(spec),
             Vocabulary = PlanVocabulary(spec.Vocabulary),
+            Labels = PlanLabels(spec.Labels),
             TokenInput = tokenInput,
             Image = image,
             State = state,
             Cells = cells,
             Layers = layers,
             Head = head,
+            InputLayers = inputLayers,
+            HeadLayers = headLayers,
+            OutputFunction = spec.Output,
             Weights = weights,
+            Storage = options.Storage,
+            Resource = resource,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
             WeightType = options.WeightType,
@@ -169,6 +188,11 @@ public static partial class ModelPlanner
             interfaces.Add("IVocabularyModel");
         }
 
+        if (spec.Labels is not null)
+        {
+            interfaces.Add("IClassifierModel");
+        }
+
         return new ModelSurface
         {
             Interfaces = interfaces,
@@ -180,6 +204,24 @@ public static partial class ModelPlanner
             Caption = caption,
             State = !bidi,
         };
+    }
+
+    private static LabelsPlan? PlanLabels(IReadOnlyList<string>? labels)
+    {
+        if (labels is null)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder();
+        var offsets = new List<int> { 0 };
+        foreach (string label in labels)
+        {
+            text.Append(label);
+            offsets.Add(text.Length);
+        }
+
+        return new LabelsPlan { Text = text.ToString(), Offsets = offsets };
     }
 
     private static VocabularyPlan? PlanVocabulary(Vocabulary? vocab)
@@ -266,7 +308,12 @@ public static partial class ModelPlanner
         bool vectorRoute = !tokenRoute || image;
         if (tokenRoute)
         {
-            weights.Add(new WeightEntry(prefix + "_Table", $"layer {l} {dir}: b + W_ih · input(v), ({spec.InputSize}, {ghp}) one row per token", Table(spec, layer, d, bias)));
+            weights.Add(new WeightEntry(
+                prefix + "_Table",
+                $"layer {l} {dir}: b + W_ih · input(v), ({spec.InputSize}, {ghp}) one row per token",
+                WeightElementType.Float32,
+                (long)spec.InputSize * ghp,
+                () => Table(spec, layer, d, bias)));
         }
 
         if (vectorRoute)
@@ -279,8 +326,8 @@ public static partial class ModelPlanner
         CellVariant variant = Variant(layer);
         if (variant == CellVariant.GruResetBefore)
         {
-            AddPacked(weights, prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", Rows(d.W_hh, 0, 2 * h), weightType);
-            AddPacked(weights, prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", Rows(d.W_hh, 2 * h, h), weightType);
+            AddPacked(weights, prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", d.W_hh, weightType, 0, 2 * h);
+            AddPacked(weights, prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", d.W_hh, weightType, 2 * h, h);
         }
         else
         {
@@ -430,7 +477,14 @@ public static partial class ModelPlanner
 
         AddPacked(weights, "Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", head.W, weightType);
         weights.Add(new WeightEntry("Head_b", $"head b ({head.W.Rows},) padded", PadVector(head.b, head.W.Rows)));
-        return new HeadPlan { Present = true, InputSize = head.InputSize, OutputSize = head.OutputSize, PaddedOutputSize = Pad(head.OutputSize) };
+        return new HeadPlan
+        {
+            Present = true,
+            InputSize = head.InputSize,
+            OutputSize = head.OutputSize,
+            PaddedOutputSize = Pad(head.OutputSize),
+            ActivationKernel = ActivationKernel(head.Activation),
+        };
     }
 
     // ---------------------------------------------------------------- text the plan carries
@@ -450,6 +504,7 @@ public static partial class ModelPlanner
             InputKind.OneHot => $"One-hot ({spec.InputSize})",
             _ => $"Dense input ({spec.InputSize})",
         });
+        AppendDenseShapes(sb, spec.InputLayers);
         foreach (LayerSpec l in spec.Layers)
         {
             sb.Append(" → ").Append(CellNames.DisplayName(l.Cell)).Append('(').Append(Int(l.HiddenSize));
@@ -466,11 +521,8 @@ public static partial class ModelPlanner
             sb.Append(')');
         }
 
-        if (spec.Head is not null)
-        {
-            sb.Append(" → Dense (").Append(Int(spec.Head.OutputSize)).Append(')');
-        }
-
+        AppendDenseShapes(sb, spec.HeadStack);
+        AppendOutputShape(sb, spec.Output);
         return sb.ToString();
     }
 
@@ -495,6 +547,15 @@ public static partial class ModelPlanner
         }
 
         return n;
+    }
+
+    /// <summary>A panel-packed matrix (rows [start, start + count) of <paramref name="m"/>), packed only when asked for.</summary>
+    private static WeightEntry Packed(string name, string comment, Matrix m, int start = 0, int count = -1)
+    {
+        int rows = count < 0 ? m.Rows : count;
+        return new WeightEntry(
+            name, comment, WeightElementType.Float32, PanelPacking.PackedLength(rows, m.Cols),
+            () => PanelPacking.Pack(start == 0 && rows == m.Rows ? m : Rows(m, start, rows)));
     }
 
     private static float[] PadVector(float[]? v, int rows)

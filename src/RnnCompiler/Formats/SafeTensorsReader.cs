@@ -86,7 +86,32 @@ public static class SafeTensorsReader
     /// <param name="fileName">The name used in error messages.</param>
     /// <param name="options">Null for <see cref="SafeTensorsReadOptions.Default"/>.</param>
     /// <exception cref="RnnFormatException">The file breaks a rule; the message names the file, tensor and rule.</exception>
-    public static WeightFile Read(byte[] bytes, string fileName, SafeTensorsReadOptions? options = null)
+    public static WeightFile Read(byte[] bytes, string fileName, SafeTensorsReadOptions? options = null) =>
+        Read(bytes, fileName, options, declaredDataLength: null);
+
+    /// <summary>
+    /// Parses and validates a file's header without its data: <paramref name="prefix"/> is the file's first 8 + N
+    /// bytes, <paramref name="dataLength"/> the length of the data section that followed it. Every rule of
+    /// <see cref="Read(byte[], string, SafeTensorsReadOptions?)"/> but the data's own (finiteness) is checked; the
+    /// tensors come back with their shapes and zero-filled data, which is all a plan needs (the generator plans
+    /// this way; the build step read the whole file).
+    /// </summary>
+    public static WeightFile ReadHeader(byte[] prefix, long dataLength, string fileName) =>
+        Read(prefix, fileName, SafeTensorsReadOptions.Default, dataLength);
+
+    /// <summary>The length of the header prefix (8 + N) of a file starting with <paramref name="bytes"/>, or -1 if it cannot be read.</summary>
+    public static long HeaderPrefixLength(byte[] bytes)
+    {
+        if (bytes is null || bytes.Length < 8)
+        {
+            return -1;
+        }
+
+        ulong n = ReadUInt64(bytes, 0);
+        return n > MaxHeaderLength || 8L + (long)n > bytes.Length ? -1 : 8L + (long)n;
+    }
+
+    private static WeightFile Read(byte[] bytes, string fileName, SafeTensorsReadOptions? options, long? declaredDataLength)
     {
         if (bytes is null)
         {
@@ -197,7 +222,7 @@ public static class SafeTensorsReader
             position = entry.End;
         }
 
-        long dataLength = bytes.Length - 8L - n;
+        long dataLength = declaredDataLength ?? bytes.Length - 8L - n;
         if (position != dataLength)
         {
             throw Fail(fileName, null, position < dataLength
@@ -211,6 +236,12 @@ public static class SafeTensorsReader
         for (int i = 0; i < entries.Count; i++)
         {
             Entry entry = entries[i];
+            if (declaredDataLength is not null)
+            {
+                tensors[i] = new Tensor(entry.Name, entry.Shape, new float[entry.ElementCount], entry.DType);
+                continue;
+            }
+
             float[] data = Decode(bytes, checked((int)(dataStart + entry.Begin)), (int)entry.ElementCount, entry.DType);
             if (!options.AllowNonFinite)
             {

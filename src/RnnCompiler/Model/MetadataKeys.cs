@@ -11,7 +11,7 @@ public static class MetadataKeys
     /// <summary>Format version; the only value is <see cref="CurrentFormat"/>.</summary>
     public const string Format = "rnn.format";
 
-    /// <summary>generic | char-lm | word-lm | caption.</summary>
+    /// <summary>generic | char-lm | word-lm | caption | classify.</summary>
     public const string Task = "rnn.task";
 
     /// <summary>chars | words.</summary>
@@ -19,6 +19,9 @@ public static class MetadataKeys
 
     /// <summary>JSON array of token strings; index = token id.</summary>
     public const string Vocabulary = "rnn.vocab";
+
+    /// <summary>JSON array of label names (classify task); index = head output.</summary>
+    public const string Labels = "rnn.labels";
 
     /// <summary>embedding | one-hot | dense.</summary>
     public const string Input = "rnn.input";
@@ -41,6 +44,21 @@ public static class MetadataKeys
     /// <summary>Module prefix of the dense head: tensors &lt;prefix&gt;.weight (O, In) [+ .bias (O)].</summary>
     public const string Head = "rnn.head";
 
+    /// <summary>
+    /// Input layers before the recurrent stack (dense input only): comma-separated <c>module[:activation]</c> in
+    /// order, e.g. <c>input.0:relu,input.2:tanh</c>; each module has <c>&lt;module&gt;.weight</c> (O, In) [+ .bias].
+    /// </summary>
+    public const string InputLayers = "rnn.input.layers";
+
+    /// <summary>
+    /// The head MLP after the recurrent stack: comma-separated <c>module[:activation]</c> in order, the last
+    /// being the output layer, e.g. <c>head.0:relu,head.2</c>. Excludes <see cref="Head"/>.
+    /// </summary>
+    public const string HeadLayers = "rnn.head.layers";
+
+    /// <summary>none | softmax | log-softmax | sigmoid: applied to the step's output vector.</summary>
+    public const string Output = "rnn.output";
+
     /// <summary>Free-form training record: any key starting with this prefix is kept and not interpreted.</summary>
     public const string TrainPrefix = "rnn.train.";
 
@@ -53,16 +71,23 @@ public static class MetadataKeys
     /// <summary>The interpreted keys, ordinal order.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        Embedding, Format, GruForm, Head, ImageProjection, Input, LstmCifg, Nonlinearity, Task, Vocabulary, VocabularyKind,
+        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity, Output,
+        Task, Vocabulary, VocabularyKind,
     };
 
-    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption" };
+    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption", "classify" };
     internal static readonly string[] VocabularyKindValues = { "chars", "words" };
     internal static readonly string[] InputValues = { "embedding", "one-hot", "dense" };
     internal static readonly string[] NonlinearityValues = { "tanh", "relu", "sigmoid" };
     internal static readonly string[] GruFormValues = { "reset_after", "reset_before" };
     internal static readonly string[] BoolValues = { "true", "false" };
     internal static readonly string[] FormatValues = { CurrentFormat };
+    internal static readonly string[] DenseActivationValues = { "identity", "relu", "tanh", "sigmoid" };
+    internal static readonly string[] OutputValues = { "none", "softmax", "log-softmax", "sigmoid" };
+
+    internal static string ToText(DenseActivation activation) => DenseActivationValues[(int)activation];
+
+    internal static string ToText(OutputFunction output) => OutputValues[(int)output];
 
     internal static string ToText(ModelTask task) => TaskValues[(int)task];
 

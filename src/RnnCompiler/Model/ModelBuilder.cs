@@ -15,7 +15,7 @@ namespace RnnEmbedded.Compiler.Model;
 /// Every rule broken is reported as <see cref="RnnFormatException"/> naming the file, the tensor or metadata
 /// key, and the rule. See docs/model-format.md.
 /// </summary>
-public static class ModelBuilder
+public static partial class ModelBuilder
 {
     /// <summary>Builds the model a weight file describes.</summary>
     /// <exception cref="RnnFormatException">The tensors or metadata do not describe a supported model.</exception>
@@ -29,7 +29,7 @@ public static class ModelBuilder
         return new Builder(file).Build();
     }
 
-    private sealed class Builder
+    private sealed partial class Builder
     {
         private const string WeightIh = "weight_ih";
         private const string WeightHh = "weight_hh";
@@ -48,6 +48,7 @@ public static class ModelBuilder
         private ModelTask? _task;
         private ModelVocabularyKind? _vocabularyKind;
         private string[]? _vocabulary;
+        private string[]? _labels;
         private InputKind? _input;
         private ActivationKind? _activation;
         private GruForm? _gruForm;
@@ -80,15 +81,27 @@ public static class ModelBuilder
         public ModelSpec Build()
         {
             ReadMetadata();
+            ReadLayerStackMetadata();
             List<LayerSpec> layers = BuildLayers();
             int firstInput = layers[0].InputSize;
             int lastOutput = layers[layers.Count - 1].OutputSize;
 
             DenseSpec? imageProjection = BuildImageProjection(firstInput);
+            IReadOnlyList<DenseSpec> inputLayers = BuildInputLayers(firstInput);
+            List<DenseSpec>? headStack = BuildHeadStack(lastOutput);
             (Matrix? embedding, DenseSpec? head) = BuildEmbeddingAndHead(firstInput, lastOutput);
+            IReadOnlyList<DenseSpec> headLayers = Array.Empty<DenseSpec>();
+            if (headStack is not null)
+            {
+                head = headStack[headStack.Count - 1];
+                headStack.RemoveAt(headStack.Count - 1);
+                headLayers = headStack;
+            }
+
             RejectUnusedTensors();
 
-            InputKind inputKind = embedding is not null ? InputKind.Embedding
+            InputKind inputKind = inputLayers.Count > 0 ? InputKind.Dense
+                : embedding is not null ? InputKind.Embedding
                 : _input ?? (_vocabulary is not null || _task is ModelTask.CharLm or ModelTask.WordLm or ModelTask.Caption
                     ? InputKind.OneHot
                     : InputKind.Dense);
@@ -97,10 +110,11 @@ public static class ModelBuilder
                 throw Error(MetadataKeys.Input, $"metadata says 'embedding' but no tensor '<module>.weight' of shape (V, {firstInput}) without a bias was found");
             }
 
-            int inputSize = embedding?.Rows ?? firstInput;
+            int inputSize = inputLayers.Count > 0 ? inputLayers[0].InputSize : embedding?.Rows ?? firstInput;
             Vocabulary? vocabulary = BuildVocabulary();
             ModelTask task = _task ?? ModelTask.Generic;
             CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection, layers[0].Bidirectional);
+            CheckOutput(task);
 
             return new ModelSpec
             {
@@ -110,8 +124,12 @@ public static class ModelBuilder
                 ImageProjection = imageProjection,
                 Layers = layers,
                 Head = head,
+                InputLayers = inputLayers,
+                HeadLayers = headLayers,
+                Output = _output ?? OutputFunction.None,
                 Vocabulary = vocabulary,
                 Task = task,
+                Labels = _labels,
                 Metadata = _metadata,
             };
         }
@@ -155,6 +173,11 @@ public static class ModelBuilder
             if (_metadata.TryGetValue(MetadataKeys.Vocabulary, out string? vocabularyText))
             {
                 _vocabulary = ParseVocabulary(vocabularyText);
+            }
+
+            if (_metadata.TryGetValue(MetadataKeys.Labels, out string? labelText))
+            {
+                _labels = ParseStrings(MetadataKeys.Labels, labelText, "label");
             }
         }
 
@@ -203,7 +226,9 @@ public static class ModelBuilder
             return value;
         }
 
-        private string[] ParseVocabulary(string text)
+        private string[] ParseVocabulary(string text) => ParseStrings(MetadataKeys.Vocabulary, text, "token");
+
+        private string[] ParseStrings(string key, string text, string what)
         {
             JsonValue root;
             try
@@ -212,18 +237,18 @@ public static class ModelBuilder
             }
             catch (JsonParseException e)
             {
-                throw Error(MetadataKeys.Vocabulary, "metadata value is not valid JSON: " + e.Message);
+                throw Error(key, "metadata value is not valid JSON: " + e.Message);
             }
 
             if (root.Kind != JsonKind.Array)
             {
-                throw Error(MetadataKeys.Vocabulary, $"metadata value must be a JSON array of strings, found {root.Describe()}");
+                throw Error(key, $"metadata value must be a JSON array of strings, found {root.Describe()}");
             }
 
             IReadOnlyList<JsonValue> items = root.Items;
             if (items.Count == 0)
             {
-                throw Error(MetadataKeys.Vocabulary, "the vocabulary is empty");
+                throw Error(key, what == "token" ? "the vocabulary is empty" : $"the {what} list is empty");
             }
 
             var tokens = new string[items.Count];
@@ -232,18 +257,18 @@ public static class ModelBuilder
             {
                 if (items[i].Kind != JsonKind.String)
                 {
-                    throw Error(MetadataKeys.Vocabulary, $"item {i} must be a string, found {items[i].Describe()}");
+                    throw Error(key, $"item {i} must be a string, found {items[i].Describe()}");
                 }
 
                 string token = items[i].StringValue;
                 if (token.Length == 0)
                 {
-                    throw Error(MetadataKeys.Vocabulary, $"item {i} is an empty string; tokens must be non-empty");
+                    throw Error(key, $"item {i} is an empty string; {what}s must be non-empty");
                 }
 
                 if (seen.TryGetValue(token, out int previous))
                 {
-                    throw Error(MetadataKeys.Vocabulary, $"item {i} {Json.Quote(token)} repeats item {previous}; tokens must be unique");
+                    throw Error(key, $"item {i} {Json.Quote(token)} repeats item {previous}; {what}s must be unique");
                 }
 
                 seen.Add(token, i);
@@ -311,9 +336,17 @@ public static class ModelBuilder
 
             if (task == ModelTask.Generic)
             {
+                CheckNoLabels(task);
                 return;
             }
 
+            if (task == ModelTask.Classify)
+            {
+                CheckClassifier(inputKind, vocabulary, head);
+                return;
+            }
+
+            CheckNoLabels(task);
             string taskText = MetadataKeys.ToText(task);
             if (inputKind == InputKind.Dense)
             {
@@ -640,7 +673,7 @@ public static class ModelBuilder
         {
             string? embeddingName = null;
             string? headName = null;
-            bool embeddingAllowed = _input is null or InputKind.Embedding;
+            bool embeddingAllowed = (_input is null or InputKind.Embedding) && _inputLayerEntries is null;
             if (_embeddingName is not null)
             {
                 if (!embeddingAllowed)
@@ -684,7 +717,7 @@ public static class ModelBuilder
             }
 
             bool needEmbedding = embeddingName is null && embeddingAllowed;
-            bool needHead = headName is null;
+            bool needHead = headName is null && _headLayerEntries is null;
             var solutions = new List<(Tensor? Embedding, Tensor? Head)>();
             var embeddingOptions = new List<Tensor?> { null };
             var headOptions = new List<Tensor?> { null };
@@ -798,7 +831,7 @@ public static class ModelBuilder
             {
                 if (!_used.Contains(t.Name))
                 {
-                    throw Error(t.Name, $"not consumed by the model (shape {t.ShapeText}); every tensor must belong to the recurrent module '{_prefix}', the embedding, the head or the image projection");
+                    throw Error(t.Name, $"not consumed by the model (shape {t.ShapeText}); every tensor must belong to the recurrent module '{_prefix}', the embedding, the head, the image projection, or a module listed in '{MetadataKeys.InputLayers}' / '{MetadataKeys.HeadLayers}'");
                 }
             }
         }

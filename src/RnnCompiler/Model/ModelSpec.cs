@@ -126,12 +126,18 @@ public sealed class LayerSpec
     };
 }
 
-/// <summary>A dense layer y = W x + b with W (Out, In).</summary>
+/// <summary>A dense layer y = act(W x + b) with W (Out, In); act is identity unless <see cref="Activation"/> says otherwise.</summary>
 public sealed class DenseSpec
 {
     public required Matrix W { get; init; }
 
     public float[]? b { get; init; }
+
+    /// <summary>
+    /// Elementwise activation after W x + b. Only input layers and head layers may have one; the image
+    /// projection is always <see cref="DenseActivation.Identity"/>.
+    /// </summary>
+    public DenseActivation Activation { get; init; } = DenseActivation.Identity;
 
     public int InputSize => W.Cols;
 
@@ -187,11 +193,12 @@ public sealed class Vocabulary
 }
 
 /// <summary>
-/// The model IR: input → stack of recurrent layers → optional dense head.
+/// The model IR: input → [input layers] → stack of recurrent layers → [head layers → head] → [output function].
 /// Sizes: token models take ids in [0, InputSize); dense models take InputSize floats per step.
-/// The output per step is the head's logits (OutputSize) or, with no head, the last layer's output.
+/// The output per step is the head's output (OutputSize) or, with no head, the last layer's output, then
+/// <see cref="Output"/> (none, softmax, log-softmax or sigmoid). Layer stacks: ModelSpec.Layers.cs.
 /// </summary>
-public sealed class ModelSpec
+public sealed partial class ModelSpec
 {
     public required InputKind InputKind { get; init; }
 
@@ -211,6 +218,9 @@ public sealed class ModelSpec
     public Vocabulary? Vocabulary { get; init; }
 
     public ModelTask Task { get; init; } = ModelTask.Generic;
+
+    /// <summary>Classifiers (<see cref="ModelTask.Classify"/>): the name of each head output, else null.</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
 
     /// <summary>Every __metadata__ entry of the source file, ordinal order.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new SortedDictionary<string, string>(System.StringComparer.Ordinal);
@@ -234,11 +244,13 @@ public sealed class ModelSpec
     }
 
     /// <summary>Width of the vector the first layer sees.</summary>
-    public int FirstLayerInputSize => InputKind switch
-    {
-        InputKind.Embedding => Embedding!.Cols,
-        _ => InputSize,
-    };
+    public int FirstLayerInputSize => InputLayers.Count > 0
+        ? InputLayers[InputLayers.Count - 1].OutputSize
+        : InputKind switch
+        {
+            InputKind.Embedding => Embedding!.Cols,
+            _ => InputSize,
+        };
 
     public int OutputSize => Head?.OutputSize ?? Layers[Layers.Count - 1].OutputSize;
 
@@ -248,6 +260,16 @@ public sealed class ModelSpec
         get
         {
             long n = (Embedding?.Data.LongLength ?? 0) + Count(ImageProjection) + Count(Head);
+            foreach (DenseSpec dense in InputLayers)
+            {
+                n += Count(dense);
+            }
+
+            foreach (DenseSpec dense in HeadLayers)
+            {
+                n += Count(dense);
+            }
+
             foreach (LayerSpec layer in Layers)
             {
                 n += Count(layer.Forward) + (layer.Backward is null ? 0 : Count(layer.Backward));

@@ -30,6 +30,10 @@ public static class ModelSpecComparer
             ?? Dense("ImageProjection", expected.ImageProjection, actual.ImageProjection)
             ?? Dense("Head", expected.Head, actual.Head)
             ?? Vocabulary(expected.Vocabulary, actual.Vocabulary)
+            ?? Labels(expected.Labels, actual.Labels)
+            ?? DenseList("InputLayers", expected.InputLayers, actual.InputLayers)
+            ?? DenseList("HeadLayers", expected.HeadLayers, actual.HeadLayers)
+            ?? Value("Output", expected.Output, actual.Output)
             ?? Value("Layers.Count", expected.Layers.Count, actual.Layers.Count);
         if (d is not null)
         {
@@ -93,7 +97,18 @@ public static class ModelSpecComparer
             return e is null && a is null ? null : $"{name}: expected {(e is null ? "none" : "present")}, actual {(a is null ? "none" : "present")}";
         }
 
-        return Matrix(name + ".W", e.W, a.W) ?? Vector(name + ".b", e.b, a.b);
+        return Matrix(name + ".W", e.W, a.W) ?? Vector(name + ".b", e.b, a.b) ?? Value(name + ".Activation", e.Activation, a.Activation);
+    }
+
+    private static string? DenseList(string name, IReadOnlyList<DenseSpec> e, IReadOnlyList<DenseSpec> a)
+    {
+        string? d = Value(name + ".Count", e.Count, a.Count);
+        for (int i = 0; d is null && i < e.Count; i++)
+        {
+            d = Dense($"{name}[{i}]", e[i], a[i]);
+        }
+
+        return d;
     }
 
     private static string? Matrix(string name, Matrix? e, Matrix? a)
@@ -159,6 +174,25 @@ public static class ModelSpecComparer
         }
 
         return null;
+    }
+
+    private static string? Labels(IReadOnlyList<string>? e, IReadOnlyList<string>? a)
+    {
+        if (e is null || a is null)
+        {
+            return e is null && a is null ? null : $"Labels: expected {(e is null ? "none" : "present")}, actual {(a is null ? "none" : "present")}";
+        }
+
+        string? d = Value("Labels.Count", e.Count, a.Count);
+        for (int i = 0; d is null && i < e.Count; i++)
+        {
+            if (!string.Equals(e[i], a[i], StringComparison.Ordinal))
+            {
+                d = $"Labels[{i}]: expected '{e[i]}', actual '{a[i]}'";
+            }
+        }
+
+        return d;
     }
 
     private static string? Value<T>(string name, T e, T a)

@@ -18,6 +18,9 @@ public static class ModelWriter
     public const string HeadModule = "head";
     public const string ImageProjectionModule = "image_proj";
 
+    /// <summary>Input layers are written as <c>input.0</c>, <c>input.2</c>, ... (nn.Sequential of Linear, activation pairs).</summary>
+    public const string InputLayersModule = "input";
+
     /// <summary>Tensors and metadata for <paramref name="spec"/>; <see cref="ModelBuilder.Build"/> of them gives an equal spec.</summary>
     /// <exception cref="ArgumentException">The spec is inconsistent or uses per-layer variants the metadata cannot express.</exception>
     public static (IReadOnlyList<Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) ToTensors(ModelSpec spec)
@@ -45,6 +48,11 @@ public static class ModelWriter
             }
         }
 
+        if (spec.HeadLayers.Count > 0 && spec.Head is null)
+        {
+            throw new ArgumentException("The spec has head layers but no Head: the head MLP is HeadLayers followed by Head, its output layer.", nameof(spec));
+        }
+
         var tensors = new List<Tensor>();
         if (spec.Embedding is not null)
         {
@@ -56,6 +64,7 @@ public static class ModelWriter
             AddDense(tensors, ImageProjectionModule, spec.ImageProjection);
         }
 
+        string? inputLayers = AddDenseStack(tensors, InputLayersModule, spec.InputLayers);
         for (int k = 0; k < spec.Layers.Count; k++)
         {
             LayerSpec layer = spec.Layers[k];
@@ -66,7 +75,10 @@ public static class ModelWriter
             }
         }
 
-        if (spec.Head is not null)
+        // A plain linear head keeps the name 'head'; an MLP head (or one with an activation) is head.0, head.2, ...
+        bool headStack = spec.HeadLayers.Count > 0 || (spec.Head is not null && spec.Head.Activation != DenseActivation.Identity);
+        string? headLayers = headStack ? AddDenseStack(tensors, HeadModule, spec.HeadStack) : null;
+        if (spec.Head is not null && !headStack)
         {
             AddDense(tensors, HeadModule, spec.Head);
         }
@@ -90,9 +102,24 @@ public static class ModelWriter
             metadata[MetadataKeys.Embedding] = EmbeddingModule;
         }
 
-        if (spec.Head is not null)
+        if (spec.Head is not null && !headStack)
         {
             metadata[MetadataKeys.Head] = HeadModule;
+        }
+
+        if (inputLayers is not null)
+        {
+            metadata[MetadataKeys.InputLayers] = inputLayers;
+        }
+
+        if (headLayers is not null)
+        {
+            metadata[MetadataKeys.HeadLayers] = headLayers;
+        }
+
+        if (spec.Output != OutputFunction.None)
+        {
+            metadata[MetadataKeys.Output] = MetadataKeys.ToText(spec.Output);
         }
 
         if (spec.ImageProjection is not null)
@@ -104,6 +131,11 @@ public static class ModelWriter
         {
             metadata[MetadataKeys.VocabularyKind] = MetadataKeys.ToText(spec.Vocabulary.Kind);
             metadata[MetadataKeys.Vocabulary] = Json.StringArray(spec.Vocabulary.Tokens);
+        }
+
+        if (spec.Labels is not null)
+        {
+            metadata[MetadataKeys.Labels] = Json.StringArray(spec.Labels);
         }
 
         switch (first.Cell)
@@ -182,6 +214,25 @@ public static class ModelWriter
         {
             tensors.Add(new Tensor(module + ".bias", new[] { dense.b.Length }, dense.b));
         }
+    }
+
+    /// <summary>Adds <c>&lt;module&gt;.{2i}</c> per layer; returns the rnn.*.layers value, or null for no layers.</summary>
+    private static string? AddDenseStack(List<Tensor> tensors, string module, IReadOnlyList<DenseSpec> layers)
+    {
+        if (layers.Count == 0)
+        {
+            return null;
+        }
+
+        var entries = new string[layers.Count];
+        for (int i = 0; i < layers.Count; i++)
+        {
+            string name = module + "." + (2 * i).ToString(CultureInfo.InvariantCulture);
+            AddDense(tensors, name, layers[i]);
+            entries[i] = name + ":" + MetadataKeys.ToText(layers[i].Activation);
+        }
+
+        return string.Join(",", entries);
     }
 
     private static Tensor MatrixTensor(string name, Matrix m) => new(name, new[] { m.Rows, m.Cols }, m.Data);

@@ -166,10 +166,16 @@ public static class WeightQuantizer
             Embedding = spec.Embedding,
             ImageProjection = spec.ImageProjection is null ? null : new DenseSpec { W = Q(spec.ImageProjection.W), b = spec.ImageProjection.b },
             Layers = layers,
-            Head = spec.Head is null ? null : new DenseSpec { W = Q(spec.Head.W), b = spec.Head.b },
+            Head = spec.Head is null ? null : new DenseSpec { W = Q(spec.Head.W), b = spec.Head.b, Activation = spec.Head.Activation },
             Vocabulary = spec.Vocabulary,
             Task = spec.Task,
+            Labels = spec.Labels,
             Metadata = spec.Metadata,
+
+            // Input and head hidden layers (docs/model-format.md, layer stacks) stay float32: the planner packs them as is.
+            InputLayers = spec.InputLayers,
+            HeadLayers = spec.HeadLayers,
+            Output = spec.Output,
         };
     }
 

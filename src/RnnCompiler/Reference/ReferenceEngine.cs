@@ -13,7 +13,7 @@ namespace RnnEmbedded.Compiler.Reference;
 /// sequence: use the static <see cref="Run(ModelSpec, int[])"/> / <see cref="Run(ModelSpec, float[][])"/>.
 /// </para>
 /// </summary>
-public sealed class ReferenceEngine
+public sealed partial class ReferenceEngine
 {
     private readonly ModelSpec _spec;
     private readonly float[][] _h; // per layer: (StateSize,) h of the forward direction
@@ -170,7 +170,7 @@ public sealed class ReferenceEngine
 
         CheckDense(_spec, input, nameof(input));
         CheckOutput(output);
-        StepLayers((float[])input.Clone(), output);
+        StepLayers(ApplyInputLayers(_spec, input), output);
     }
 
     /// <summary>One step on an image feature vector (caption decoders): x = W_img f + b_img feeds layer 0.</summary>
@@ -243,7 +243,7 @@ public sealed class ReferenceEngine
         for (int t = 0; t < inputs.Length; t++)
         {
             CheckDense(spec, inputs[t], nameof(inputs));
-            xs[t] = (float[])inputs[t].Clone();
+            xs[t] = ApplyInputLayers(spec, inputs[t]);
         }
 
         return RunSequence(spec, xs);
@@ -300,7 +300,7 @@ public sealed class ReferenceEngine
             x = (float[])_h[k].Clone(); // (StateSize,) next layer's input
         }
 
-        float[] y = _spec.Head is null ? x : Dense(_spec.Head, x); // (OutputSize,)
+        float[] y = ApplyHead(_spec, x); // (OutputSize,)
         Array.Copy(y, output, y.Length);
     }
 
@@ -344,7 +344,7 @@ public sealed class ReferenceEngine
         var outputs = new float[steps][];
         for (int t = 0; t < steps; t++)
         {
-            outputs[t] = spec.Head is null ? xs[t] : Dense(spec.Head, xs[t]);
+            outputs[t] = ApplyHead(spec, xs[t]);
         }
 
         return outputs;
@@ -498,8 +498,8 @@ public sealed class ReferenceEngine
         return y;
     }
 
-    /// <summary>Dense layer: W x + b.</summary>
-    public static float[] Dense(DenseSpec dense, float[] x) => Affine(dense.W, x, dense.b);
+    /// <summary>Dense layer: act(W x + b), act being the layer's <see cref="DenseSpec.Activation"/> (identity by default).</summary>
+    public static float[] Dense(DenseSpec dense, float[] x) => Activate(dense.Activation, Affine(dense.W, x, dense.b));
 
     /// <summary>Σ_j W[r, j] x[j], accumulated in float from j = 0.</summary>
     private static float RowDot(Matrix w, int row, float[] x)

@@ -94,7 +94,7 @@ public static partial class PackedGemv
             switch (width)
             {
                 case VectorWidth.V512:
-                    Batch<V512Ops, Vector512<float>>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);
+                    Batch512(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);
                     break;
                 case VectorWidth.V256:
                     Batch<V256Ops, Vector256<float>>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);

@@ -12,7 +12,25 @@ namespace RnnEmbedded.Tests.Infrastructure;
 /// <summary>An RnnModel item as the MSBuild bridge would present it to the generator.</summary>
 internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512", string? CarrierName = null, string WeightType = "")
 {
-    public string CarrierText => "rnn-carrier/1\n" + SourcePath + "\n" + Convert.ToBase64String(WeightFile) + "\n";
+    public string CarrierText => PackedCarrier ?? "rnn-carrier/1\n" + SourcePath + "\n" + Convert.ToBase64String(WeightFile) + "\n";
+
+    /// <summary>The resource route's carrier (what RnnEmbedded.targets writes); null for the literal route's base64 carrier.</summary>
+    public string? PackedCarrier { get; init; }
+
+    /// <summary>
+    /// The item on the resource route, as the build step packs it: the carrier (header only) and the weight blob to
+    /// embed as the manifest resource <see cref="EmitOptions.DefaultResourceName"/>(ClassName).
+    /// </summary>
+    public static (ModelItem Item, ResourceDescription Blob, long BlobLength) Packed(string className, byte[] weightFile, string maxVectorWidth = "512", string weightType = "")
+    {
+        var blob = new MemoryStream();
+        string carrier = RnnEmbedded.Compiler.Emit.WeightPack.Pack(weightFile, "models/test.safetensors", className, weightType, blob);
+        byte[] bytes = blob.ToArray();
+        string name = RnnEmbedded.Compiler.Emit.EmitOptions.DefaultResourceName(className);
+        return (new ModelItem(className, Array.Empty<byte>(), MaxVectorWidth: maxVectorWidth, WeightType: weightType) { PackedCarrier = carrier },
+                new ResourceDescription(name, () => new MemoryStream(bytes, writable: false), isPublic: true),
+                bytes.LongLength);
+    }
 
     public string CarrierPath => "/obj/rnn/" + (CarrierName ?? ClassName) + ".rnnmodel";
 }

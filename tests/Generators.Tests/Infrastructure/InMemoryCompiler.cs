@@ -39,10 +39,10 @@ internal static class InMemoryCompiler
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, deterministic: true));
 
     /// <summary>Emits and loads; fails the test with every error when the compilation has errors.</summary>
-    public static Assembly EmitAndLoad(Compilation compilation)
+    public static Assembly EmitAndLoad(Compilation compilation, IEnumerable<ResourceDescription>? resources = null)
     {
         using var pe = new MemoryStream();
-        Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe);
+        Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe, manifestResources: resources);
         if (!result.Success)
         {
             string errors = string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20));

@@ -26,6 +26,12 @@ public enum CaseCell
 /// layer 0 follows <see cref="Bias"/>, <see cref="Projection"/> and the cell's peepholes, and every later layer draws
 /// each of them at random (where its cell allows), as the format lets each layer choose.
 /// </para>
+/// <para>
+/// Layer stacks (docs/model-format.md): <see cref="InputLayers"/> dense layers before layer 0, <see cref="HeadLayers"/>
+/// hidden layers before the head (only with <see cref="Head"/>), and the <see cref="Output"/> function; their sizes,
+/// activations (the head's own too) and weights come from a second generator seeded by <see cref="Seed"/>, so the
+/// other dimensions draw the same models as before.
+/// </para>
 /// </summary>
 public sealed record ModelCase(
     CaseCell Cell,
@@ -39,6 +45,9 @@ public sealed record ModelCase(
     bool Vocabulary,
     bool PerLayer,
     int Seed,
+    int InputLayers = 0,
+    int HeadLayers = 0,
+    OutputFunction Output = OutputFunction.None,
     WeightType Weights = WeightType.Float32)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
@@ -78,7 +87,7 @@ public sealed record ModelCase(
                                             {
                                                 // The weight type cycles with the index: the covering subset pairs it with every other dimension.
                                                 var weights = (WeightType)(i % 3);
-                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), weights);
+                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Weights: weights);
                                             }
                                         }
                                     }
@@ -96,13 +105,17 @@ public sealed record ModelCase(
     {
         var cell = (CaseCell)rng.Next(Enum.GetValues<CaseCell>().Length);
         var input = (InputKind)rng.Next(3);
-        var task = (ModelTask)rng.Next(4);
+        var task = (ModelTask)rng.Next(Enum.GetValues<ModelTask>().Length);
         int layers = rng.Next(1, 4);
         bool bidirectional = rng.Next(2) == 1, projection = rng.Next(2) == 1, bias = rng.Next(2) == 1, head = rng.Next(2) == 1;
         bool vocabulary = task != ModelTask.Generic || rng.Next(2) == 1;
         bool perLayer = layers > 1 && rng.Next(2) == 1;
         int seed = rng.Next();
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, (WeightType)rng.Next(3));
+        // Input layers for every input kind (token input must be rejected), half the draws without any.
+        int inputLayers = rng.Next(2) == 0 ? 0 : rng.Next(1, 3);
+        int headLayers = head && rng.Next(2) == 1 ? rng.Next(1, 3) : 0;
+        var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3));
     }
 
     public bool IsLstm => Cell is CaseCell.Lstm or CaseCell.LstmPeepholes or CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes;
@@ -118,6 +131,16 @@ public sealed record ModelCase(
             return "a projection (weight_hr) exists only for LSTM cells";
         }
 
+        if (InputLayers > 0 && Input != InputKind.Dense)
+        {
+            return "input layers take dense input";
+        }
+
+        if (Task != ModelTask.Generic && Output is OutputFunction.Softmax or OutputFunction.Sigmoid)
+        {
+            return "a token task decodes from logits: its output function is none or log-softmax";
+        }
+
         if (Task == ModelTask.Generic)
         {
             return Vocabulary && Input == InputKind.Dense && !Head
@@ -127,12 +150,14 @@ public sealed record ModelCase(
 
         if (Input == InputKind.Dense)
         {
-            return "a char-lm, word-lm or caption model needs token input";
+            return "a char-lm, word-lm, caption or classify model needs token input";
         }
 
         if (!Head)
         {
-            return "a char-lm, word-lm or caption model needs a head producing one logit per token";
+            return Task == ModelTask.Classify
+                ? "a classifier needs a head producing one logit per label"
+                : "a char-lm, word-lm or caption model needs a head producing one logit per token";
         }
 
         if (Task == ModelTask.Caption && Bidirectional)
@@ -154,6 +179,7 @@ public sealed record ModelCase(
         {
             ModelTask.CharLm => Characters(rng, vocabularySize),
             ModelTask.WordLm or ModelTask.Caption => Words(rng, vocabularySize, special: true),
+            ModelTask.Classify => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: true),
             _ when !Vocabulary => null,
             _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
         };
@@ -166,6 +192,15 @@ public sealed record ModelCase(
             InputKind.OneHot => sizes.Vocabulary,
             _ => sizes.Features,
         };
+        var stackRng = new Random(unchecked(Seed * 7_919 + 13));
+        var inputLayers = new List<DenseSpec>();
+        for (int i = 0; i < InputLayers; i++)
+        {
+            int outputs = Pick(stackRng, FeatureSizes.Concat(HiddenSizes).ToArray());
+            inputLayers.Add(Dense(stackRng, outputs, layerInput, Bias, RandomActivation(stackRng)));
+            layerInput = outputs;
+        }
+
         int firstInput = layerInput;
 
         var layers = new List<LayerSpec>();
@@ -202,7 +237,21 @@ public sealed record ModelCase(
             layerInput = layer.OutputSize;
         }
 
-        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : vocabulary!.Count;
+        // A classifier's head has one output per label (at least 2), named with characters that need escaping.
+        string[]? labels = Task == ModelTask.Classify
+            ? Enumerable.Range(0, Math.Max(2, sizes.HeadOutputs)).Select(i => i == 1 ? "fr \"ç\"" : "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : null;
+        int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : labels?.Length ?? vocabulary!.Count;
+        var headLayers = new List<DenseSpec>();
+        for (int i = 0; i < HeadLayers; i++)
+        {
+            int outputs = Pick(stackRng, HiddenSizes);
+            headLayers.Add(Dense(stackRng, outputs, layerInput, Bias, RandomActivation(stackRng)));
+            layerInput = outputs;
+        }
+
+        // The output layer's own activation: identity unless the case has a layer stack, then any.
+        DenseActivation headActivation = InputLayers + HeadLayers > 0 || Output != OutputFunction.None ? RandomActivation(stackRng) : DenseActivation.Identity;
         return new ModelSpec
         {
             InputKind = Input,
@@ -210,9 +259,13 @@ public sealed record ModelCase(
             Embedding = embedding,
             ImageProjection = Task == ModelTask.Caption ? Dense(rng, firstInput, sizes.ImageFeatures, Bias) : null,
             Layers = layers,
-            Head = Head ? Dense(rng, headOutputs, layerInput, Bias) : null,
+            Head = Head ? Dense(rng, headOutputs, layerInput, Bias, headActivation) : null,
+            InputLayers = inputLayers,
+            HeadLayers = headLayers,
+            Output = Output,
             Vocabulary = vocabulary,
             Task = Task,
+            Labels = labels,
         };
     }
 
@@ -232,7 +285,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, Weights: WeightType.{Weights})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()
@@ -319,11 +372,13 @@ public sealed record ModelCase(
         };
     }
 
-    private static DenseSpec Dense(Random rng, int outputs, int inputs, bool bias)
+    private static DenseSpec Dense(Random rng, int outputs, int inputs, bool bias, DenseActivation activation = DenseActivation.Identity)
     {
         float k = 1f / MathF.Sqrt(inputs);
-        return new DenseSpec { W = Uniform(rng, outputs, inputs, k), b = bias ? Vector(rng, outputs, k) : null };
+        return new DenseSpec { W = Uniform(rng, outputs, inputs, k), b = bias ? Vector(rng, outputs, k) : null, Activation = activation };
     }
+
+    private static DenseActivation RandomActivation(Random rng) => (DenseActivation)rng.Next(4);
 
     private static Matrix Uniform(Random rng, int rows, int cols, float scale) => new(rows, cols, Vector(rng, rows * cols, scale));
 

@@ -31,6 +31,9 @@ internal static class ModelRunner
     public static (ModelVocabularyKind Kind, string[] Tokens, int Start, int Stop, int Unknown) Vocabulary(Type model) =>
         Invoke<(ModelVocabularyKind, string[], int, int, int)>(nameof(VocabularyCore), model);
 
+    /// <summary>The label names; call only for a classifier.</summary>
+    public static string[] Labels(Type model) => Invoke<string[]>(nameof(LabelsCore), model);
+
     private static T Invoke<T>(string name, Type model, object[]? args = null)
     {
         MethodInfo m = typeof(ModelRunner).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(model);
@@ -53,6 +56,18 @@ internal static class ModelRunner
 
     private static ModelTask TaskCore<TModel>()
         where TModel : struct, IRecurrentModel<TModel> => TModel.Task;
+
+    private static string[] LabelsCore<TModel>()
+        where TModel : struct, IClassifierModel<TModel>
+    {
+        var labels = new string[SequenceClassifier.LabelCount<TModel>()];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = SequenceClassifier.GetLabel<TModel>(i).ToString();
+        }
+
+        return labels;
+    }
 
     private static (ModelVocabularyKind, string[], int, int, int) VocabularyCore<TModel>()
         where TModel : struct, IVocabularyModel<TModel>

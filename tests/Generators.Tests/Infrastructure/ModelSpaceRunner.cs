@@ -286,6 +286,12 @@ internal static partial class ModelSpaceRunner
             }
         }
 
+        if (spec.Labels is { } labels && !ModelRunner.Labels(type).SequenceEqual(labels))
+        {
+            failures.Add($"{where}: labels [{string.Join(", ", ModelRunner.Labels(type).Select(Json.Quote))}]; the spec says [{string.Join(", ", labels.Select(Json.Quote))}]");
+            return;
+        }
+
         bool denseInput = spec.InputKind == InputKind.Dense;
         Compare(expected.Sequence, denseInput ? ModelRunner.RunDense(type, dense) : ModelRunner.RunTokens(type, tokens), where + " Run", failures);
         if (!spec.Bidirectional)

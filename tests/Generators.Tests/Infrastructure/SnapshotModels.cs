@@ -24,6 +24,8 @@ internal static class SnapshotModels
         ["CaptionOneHot"] = () => Caption(Gru(GruForm.ResetAfter, input: 5), oneHot: true),
         ["LstmProjectionInt8"] = () => Token(Lstm(projection: 1)),
         ["GruResetBeforeBFloat16"] = () => Dense(Gru(GruForm.ResetBefore, input: 3), head: true),
+        ["LayerStacks"] = () => Stacks(Lstm(input: 2), OutputFunction.Softmax),
+        ["LayerStacksBidirectional"] = () => Stacks(Gru(GruForm.ResetAfter, input: 2), OutputFunction.LogSoftmax, bidirectional: true),
     };
 
     public static string FileName(string name) => name.ToLowerInvariant() + ".safetensors";
@@ -135,6 +137,42 @@ internal static class SnapshotModels
             Head = new DenseSpec { W = w.M(5, l.OutputSize), b = w.V(5) },
             Vocabulary = new Vocabulary(ModelVocabularyKind.Words, ["<start>", "<stop>", "<unk>", "a", "cat"]),
             Task = ModelTask.Caption,
+        };
+    }
+
+    /// <summary>
+    /// dense(3) → Dense(4, relu) → Dense(2, tanh) → layer → Dense(3, relu) → Dense(2, sigmoid) → output function;
+    /// <paramref name="bidirectional"/> makes the layer bidirectional (so Run recomputes the input layers per step).
+    /// </summary>
+    private static ModelSpec Stacks(Func<Weights, LayerSpec> layer, OutputFunction output, bool bidirectional = false)
+    {
+        var w = new Weights();
+        LayerSpec l = layer(w);
+        if (bidirectional)
+        {
+            l = new LayerSpec
+            {
+                Cell = l.Cell,
+                InputSize = l.InputSize,
+                HiddenSize = l.HiddenSize,
+                Forward = l.Forward,
+                Backward = layer(w).Forward,
+            };
+        }
+
+        return new ModelSpec
+        {
+            InputKind = InputKind.Dense,
+            InputSize = 3,
+            InputLayers =
+            [
+                new DenseSpec { W = w.M(4, 3), b = w.V(4), Activation = DenseActivation.Relu },
+                new DenseSpec { W = w.M(2, 4), Activation = DenseActivation.Tanh },
+            ],
+            Layers = [l],
+            HeadLayers = [new DenseSpec { W = w.M(3, l.OutputSize), b = w.V(3), Activation = DenseActivation.Relu }],
+            Head = new DenseSpec { W = w.M(2, 3), b = w.V(2), Activation = DenseActivation.Sigmoid },
+            Output = output,
         };
     }
 }

@@ -229,7 +229,7 @@ public sealed class ModelBuilderErrorTests
 
     [Theory]
     [InlineData("rnn.nonlinearity", "gelu", "tanh, relu, sigmoid")]
-    [InlineData("rnn.task", "translation", "generic, char-lm, word-lm, caption")]
+    [InlineData("rnn.task", "translation", "generic, char-lm, word-lm, caption, classify")]
     [InlineData("rnn.input", "onehot", "embedding, one-hot, dense")]
     [InlineData("rnn.gru.form", "reset-after", "reset_after, reset_before")]
     [InlineData("rnn.lstm.cifg", "yes", "true, false")]

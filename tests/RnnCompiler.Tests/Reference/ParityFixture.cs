@@ -57,7 +57,22 @@ public sealed class ParityFixture
         "rnn_sigmoid",
     };
 
+    /// <summary>
+    /// Layer stacks (tests/fixtures/stacks): torch.nn models with nn.Sequential input layers and MLP heads and an
+    /// output function, written by make_stack_fixtures.py.
+    /// </summary>
+    public static readonly string[] StackNames =
+    {
+        "amp_gru",
+        "deep_stacks_bidir_logsoftmax",
+        "embedding_gru_mlp_head",
+        "mlp_lstm_softmax",
+        "rnn_relu_sigmoid_head",
+    };
+
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "fixtures");
+
+    public static string StackDirectory => Path.Combine(Directory, "stacks");
 
     public static string VariantDirectory => Path.Combine(Directory, "variants");
 
@@ -81,9 +96,46 @@ public sealed class ParityFixture
 
     public static ParityFixture LoadVariant(string name) => LoadFrom(VariantDirectory, name);
 
-    private static ParityFixture LoadFrom(string directory, string name)
+    public static ParityFixture LoadStack(string name) => LoadFrom(StackDirectory, name);
+
+    /// <summary>An ONNX fixture from tests/fixtures/onnx (make_onnx_fixtures.py): <c>&lt;name&gt;.onnx</c> + expected outputs.</summary>
+    public static ParityFixture LoadOnnx(string name) => LoadFrom(OnnxDirectory, name, ".onnx");
+
+    public static string OnnxDirectory => Path.Combine(Directory, "onnx");
+
+    /// <summary>ONNX fixtures the importer accepts: torch.onnx.export across opsets 9..17, and bare nodes.</summary>
+    public static readonly string[] OnnxNames =
     {
-        string weights = Path.Combine(directory, name + ".safetensors");
+        "bare_gru_lbr_bidir",
+        "bare_gru_reset_before",
+        "bare_lstm_bidir_layout1",
+        "bare_lstm_cifg_peephole",
+        "bare_lstm_explicit_acts",
+        "bare_lstm_peephole",
+        "bare_rnn_relu_nobias",
+        "gru_3layer_o12",
+        "gru_bidir_nobias_o17",
+        "gru_dense_o9",
+        "gru_emb_o10",
+        "gru_unbatched_gemm_o13",
+        "lstm_2layer_o11",
+        "lstm_batchfirst_o13",
+        "lstm_bidir_2layer_o14",
+        "lstm_dense_nohead_o16",
+        "lstm_emb_o9",
+        "lstm_nobias_o17",
+        "lstm_states_o15",
+        "rnn_dense_bidir_o17",
+        "rnn_relu_bidir_o15",
+        "rnn_tanh_2layer_o13",
+    };
+
+    /// <summary>ONNX fixtures with an input layer or an MLP head: rejected until the model spec has layer stacks.</summary>
+    public static readonly string[] OnnxStackNames = { "gru_input_layer_o14", "lstm_mlp_head_o14" };
+
+    private static ParityFixture LoadFrom(string directory, string name, string extension = ".safetensors")
+    {
+        string weights = Path.Combine(directory, name + extension);
         string expected = Path.Combine(directory, name + ".expected.txt");
         Assert.True(File.Exists(weights), $"Missing fixture file {weights}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");
         Assert.True(File.Exists(expected), $"Missing fixture file {expected}; run /usr/bin/python3 tests/fixtures/make_fixtures.py and commit the output.");

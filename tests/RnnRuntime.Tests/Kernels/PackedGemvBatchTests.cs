@@ -10,7 +10,7 @@ public sealed class PackedGemvBatchTests
     // (cols + 2)·2^-23·Σ|terms| of the exact sum (PackedGemvTests), so they are within twice that of each other.
     private const double UnitRoundoff = 1.0 / (1 << 23);
 
-    private static readonly int[] s_counts = [1, 2, 3, 4, 5, 7, 8, 9, 17];
+    private static readonly int[] s_counts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 17];
 
     public static TheoryData<VectorWidth, bool> WidthsAndModes()
     {

@@ -1,0 +1,100 @@
+using Bench;
+using RnnEmbedded.Runtime;
+
+/// <summary>
+/// Caption beam-3 decoding (the shipped toy-shapes caption model, GRU H=128) with the batched step against the
+/// same decoder stepping each hypothesis alone, as before the batched step (issue 12's target: ≥ 2× faster). The
+/// "alone" decoder runs the same generated model through <see cref="OneByOne{TModel}"/>, whose batched Step is the
+/// interface's looping default, so both decode the same captions in the same run; thread CPU time, median of 7.
+/// </summary>
+internal static class Caption
+{
+    public static void Run(int images)
+    {
+        const int MaxLength = 16;
+        var batched = new CaptionDecoder<ToyCaption>(MaxLength, beamWidth: 3, maxResults: 3);
+        var alone = new CaptionDecoder<OneByOne<ToyCaption>>(MaxLength, beamWidth: 3, maxResults: 3);
+        var random = new Random(12);
+        float[][] features = Enumerable.Range(0, images)
+            .Select(_ => Enumerable.Range(0, ToyCaption.ImageFeatureSize).Select(_ => (float)random.NextDouble()).ToArray())
+            .ToArray();
+        int[] words = new int[3 * MaxLength], wordsAlone = new int[3 * MaxLength];
+        int[] lengths = new int[3], lengthsAlone = new int[3];
+        float[] scores = new float[3], scoresAlone = new float[3];
+        int totalWords = 0;
+        foreach (float[] f in features)
+        {
+            int n = batched.DecodeBeam(f, words, lengths, scores);
+            int m = alone.DecodeBeam(f, wordsAlone, lengthsAlone, scoresAlone);
+            if (n != m || !words.AsSpan().SequenceEqual(wordsAlone) || !lengths.AsSpan().SequenceEqual(lengthsAlone))
+            {
+                throw new InvalidOperationException("the batched and the one-by-one decoder found different captions");
+            }
+
+            totalWords += lengths[0];
+        }
+
+        var tBatched = new double[7];
+        var tAlone = new double[7];
+        for (int r = -1; r < tBatched.Length; r++)
+        {
+            long t0 = ThreadClock.Now();
+            foreach (float[] f in features)
+            {
+                alone.DecodeBeam(f, wordsAlone, lengthsAlone, scoresAlone);
+            }
+
+            long t1 = ThreadClock.Now();
+            foreach (float[] f in features)
+            {
+                batched.DecodeBeam(f, words, lengths, scores);
+            }
+
+            long t2 = ThreadClock.Now();
+            if (r >= 0)
+            {
+                tAlone[r] = (t1 - t0) / 1000.0 / images;
+                tBatched[r] = (t2 - t1) / 1000.0 / images;
+            }
+        }
+
+        Array.Sort(tAlone);
+        Array.Sort(tBatched);
+        string clock = ThreadClock.IsThreadTime ? "thread CPU time" : "wall";
+        Console.WriteLine(FormattableString.Invariant($"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}):"));
+        Console.WriteLine(FormattableString.Invariant($"  one by one {tAlone[3]:F1} us/caption, batched {tBatched[3]:F1} us/caption, speedup {tAlone[3] / tBatched[3]:F2}× (target ≥ 2×)"));
+    }
+}
+
+/// <summary>A generated caption model whose batched Step is the interface default: each model stepped alone.</summary>
+internal struct OneByOne<TModel> : ICaptionModel<OneByOne<TModel>>, IVocabularyModel<OneByOne<TModel>>
+    where TModel : struct, ICaptionModel<TModel>, IVocabularyModel<TModel>
+{
+    private TModel _model;
+
+    public static int InputSize => TModel.InputSize;
+
+    public static int OutputSize => TModel.OutputSize;
+
+    public static ModelTask Task => TModel.Task;
+
+    public static int ImageFeatureSize => TModel.ImageFeatureSize;
+
+    public static ModelVocabularyKind VocabularyKind => TModel.VocabularyKind;
+
+    public static ReadOnlySpan<char> VocabularyText => TModel.VocabularyText;
+
+    public static ReadOnlySpan<int> VocabularyOffsets => TModel.VocabularyOffsets;
+
+    public static int StartToken => TModel.StartToken;
+
+    public static int StopToken => TModel.StopToken;
+
+    public static int UnknownToken => TModel.UnknownToken;
+
+    public void Reset() => _model.Reset();
+
+    public void Step(int token, Span<float> output) => _model.Step(token, output);
+
+    public void StepImage(ReadOnlySpan<float> features, Span<float> output) => _model.StepImage(features, output);
+}

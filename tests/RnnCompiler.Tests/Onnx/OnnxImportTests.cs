@@ -1,0 +1,81 @@
+using RnnEmbedded.Compiler.Formats;
+using RnnEmbedded.Compiler.Formats.Onnx;
+using RnnEmbedded.Compiler.Model;
+using RnnEmbedded.Compiler.Reference;
+using RnnEmbedded.Tests.Reference;
+
+namespace RnnEmbedded.Tests.Onnx;
+
+/// <summary>
+/// ONNX import (docs/model-format.md, "ONNX import"): every fixture of tests/fixtures/onnx imports, and the
+/// reference engine on the imported model reproduces PyTorch's output (exported models) or the ONNX-spec oracle's
+/// (bare nodes) within 1e-5. The generated code at every width is checked in Generators.Tests/OnnxParityTests.
+/// </summary>
+public class OnnxImportTests
+{
+    private const double Tolerance = 1e-5;
+
+    public static TheoryData<string> Names() => new(ParityFixture.OnnxNames);
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Reference_OnImportedModel_MatchesFixture(string name)
+    {
+        ParityFixture fx = ParityFixture.LoadOnnx(name);
+        ModelSpec spec = ModelLoader.Load(fx.WeightsPath);
+        float[][] actual = fx.InputKind == "dense" ? ReferenceEngine.Run(spec, fx.Dense) : ReferenceEngine.Run(spec, fx.Tokens);
+        Assert.Equal(fx.Outputs.Length, actual.Length);
+        for (int t = 0; t < actual.Length; t++)
+        {
+            Assert.Equal(fx.Outputs[t].Length, actual[t].Length);
+            for (int i = 0; i < actual[t].Length; i++)
+            {
+                Assert.True(Math.Abs(fx.Outputs[t][i] - actual[t][i]) <= Tolerance,
+                    $"{name} step {t} output {i}: expected {fx.Outputs[t][i]}, got {actual[t][i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void OnnxDirectory_HoldsExactlyTheListedFixtures()
+    {
+        string[] found = Directory.GetFiles(ParityFixture.OnnxDirectory, "*.onnx")
+            .Select(p => Path.GetFileNameWithoutExtension(p))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        Assert.Equal(ParityFixture.OnnxNames.Concat(ParityFixture.OnnxStackNames).Order(StringComparer.Ordinal), found);
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Import_WritesCanonicalNames_ThatRebuildTheSameModel(string name)
+    {
+        string path = ParityFixture.LoadOnnx(name).WeightsPath;
+        WeightFile imported = OnnxFile.ReadFile(path);
+        Assert.All(imported.Tensors, t => Assert.Matches(@"^(embedding\.weight|head\.(weight|bias)|rnn\.(weight_ih|weight_hh|bias_ih|bias_hh|peephole)_l\d+(_reverse)?)$", t.Name));
+        ModelSpec spec = ModelBuilder.Build(imported);
+        byte[] bytes = SafeTensorsWriter.Write(imported.Tensors, imported.Metadata);
+        ModelSpec again = ModelBuilder.Build(SafeTensorsReader.Read(bytes, "converted.safetensors"));
+        Assert.Null(ModelSpecComparer.FirstDifference(spec, again, compareMetadata: true));
+    }
+
+    [Fact]
+    public void Import_MapsAttributesOntoTheSpec()
+    {
+        ModelSpec cifg = ModelLoader.Load(ParityFixture.LoadOnnx("bare_lstm_cifg_peephole").WeightsPath);
+        Assert.True(cifg.Layers[0].Cifg);
+        Assert.True(cifg.Layers[0].HasPeepholes);
+        Assert.Equal(GruForm.ResetBefore, ModelLoader.Load(ParityFixture.LoadOnnx("bare_gru_reset_before").WeightsPath).Layers[0].GruForm);
+        Assert.Equal(GruForm.ResetAfter, ModelLoader.Load(ParityFixture.LoadOnnx("gru_emb_o10").WeightsPath).Layers[0].GruForm);
+        ModelSpec relu = ModelLoader.Load(ParityFixture.LoadOnnx("rnn_relu_bidir_o15").WeightsPath);
+        Assert.Equal(ActivationKind.Relu, relu.Layers[0].Activation);
+        Assert.True(relu.Layers[0].Bidirectional);
+        ModelSpec stacked = ModelLoader.Load(ParityFixture.LoadOnnx("gru_3layer_o12").WeightsPath);
+        Assert.Equal(3, stacked.Layers.Count);
+        Assert.Null(stacked.Head);
+        ModelSpec nobias = ModelLoader.Load(ParityFixture.LoadOnnx("lstm_nobias_o17").WeightsPath);
+        Assert.False(nobias.Layers[0].HasBias);
+        Assert.Equal(InputKind.Embedding, nobias.InputKind);
+        Assert.Equal(InputKind.Dense, ModelLoader.Load(ParityFixture.LoadOnnx("gru_dense_o9").WeightsPath).InputKind);
+    }
+}
