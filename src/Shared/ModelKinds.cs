@@ -37,4 +37,7 @@ public enum ModelTask
 
     /// <summary>Sequence classifier: the head's outputs are the logits of the labels in <c>rnn.labels</c>.</summary>
     Classify,
+
+    /// <summary>Sequence to sequence: an encoder stack reads the source, its final state starts the decoder.</summary>
+    Seq2Seq,
 }

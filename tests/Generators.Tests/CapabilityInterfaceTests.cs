@@ -44,6 +44,12 @@ public class CapabilityInterfaceTests
             all.Add("ITokenModel");
         }
 
+        if (all.Contains("ISequenceToSequenceModel"))
+        {
+            all.Add("ITokenModel");
+            all.Add("IVocabularyModel");
+        }
+
         return all;
     }
 }

@@ -87,6 +87,60 @@ public class ResourceWeightsTests
         Assert.Contains(type == WeightType.Int8 ? "EmbeddedWeights.Span<sbyte>(s_weights" : "EmbeddedWeights.Span<ushort>(s_weights", generated);
     }
 
+    public static TheoryData<ModelCase, int> Seq2SeqCases()
+    {
+        var data = new TheoryData<ModelCase, int>();
+        var cases = new[]
+        {
+            new ModelCase(CaseCell.GruResetAfter, InputKind.Embedding, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 2, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: true, Seed: 7_101),
+            new ModelCase(CaseCell.LstmPeepholes, InputKind.OneHot, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 2, Bidirectional: false, Projection: true, Bias: true, Head: true, Vocabulary: true, PerLayer: true, Seed: 7_102),
+
+            // Quantized: the pack step quantizes the encoder's entries too and the accessors read them as ushort/sbyte.
+            new ModelCase(CaseCell.Lstm, InputKind.Embedding, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 2, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: true, Seed: 7_103, Weights: WeightType.Int8),
+            new ModelCase(CaseCell.GruResetBefore, InputKind.OneHot, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 1, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: false, Seed: 7_104, Weights: WeightType.BFloat16),
+        };
+        foreach (ModelCase c in cases)
+        {
+            data.Add(c, 512);
+            data.Add(c, 0);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// A seq2seq model's nested encoder reads the same blob as its decoder: the pack step writes the encoder's
+    /// entries after the decoder's and the generator's accessors point there (ModelPlan.BlobEntries). A blob
+    /// without them would leave the encoder all zeros, which the literal route and the reference both catch.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Seq2SeqCases))]
+    public void Seq2Seq_ResourceRoute_MatchesLiteralRouteAndReference(ModelCase c, int width)
+    {
+        Assert.Null(c.ExpectedRejection());
+        ModelSpec spec = c.BuildSpec();
+        Assert.NotNull(spec.Encoder);
+        byte[] file = TestModels.ToBytes(spec);
+        string suffix = c.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + "W" + width;
+        string weightType = WeightTypes.Name(c.Weights);
+        (ModelItem packed, ResourceDescription blob, _) = ModelItem.Packed("ResS2S.M" + suffix, file, width.ToString(), weightType);
+        var literal = new ModelItem("LitS2S.M" + suffix, file, MaxVectorWidth: width.ToString(), WeightType: weightType);
+        Type res = CompileOne(packed, blob, "ResS2S" + suffix).GetType("ResS2S.M" + suffix)!;
+        Type lit = CompileOne(literal, null, "LitS2S" + suffix).GetType("LitS2S.M" + suffix)!;
+
+        int[] source = c.DrawSource(spec);
+        int[] tokens = Enumerable.Range(0, 6).Select(k => (k * 7 + 1) % spec.InputSize).ToArray();
+        float[][] expected = Seq2SeqReference.Run(WeightQuantizer.Apply(spec, c.Weights), source, tokens);
+        float[][] fromResource = ModelRunner.EncodeStep(res, source, tokens);
+        float[][] fromLiterals = ModelRunner.EncodeStep(lit, source, tokens);
+        Assert.Equal(expected.Length, fromResource.Length);
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            Assert.Equal(fromLiterals[t], fromResource[t]); // same packed floats, same kernels: bit-identical
+            AssertClose(expected[t], fromResource[t], $"step {t}");
+        }
+    }
+
     [Fact]
     public void BlobHeader_CompilerAndRuntimeAgree()
     {

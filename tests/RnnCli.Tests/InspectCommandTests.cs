@@ -199,4 +199,24 @@ public sealed class InspectCommandTests
         CliResult unknown = Run("frobnicate");
         Assert.NotEqual(0, unknown.ExitCode);
     }
+
+    [Fact]
+    public void Inspect_Seq2Seq_ShowsEncoderAndDecoderStacksAndBothVocabularies()
+    {
+        string path = FixturePath(Path.Combine("seq2seq", "lstm_2layer"));
+
+        CliResult r = Run("inspect", path);
+
+        Assert.Equal(0, r.ExitCode);
+        string[] lines = r.Output.Split('\n');
+        Assert.Contains("task: seq2seq", lines);
+        Assert.Contains("encoder input: embedding, 9 tokens -> 6 (token ids 0..8)", lines);
+        Assert.Contains("encoder layers: 2", lines);
+        Assert.Contains("  0: LSTM (standard)  in 6  H 8  P -  unidirectional  bias  out 8", lines);
+        Assert.Contains("input: embedding, 13 tokens -> 5 (token ids 0..12)", lines);
+        Assert.Contains("  0: LSTM (standard)  in 5  H 8  P -  unidirectional  bias  out 8", lines);
+        Assert.Contains("head: dense 8 -> 13, bias", lines);
+        long expected = SafeTensorsReader.ReadFile(path).Tensors.Sum(t => (long)t.Data.Length);
+        Assert.Contains($"parameters: {expected.ToString("N0", CultureInfo.InvariantCulture)}", lines);
+    }
 }

@@ -49,6 +49,16 @@ public static class InspectCommand
         var w = new StringBuilder();
         w.AppendLine(fileName);
         w.AppendLine($"task: {TaskName(spec.Task)}");
+        if (spec.Encoder is { } encoder)
+        {
+            // Seq2seq (docs/model-format.md): the encoder's final state starts the decoder described below.
+            w.AppendLine($"encoder input: {InputText(encoder)}");
+            AppendLayers(w, encoder, "encoder layers");
+            w.AppendLine("encoder source vocabulary:");
+            AppendVocabulary(w, encoder.Vocabulary);
+            w.AppendLine("decoder (its initial state per layer: the encoder's final h, and c when both are LSTM of equal H):");
+        }
+
         w.AppendLine($"input: {InputText(spec)}");
         if (spec.ImageProjection is { } projection)
         {
@@ -61,15 +71,7 @@ public static class InspectCommand
             AppendDenseLayers(w, spec.InputLayers);
         }
 
-        w.AppendLine($"layers: {spec.Layers.Count}");
-        for (int i = 0; i < spec.Layers.Count; i++)
-        {
-            LayerSpec layer = spec.Layers[i];
-            w.AppendLine(
-                $"  {i}: {CellNames.DisplayName(layer.Cell)} ({CellNames.Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
-                $"P {(layer.ProjectionSize > 0 ? layer.ProjectionSize.ToString(CultureInfo.InvariantCulture) : "-")}  " +
-                $"{(layer.Bidirectional ? "bidirectional" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
-        }
+        AppendLayers(w, spec, "layers");
 
         if (spec.HeadLayers.Count > 0 || spec.Head?.Activation is DenseActivation.Relu or DenseActivation.Tanh or DenseActivation.Sigmoid)
         {
@@ -113,6 +115,19 @@ public static class InspectCommand
         w.AppendLine($"checkpoint: step {Meta("step")}, epoch {Meta("epoch")}, format {Meta("format")} (continue with rnn train --resume)");
         w.AppendLine($"  trainer state: {stateTensors} tensors ({TrainingCheckpoint.StatePrefix}*), {file.Metadata.Keys.Count(k => k.StartsWith(TrainingCheckpoint.MetadataPrefix, StringComparison.Ordinal))} metadata entries ({TrainingCheckpoint.MetadataPrefix}*)");
         return w.ToString();
+    }
+
+    private static void AppendLayers(StringBuilder w, ModelSpec spec, string title)
+    {
+        w.AppendLine($"{title}: {spec.Layers.Count}");
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            w.AppendLine(
+                $"  {i}: {CellNames.DisplayName(layer.Cell)} ({CellNames.Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
+                $"P {(layer.ProjectionSize > 0 ? layer.ProjectionSize.ToString(CultureInfo.InvariantCulture) : "-")}  " +
+                $"{(layer.Bidirectional ? "bidirectional" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
+        }
     }
 
     private static void AppendVocabulary(StringBuilder w, Vocabulary? vocabulary)
@@ -190,6 +205,7 @@ public static class InspectCommand
         ModelTask.CharLm => "char-lm",
         ModelTask.WordLm => "word-lm",
         ModelTask.Caption => "caption",
+        ModelTask.Seq2Seq => "seq2seq",
         _ => "generic",
     };
 }

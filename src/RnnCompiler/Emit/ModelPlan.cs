@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using RnnEmbedded.Compiler.Model;
 
 namespace RnnEmbedded.Compiler.Emit;
@@ -67,6 +68,13 @@ public sealed partial class ModelPlan
     /// <summary>Every weight array, in the order written (and placed in the blob).</summary>
     public required IReadOnlyList<WeightEntry> Weights { get; init; }
 
+    /// <summary>
+    /// Every entry of the weight blob in blob order: <see cref="Weights"/>, then the nested encoder's (seq2seq). The
+    /// layout (<see cref="WeightLayout.Assign"/>), its fingerprint and the pack step (<see cref="WeightLayout.Write"/>)
+    /// all walk this list, so the encoder's accessors read the same resource as the decoder's.
+    /// </summary>
+    public IEnumerable<WeightEntry> BlobEntries => Encoder is null ? Weights : Weights.Concat(Encoder.Weights);
+
     /// <summary>Where the weights live: a manifest resource (the build's route) or string literals.</summary>
     public WeightStorage Storage { get; init; }
 
@@ -81,6 +89,18 @@ public sealed partial class ModelPlan
 
     /// <summary>How the streamed matrices are stored (each <see cref="WeightEntry.ElementType"/> says it per array).</summary>
     public WeightType WeightType { get; init; }
+
+    /// <summary>
+    /// Seq2seq models: the encoder stack, written inside this struct as the nested struct <c>SourceEncoder</c> (whose
+    /// vocabulary is the source vocabulary); null for every other model.
+    /// </summary>
+    public ModelPlan? Encoder { get; init; }
+
+    /// <summary>Seq2seq models, per layer: whether <c>Encode</c> carries the encoder's c over (else only h).</summary>
+    public IReadOnlyList<bool> CarryCell { get; init; } = System.Array.Empty<bool>();
+
+    /// <summary>The struct is nested in another (a seq2seq encoder): no file header, internal state and buffers.</summary>
+    public bool Nested { get; init; }
 }
 
 /// <summary>Which public members and interfaces the struct has.</summary>

@@ -26,7 +26,9 @@ public static partial class ModelPlanner
     /// <summary>The informational version of this assembly (the generator's, when compiled into it), without a +commit suffix.</summary>
     public static string AssemblyVersion => s_version;
 
-    public static ModelPlan Plan(ModelSpec spec, EmitOptions options)
+    public static ModelPlan Plan(ModelSpec spec, EmitOptions options) => Plan(spec, options, nested: false);
+
+    private static ModelPlan Plan(ModelSpec spec, EmitOptions options, bool nested)
     {
         (string? ns, string name) = CSharpEmitter.SplitTypeName(options.TypeName);
         string widthCap = options.MaxVectorWidth switch
@@ -89,10 +91,24 @@ public static partial class ModelPlanner
 
         IReadOnlyList<DenseLayerPlan> headLayers = PlanDenseLayers(spec.HeadLayers, "HeadLayer", "head layer", weights);
         HeadPlan head = PlanHead(spec, weights, options.WeightType);
-        WeightResourcePlan? resource = null;
-        if (options.Storage == WeightStorage.Resource)
+
+        // A seq2seq encoder's entries follow the decoder's in the same blob: one layout for the pack step and the
+        // accessors (ModelPlan.BlobEntries); the nested plan places nothing itself.
+        ModelPlan? encoderPlan = PlanEncoder(spec, options); // ModelPlanner.Seq2Seq.cs
+        var blobEntries = new List<WeightEntry>(weights);
+        if (encoderPlan is not null)
         {
-            resource = WeightLayout.Assign(weights, options.ResourceName ?? EmitOptions.DefaultResourceName(options.TypeName));
+            blobEntries.AddRange(encoderPlan.Weights);
+        }
+
+        WeightResourcePlan? resource = null;
+        if (nested)
+        {
+            // A nested encoder's entries are placed, and its literals counted, by the enclosing plan.
+        }
+        else if (options.Storage == WeightStorage.Resource)
+        {
+            resource = WeightLayout.Assign(blobEntries, options.ResourceName ?? EmitOptions.DefaultResourceName(options.TypeName));
             if (resource.Length > WeightLayout.MaxBlobBytes)
             {
                 throw new CSharpEmitter.EmitException(
@@ -100,9 +116,9 @@ public static partial class ModelPlanner
                     $"the packed weights take {resource.Length / (1024 * 1024)} MB; one model's weight blob (a manifest resource) is limited to {WeightLayout.MaxBlobBytes / (1024 * 1024)} MB by the PE format's 32-bit resource sizes.");
             }
         }
-        else if (TotalFloats(weights) > WeightBlob.MaxFloats)
+        else if (TotalFloats(blobEntries) > WeightBlob.MaxFloats)
         {
-            long total = TotalFloats(weights);
+            long total = TotalFloats(blobEntries);
             throw new CSharpEmitter.EmitException(
                 "too-large",
                 $"the packed weights take {total} floats ({total * 4 / (1024 * 1024)} MB); weights embedded as string literals are limited to {WeightBlob.MaxFloats} floats ({WeightBlob.MaxFloats * 4 / (1024 * 1024)} MB) per assembly by the 2^24-byte user-string heap (CS8103). Build through RnnEmbedded.targets (weights in a manifest resource, no such limit) or reduce H.");
@@ -160,6 +176,9 @@ public static partial class ModelPlanner
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
             WeightType = options.WeightType,
+            Encoder = encoderPlan,
+            CarryCell = PlanCarryCell(spec),
+            Nested = nested,
         };
     }
 
@@ -173,7 +192,11 @@ public static partial class ModelPlanner
         bool caption = spec.ImageProjection is not null;
         bool vocabulary = spec.Vocabulary is not null;
         var interfaces = new List<string>();
-        if (caption)
+        if (spec.Encoder is not null)
+        {
+            interfaces.Add("ISequenceToSequenceModel");
+        }
+        else if (caption)
         {
             interfaces.Add("ICaptionModel");
         }
@@ -493,6 +516,11 @@ public static partial class ModelPlanner
     private static string Shape(ModelSpec spec)
     {
         var sb = new StringBuilder();
+        if (spec.Encoder is { } encoder)
+        {
+            sb.Append("Encoder ").Append(Shape(encoder)).Append(" | Decoder ");
+        }
+
         if (spec.ImageProjection is { } img)
         {
             sb.Append("Image (").Append(Int(img.InputSize)).Append(") → Dense (").Append(Int(img.OutputSize)).Append(") | ");

@@ -34,10 +34,18 @@ public static partial class SourceWriter
     {
         var w = new IndentedWriter();
         WriteHeader(w, plan);
+        WriteBody(w, plan);
+        return w.ToString();
+    }
+
+    /// <summary>The struct from its declaration to its closing brace (a seq2seq model's encoder is nested inside).</summary>
+    private static void WriteBody(IndentedWriter w, ModelPlan plan)
+    {
         WriteDeclaration(w, plan);
         WriteConstants(w, plan);
         WriteState(w, plan);
         WriteStep(w, plan);
+        WriteEncode(w, plan); // SourceWriter.Seq2Seq.cs
         WriteBatchStep(w, plan);
         WriteRun(w, plan);
         foreach (CellPlan cell in plan.Cells)
@@ -59,8 +67,8 @@ public static partial class SourceWriter
         WriteInputLayers(w, plan);
         WriteWeights(w, plan);
         WriteBuffers(w, plan);
+        WriteEncoder(w, plan); // SourceWriter.Seq2Seq.cs
         w.Close();
-        return w.ToString();
     }
 
     // ---------------------------------------------------------------- header
@@ -127,14 +135,15 @@ public static partial class SourceWriter
             interfaces.Add($"RnnRuntime.{i}<{plan.TypeName}>");
         }
 
-        string oneLine = $"partial struct {plan.TypeName} : {string.Join(", ", interfaces)}";
+        string access = plan.Nested ? "private " : "";
+        string oneLine = $"{access}partial struct {plan.TypeName} : {string.Join(", ", interfaces)}";
         if (oneLine.Length <= MaxLineLength)
         {
             w.Open(oneLine);
             return;
         }
 
-        w.Line($"partial struct {plan.TypeName}");
+        w.Line($"{access}partial struct {plan.TypeName}");
         w.Indent++;
         for (int k = 0; k < interfaces.Count; k++)
         {
@@ -229,10 +238,11 @@ public static partial class SourceWriter
             for (int l = 0; l < plan.State.Count; l++)
             {
                 LayerStatePlan st = plan.State[l];
-                w.Line($"private Floats{Int(st.HiddenSize)} _h{Int(l)}; // ({st.HiddenSize},) layer {l} h");
+                string field = plan.Nested ? "internal" : "private"; // a nested encoder's state is read by Encode
+                w.Line($"{field} Floats{Int(st.HiddenSize)} _h{Int(l)}; // ({st.HiddenSize},) layer {l} h");
                 if (st.CellSize > 0)
                 {
-                    w.Line($"private Floats{Int(st.CellSize)} _c{Int(l)}; // ({st.CellSize},) layer {l} c");
+                    w.Line($"{field} Floats{Int(st.CellSize)} _c{Int(l)}; // ({st.CellSize},) layer {l} c");
                 }
             }
 
@@ -881,7 +891,7 @@ public static partial class SourceWriter
     {
         if (plan.Storage == WeightStorage.Resource)
         {
-            WriteResourceWeights(w, plan, plan.Resource!);
+            WriteResourceWeights(w, plan, plan.Resource);
             return;
         }
 
@@ -949,8 +959,18 @@ public static partial class SourceWriter
     /// One static address, found on first use, and per entry a span at a constant offset from it: the JIT folds the
     /// address into the code once the type is initialized (a static readonly), NativeAOT reads one field.
     /// </summary>
-    private static void WriteResourceWeights(IndentedWriter w, ModelPlan plan, WeightResourcePlan resource)
+    private static void WriteResourceWeights(IndentedWriter w, ModelPlan plan, WeightResourcePlan? resource)
     {
+        if (resource is null)
+        {
+            // A nested seq2seq encoder: its entries lie in the enclosing model's blob (ModelPlan.BlobEntries), read
+            // through the enclosing struct's s_weights.
+            w.Line();
+            w.Line("// ---- Weights: in the enclosing model's manifest resource, after its own entries (s_weights is its).");
+            WriteResourceAccessors(w, plan);
+            return;
+        }
+
         string length = resource.Length.ToString(CultureInfo.InvariantCulture);
         string fingerprint = "0x" + resource.Fingerprint.ToString("X16", CultureInfo.InvariantCulture) + "UL";
         w.Line();
@@ -963,6 +983,11 @@ public static partial class SourceWriter
         w.Line($"{length}L, // bytes");
         w.Line($"{fingerprint}); // layout fingerprint");
         w.Indent--;
+        WriteResourceAccessors(w, plan);
+    }
+
+    private static void WriteResourceAccessors(IndentedWriter w, ModelPlan plan)
+    {
         foreach (WeightEntry e in plan.Weights)
         {
             string type = WeightElementTypes.CSharpName(e.ElementType);
@@ -1003,7 +1028,7 @@ public static partial class SourceWriter
         {
             w.Line();
             w.Line($"[InlineArray({Int(size)})]");
-            w.Open($"private struct Floats{Int(size)}");
+            w.Open($"{(plan.Nested ? "internal" : "private")} struct Floats{Int(size)}");
             w.Line("private float _element0;");
             w.Close();
         }

@@ -58,7 +58,7 @@ public static class WeightLayout
         destination.Write(header, 0, header.Length);
         long position = HeaderSize;
         var buffer = new byte[1 << 20];
-        foreach (WeightEntry e in plan.Weights)
+        foreach (WeightEntry e in plan.BlobEntries) // the decoder's entries, then a seq2seq encoder's
         {
             WriteZeros(destination, e.ByteOffset - position, buffer);
             Array data = e.Produce();

@@ -11,7 +11,7 @@ public static class MetadataKeys
     /// <summary>Format version; the only value is <see cref="CurrentFormat"/>.</summary>
     public const string Format = "rnn.format";
 
-    /// <summary>generic | char-lm | word-lm | caption | classify.</summary>
+    /// <summary>generic | char-lm | word-lm | caption | classify | seq2seq.</summary>
     public const string Task = "rnn.task";
 
     /// <summary>chars | words.</summary>
@@ -19,6 +19,12 @@ public static class MetadataKeys
 
     /// <summary>JSON array of token strings; index = token id.</summary>
     public const string Vocabulary = "rnn.vocab";
+
+    /// <summary>Seq2seq models: chars | words, the source (encoder) vocabulary's kind.</summary>
+    public const string SourceVocabularyKind = "rnn.source.vocab.kind";
+
+    /// <summary>Seq2seq models: JSON array of the source (encoder) vocabulary's token strings.</summary>
+    public const string SourceVocabulary = "rnn.source.vocab";
 
     /// <summary>JSON array of label names (classify task); index = head output.</summary>
     public const string Labels = "rnn.labels";
@@ -71,11 +77,11 @@ public static class MetadataKeys
     /// <summary>The interpreted keys, ordinal order.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity, Output,
-        Task, Vocabulary, VocabularyKind,
+        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity,
+        Output, SourceVocabulary, SourceVocabularyKind, Task, Vocabulary, VocabularyKind,
     };
 
-    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption", "classify" };
+    internal static readonly string[] TaskValues = { "generic", "char-lm", "word-lm", "caption", "classify", "seq2seq" };
     internal static readonly string[] VocabularyKindValues = { "chars", "words" };
     internal static readonly string[] InputValues = { "embedding", "one-hot", "dense" };
     internal static readonly string[] NonlinearityValues = { "tanh", "relu", "sigmoid" };

@@ -82,6 +82,11 @@ public static partial class ModelBuilder
         {
             ReadMetadata();
             ReadLayerStackMetadata();
+            if (_task == ModelTask.Seq2Seq && _keyAliases is null)
+            {
+                return BuildSequenceToSequence(); // ModelBuilder.Seq2Seq.cs
+            }
+
             List<LayerSpec> layers = BuildLayers();
             int firstInput = layers[0].InputSize;
             int lastOutput = layers[layers.Count - 1].OutputSize;
@@ -717,7 +722,7 @@ public static partial class ModelBuilder
             }
 
             bool needEmbedding = embeddingName is null && embeddingAllowed;
-            bool needHead = headName is null && _headLayerEntries is null;
+            bool needHead = headName is null && _headLayerEntries is null && !_noHead;
             var solutions = new List<(Tensor? Embedding, Tensor? Head)>();
             var embeddingOptions = new List<Tensor?> { null };
             var headOptions = new List<Tensor?> { null };
@@ -883,6 +888,7 @@ public static partial class ModelBuilder
             return null;
         }
 
-        private RnnFormatException Error(string? tensorOrKey, string rule) => new(_file.FileName, tensorOrKey, rule);
+        private RnnFormatException Error(string? tensorOrKey, string rule) =>
+            new(_file.FileName, tensorOrKey is not null && _keyAliases is not null && _keyAliases.TryGetValue(tensorOrKey, out string? alias) ? alias : tensorOrKey, rule);
     }
 }

@@ -177,7 +177,17 @@ public sealed class Vocabulary
     {
         if (Kind != ModelVocabularyKind.Words)
         {
-            return -1;
+            // A character vocabulary's start and stop are U+0002 (start of text) and U+0003 (end of text).
+            token = token switch
+            {
+                "<start>" => "\u0002",
+                "<stop>" => "\u0003",
+                _ => "",
+            };
+            if (token.Length == 0)
+            {
+                return -1;
+            }
         }
 
         for (int i = 0; i < Tokens.Count; i++)
@@ -222,6 +232,13 @@ public sealed partial class ModelSpec
     /// <summary>Classifiers (<see cref="ModelTask.Classify"/>): the name of each head output, else null.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
+    /// <summary>
+    /// Seq2seq models (Task = Seq2Seq): the encoder stack (token input, no head, unidirectional), whose final state
+    /// starts this model's layers (docs/model-format.md, "Sequence to sequence"); its Vocabulary is the source
+    /// vocabulary. Null for every other task.
+    /// </summary>
+    public ModelSpec? Encoder { get; init; }
+
     /// <summary>Every __metadata__ entry of the source file, ordinal order.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new SortedDictionary<string, string>(System.StringComparer.Ordinal);
 
@@ -259,7 +276,7 @@ public sealed partial class ModelSpec
     {
         get
         {
-            long n = (Embedding?.Data.LongLength ?? 0) + Count(ImageProjection) + Count(Head);
+            long n = (Embedding?.Data.LongLength ?? 0) + Count(ImageProjection) + Count(Head) + (Encoder?.ParameterCount ?? 0);
             foreach (DenseSpec dense in InputLayers)
             {
                 n += Count(dense);

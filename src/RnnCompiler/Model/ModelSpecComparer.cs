@@ -34,10 +34,16 @@ public static class ModelSpecComparer
             ?? DenseList("InputLayers", expected.InputLayers, actual.InputLayers)
             ?? DenseList("HeadLayers", expected.HeadLayers, actual.HeadLayers)
             ?? Value("Output", expected.Output, actual.Output)
-            ?? Value("Layers.Count", expected.Layers.Count, actual.Layers.Count);
+            ?? Value("Layers.Count", expected.Layers.Count, actual.Layers.Count)
+            ?? Value("Encoder", expected.Encoder is null ? "none" : "present", actual.Encoder is null ? "none" : "present");
         if (d is not null)
         {
             return d;
+        }
+
+        if (expected.Encoder is not null && FirstDifference(expected.Encoder, actual.Encoder!, compareMetadata: false) is { } inEncoder)
+        {
+            return "Encoder." + inEncoder;
         }
 
         for (int k = 0; k < expected.Layers.Count; k++)

@@ -11,7 +11,7 @@ namespace RnnEmbedded.Compiler.Model;
 /// <c>rnn.weight_hh_l{k}</c>, <c>rnn.bias_ih_l{k}</c>, <c>rnn.bias_hh_l{k}</c>, <c>rnn.weight_hr_l{k}</c>,
 /// <c>rnn.peephole_l{k}</c>, <c>head.weight</c>, <c>head.bias</c>. The tensors share the spec's arrays.
 /// </summary>
-public static class ModelWriter
+public static partial class ModelWriter
 {
     public const string EmbeddingModule = "embedding";
     public const string RecurrentModule = "rnn";
@@ -33,6 +33,11 @@ public static class ModelWriter
         if (spec.Layers is null || spec.Layers.Count == 0)
         {
             throw new ArgumentException("A model needs at least one recurrent layer.", nameof(spec));
+        }
+
+        if (spec.Encoder is not null)
+        {
+            return SequenceToSequenceTensors(spec); // ModelWriter.Seq2Seq.cs
         }
 
         LayerSpec first = spec.Layers[0];

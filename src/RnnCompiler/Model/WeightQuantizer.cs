@@ -117,7 +117,8 @@ public static class WeightQuantizer
     /// <summary>
     /// The spec the generated model with weights of <paramref name="type"/> computes: every streamed matrix
     /// replaced by its dequantized values; everything else (embedding, biases, peepholes, and layer 0's W_ih when
-    /// the emitter has a float32 token table for it) unchanged. Float32 returns <paramref name="spec"/> itself.
+    /// the emitter has a float32 token table for it) unchanged; a seq2seq encoder is quantized by the same rules.
+    /// Float32 returns <paramref name="spec"/> itself.
     /// </summary>
     public static ModelSpec Apply(ModelSpec spec, WeightType type)
     {
@@ -170,6 +171,9 @@ public static class WeightQuantizer
             Vocabulary = spec.Vocabulary,
             Task = spec.Task,
             Labels = spec.Labels,
+
+            // A seq2seq encoder is planned as a model of its own with the same weight type (ModelPlanner.Seq2Seq.cs).
+            Encoder = spec.Encoder is null ? null : Apply(spec.Encoder, type),
             Metadata = spec.Metadata,
 
             // Input and head hidden layers (docs/model-format.md, layer stacks) stay float32: the planner packs them as is.

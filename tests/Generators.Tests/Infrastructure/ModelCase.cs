@@ -150,14 +150,24 @@ public sealed record ModelCase(
 
         if (Input == InputKind.Dense)
         {
-            return "a char-lm, word-lm, caption or classify model needs token input";
+            return "a char-lm, word-lm, caption, classify or seq2seq model needs token input";
         }
 
         if (!Head)
         {
             return Task == ModelTask.Classify
                 ? "a classifier needs a head producing one logit per label"
-                : "a char-lm, word-lm or caption model needs a head producing one logit per token";
+                : "a char-lm, word-lm, caption or seq2seq model needs a head producing one logit per token";
+        }
+
+        if (Task == ModelTask.Seq2Seq && (HeadLayers > 0 || Output != OutputFunction.None))
+        {
+            return "layer stacks and output functions are not supported with rnn.task=seq2seq yet";
+        }
+
+        if (Task == ModelTask.Seq2Seq && Bidirectional)
+        {
+            return "a seq2seq encoder hands one final state per layer to the decoder, and a decoder writes token by token: neither can be bidirectional";
         }
 
         if (Task == ModelTask.Caption && Bidirectional)
@@ -180,6 +190,7 @@ public sealed record ModelCase(
             ModelTask.CharLm => Characters(rng, vocabularySize),
             ModelTask.WordLm or ModelTask.Caption => Words(rng, vocabularySize, special: true),
             ModelTask.Classify => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: true),
+            ModelTask.Seq2Seq => rng.Next(2) == 0 ? Characters(rng, vocabularySize, startStop: true) : Words(rng, vocabularySize, special: true),
             _ when !Vocabulary => null,
             _ => rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0),
         };
@@ -242,6 +253,7 @@ public sealed record ModelCase(
             ? Enumerable.Range(0, Math.Max(2, sizes.HeadOutputs)).Select(i => i == 1 ? "fr \"ç\"" : "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray()
             : null;
         int headOutputs = Task == ModelTask.Generic ? sizes.HeadOutputs : labels?.Length ?? vocabulary!.Count;
+        ModelSpec? encoder = Task == ModelTask.Seq2Seq && Input != InputKind.Dense && !Bidirectional ? BuildEncoder(rng, layers) : null;
         var headLayers = new List<DenseSpec>();
         for (int i = 0; i < HeadLayers; i++)
         {
@@ -254,6 +266,7 @@ public sealed record ModelCase(
         DenseActivation headActivation = InputLayers + HeadLayers > 0 || Output != OutputFunction.None ? RandomActivation(stackRng) : DenseActivation.Identity;
         return new ModelSpec
         {
+            Encoder = encoder,
             InputKind = Input,
             InputSize = inputSize,
             Embedding = embedding,
@@ -324,8 +337,63 @@ public sealed record ModelCase(
 
     private static int Pick(Random rng, int[] values) => values[rng.Next(values.Length)];
 
-    private static Vocabulary Characters(Random rng, int count) =>
-        new(ModelVocabularyKind.Characters, s_characters.OrderBy(_ => rng.Next()).Take(count).ToArray());
+    private static Vocabulary Characters(Random rng, int count, bool startStop = false) =>
+        new(ModelVocabularyKind.Characters, (startStop ? new[] { "\u0002", "\u0003" } : Array.Empty<string>())
+            .Concat(s_characters.OrderBy(_ => rng.Next())).Take(count).OrderBy(_ => rng.Next()).ToArray());
+
+    /// <summary>
+    /// A seq2seq case's encoder: the decoder's cell and layer count, its own source vocabulary (characters or words)
+    /// and input route, h of each layer the size of the decoder's; an LSTM layer without projection sometimes gets a
+    /// larger H with a projection to the same h, so its c is not carried over (docs/model-format.md).
+    /// </summary>
+    private ModelSpec BuildEncoder(Random rng, List<LayerSpec> decoder)
+    {
+        int vocabularySize = Pick(rng, VocabularySizes);
+        Vocabulary vocabulary = rng.Next(2) == 0 ? Characters(rng, vocabularySize) : Words(rng, vocabularySize, special: rng.Next(2) == 0);
+        bool embed = rng.Next(2) == 0;
+        int embeddingSize = Pick(rng, EmbeddingSizes);
+        int layerInput = embed ? embeddingSize : vocabularySize;
+        var layers = new List<LayerSpec>();
+        foreach (LayerSpec d in decoder)
+        {
+            int h = d.HiddenSize, p = d.ProjectionSize;
+            if (IsLstm && p == 0 && rng.Next(3) == 0)
+            {
+                p = h;
+                h += 1 + rng.Next(3);
+            }
+
+            bool peepholes = d.HasPeepholes;
+            layers.Add(new LayerSpec
+            {
+                Cell = d.Cell,
+                InputSize = layerInput,
+                HiddenSize = h,
+                ProjectionSize = p,
+                Activation = d.Activation,
+                GruForm = d.GruForm,
+                Cifg = d.Cifg,
+                Forward = Direction(rng, layerInput, h, p, d.HasBias, peepholes),
+            });
+            layerInput = layers[^1].OutputSize;
+        }
+
+        return new ModelSpec
+        {
+            InputKind = embed ? InputKind.Embedding : InputKind.OneHot,
+            InputSize = vocabularySize,
+            Embedding = embed ? Uniform(rng, vocabularySize, embeddingSize, 1f) : null,
+            Layers = layers,
+            Vocabulary = vocabulary,
+        };
+    }
+
+    /// <summary>Seq2seq cases: the source sequence (possibly empty), ids of the encoder's vocabulary.</summary>
+    public int[] DrawSource(ModelSpec spec)
+    {
+        var rng = new Random(unchecked(Seed * 17 + 3));
+        return Enumerable.Range(0, rng.Next(0, 7)).Select(_ => rng.Next(spec.Encoder!.InputSize)).ToArray();
+    }
 
     /// <summary>Words in random order (special tokens at random ids), some needing escapes.</summary>
     private static Vocabulary Words(Random rng, int count, bool special)

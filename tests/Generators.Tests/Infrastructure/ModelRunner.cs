@@ -21,6 +21,12 @@ internal static class ModelRunner
     /// <summary>Caption decoders: StepImage on <paramref name="image"/>, then Step on each token; one output per call.</summary>
     public static float[][] StepImage(Type model, float[] image, int[] tokens) => Invoke<float[][]>(nameof(StepImageCore), model, new object[] { image, tokens });
 
+    /// <summary>Seq2seq models: Encode on <paramref name="source"/>, then Step on each target token; one output per step.</summary>
+    public static float[][] EncodeStep(Type model, int[] source, int[] tokens) => Invoke<float[][]>(nameof(EncodeStepCore), model, new object[] { source, tokens });
+
+    /// <summary>Seq2seq models: the source vocabulary size and tokens.</summary>
+    public static (int Size, string[] Tokens) SourceVocabulary(Type model) => Invoke<(int, string[])>(nameof(SourceVocabularyCore), model);
+
     public static int OutputSize(Type model) => Invoke<int>(nameof(OutputSizeCore), model);
 
     public static int InputSize(Type model) => Invoke<int>(nameof(InputSizeCore), model);
@@ -125,6 +131,35 @@ internal static class ModelRunner
         var flat = new float[inputs.Length * TModel.OutputSize];
         TModel.Run(flatIn, flat);
         return Split(flat, inputs.Length, TModel.OutputSize);
+    }
+
+    private static float[][] EncodeStepCore<TModel>(int[] source, int[] tokens)
+        where TModel : struct, ISequenceToSequenceModel<TModel>
+    {
+        var model = default(TModel);
+        model.Encode(source);
+        var outputs = new float[tokens.Length][];
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            outputs[t] = new float[TModel.OutputSize];
+            model.Step(tokens[t], outputs[t]);
+        }
+
+        return outputs;
+    }
+
+    private static (int, string[]) SourceVocabularyCore<TModel>()
+        where TModel : struct, ISequenceToSequenceModel<TModel>
+    {
+        ReadOnlySpan<char> text = TModel.SourceVocabularyText;
+        ReadOnlySpan<int> offsets = TModel.SourceVocabularyOffsets;
+        var tokens = new string[offsets.Length - 1];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = text[offsets[i]..offsets[i + 1]].ToString();
+        }
+
+        return (TModel.SourceInputSize, tokens);
     }
 
     private static float[][] StepImageCore<TModel>(float[] image, int[] tokens)

@@ -246,7 +246,7 @@ internal static partial class ModelSpaceRunner
     }
 
     /// <summary>The reference engine's outputs for every entry point the case's generated model has.</summary>
-    private sealed record Expected(float[][] Sequence, float[][]? Caption);
+    private sealed record Expected(float[][] Sequence, float[][]? Caption, float[][]? Seq2Seq);
 
     private static Expected Reference(ModelCase c, ModelSpec spec)
     {
@@ -254,7 +254,8 @@ internal static partial class ModelSpaceRunner
         spec = WeightQuantizer.Apply(spec, c.Weights); // the math the generated model's stored weights stand for
         float[][] sequence = spec.InputKind == InputKind.Dense ? ReferenceEngine.Run(spec, dense) : ReferenceEngine.Run(spec, tokens);
         float[][]? caption = spec.ImageProjection is null ? null : ReferenceEngine.RunCaption(spec, image, tokens);
-        return new Expected(sequence, caption);
+        float[][]? seq2seq = spec.Encoder is null ? null : Seq2SeqReference.Run(spec, c.DrawSource(spec), tokens);
+        return new Expected(sequence, caption, seq2seq);
     }
 
     /// <summary>Calls every entry point the spec says the model has and compares each with the reference.</summary>
@@ -302,6 +303,18 @@ internal static partial class ModelSpaceRunner
         if (expected.Caption is not null)
         {
             Compare(expected.Caption, ModelRunner.StepImage(type, image, tokens), where + " StepImage+Step", failures);
+        }
+
+        if (expected.Seq2Seq is not null)
+        {
+            (int sourceSize, string[] sourceTokens) = ModelRunner.SourceVocabulary(type);
+            if (sourceSize != spec.Encoder!.InputSize || !sourceTokens.SequenceEqual(spec.Encoder.Vocabulary!.Tokens))
+            {
+                failures.Add($"{where}: source vocabulary of {sourceSize} [{string.Join(", ", sourceTokens.Select(Json.Quote))}]; the spec's encoder has {spec.Encoder.InputSize}");
+                return;
+            }
+
+            Compare(expected.Seq2Seq, ModelRunner.EncodeStep(type, c.DrawSource(spec), tokens), where + " Encode+Step", failures);
         }
     }
 

@@ -24,6 +24,7 @@ internal static class SnapshotModels
         ["CaptionOneHot"] = () => Caption(Gru(GruForm.ResetAfter, input: 5), oneHot: true),
         ["LstmProjectionInt8"] = () => Token(Lstm(projection: 1)),
         ["GruResetBeforeBFloat16"] = () => Dense(Gru(GruForm.ResetBefore, input: 3), head: true),
+        ["Seq2Seq"] = () => Seq2Seq(),
         ["LayerStacks"] = () => Stacks(Lstm(input: 2), OutputFunction.Softmax),
         ["LayerStacksBidirectional"] = () => Stacks(Gru(GruForm.ResetAfter, input: 2), OutputFunction.LogSoftmax, bidirectional: true),
     };
@@ -137,6 +138,32 @@ internal static class SnapshotModels
             Head = new DenseSpec { W = w.M(5, l.OutputSize), b = w.V(5) },
             Vocabulary = new Vocabulary(ModelVocabularyKind.Words, ["<start>", "<stop>", "<unk>", "a", "cat"]),
             Task = ModelTask.Caption,
+        };
+    }
+
+    /// <summary>A seq2seq model: a one-hot LSTM encoder over 3 characters hands (h, c) to an LSTM decoder over 3 characters.</summary>
+    private static ModelSpec Seq2Seq()
+    {
+        var w = new Weights();
+        LayerSpec encoderLayer = Lstm(input: 3)(w);
+        LayerSpec decoderLayer = Lstm(input: 2)(w);
+        var encoder = new ModelSpec
+        {
+            InputKind = InputKind.OneHot,
+            InputSize = 3,
+            Layers = [encoderLayer],
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, ["x", "y", "z"]),
+        };
+        return new ModelSpec
+        {
+            InputKind = InputKind.Embedding,
+            InputSize = 3,
+            Embedding = w.M(3, 2),
+            Layers = [decoderLayer],
+            Head = new DenseSpec { W = w.M(3, decoderLayer.OutputSize), b = w.V(3) },
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Characters, ["\u0002", "\u0003", "1"]),
+            Task = ModelTask.Seq2Seq,
+            Encoder = encoder,
         };
     }
 
