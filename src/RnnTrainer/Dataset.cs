@@ -169,6 +169,7 @@ public sealed partial class Dataset
         {
             TrainTask.Char => Chars(text, name, validationFraction, validationLimit),
             TrainTask.Word => Words(text, name, validationFraction, validationLimit, vocabularySize, lowercase),
+            TrainTask.Regress => throw new ArgumentException("The regress task reads a CSV file: use Dataset.LoadRegression or RegressionFromText."),
             _ => Captions(text, name, validationFraction, validationLimit, vocabularySize, lowercase),
         };
     }
