@@ -75,7 +75,12 @@ public static partial class PackedGemv
         for (nuint c0 = 0; c0 < cols; c0 += ChunkColumns)
         {
             nuint kc = Math.Min(ChunkColumns, cols - c0);
-            Pack(ref x, cols, c0, kc, lanes, ref packed);
+            if (lanes > 1)
+            {
+                Pack(ref x, cols, c0, kc, lanes, ref packed);
+            }
+
+            ref float chunk = ref lanes > 1 ? ref packed : ref Unsafe.Add(ref x, c0); // one input is already packed
             bool chunkAccumulate = accumulate || c0 > 0;
             nuint block = lanes > GroupLanes ? BlockColumns : kc;
             for (nuint p = 0; p < rows; p += PanelRows)
@@ -92,7 +97,7 @@ public static partial class PackedGemv
                         Group(
                             ref Unsafe.Add(ref panel, j0 * panelWidth),
                             panelWidth,
-                            ref Unsafe.Add(ref packed, ((nuint)g * kc) + (j0 * (nuint)groupLanes)),
+                            ref Unsafe.Add(ref chunk, ((nuint)g * kc) + (j0 * (nuint)groupLanes)),
                             ref Unsafe.Add(ref y, ((nuint)g * rows) + p),
                             rows,
                             kb,
@@ -105,27 +110,100 @@ public static partial class PackedGemv
     }
 
     // Columns c0..c0+kc of every input, group by group (8 inputs each): group g at packed + g·kc, its input l's
-    // column j at [j·L + l] with L the group's input count.
+    // column j at [j·L + l] with L the group's input count. (A call with a single input uses x as it is.)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack(ref float x, nuint cols, nuint c0, nuint kc, int lanes, ref float packed)
     {
         for (int g = 0; g < lanes; g += GroupLanes)
         {
-            nuint groupLanes = (nuint)Math.Min(GroupLanes, lanes - g);
+            ref float source = ref Unsafe.Add(ref x, ((nuint)g * cols) + c0);
             ref float destination = ref Unsafe.Add(ref packed, (nuint)g * kc);
-            for (nuint l = 0; l < groupLanes; l++)
+            switch (Math.Min(GroupLanes, lanes - g))
             {
-                ref float source = ref Unsafe.Add(ref x, (((nuint)g + l) * cols) + c0);
-                for (nuint j = 0; j < kc; j++)
-                {
-                    Unsafe.Add(ref destination, (j * groupLanes) + l) = Unsafe.Add(ref source, j);
-                }
+                case 1: // the last group of 9, 17, ... inputs
+                    MemoryMarshal.CreateReadOnlySpan(ref source, (int)kc).CopyTo(MemoryMarshal.CreateSpan(ref destination, (int)kc));
+                    break;
+                case 2:
+                    PackGroup<Lanes2>(ref source, cols, kc, ref destination);
+                    break;
+                case 3:
+                    PackGroup<Lanes3>(ref source, cols, kc, ref destination);
+                    break;
+                case 4:
+                    PackGroup<Lanes4>(ref source, cols, kc, ref destination);
+                    break;
+                case 5:
+                    PackGroup<Lanes5>(ref source, cols, kc, ref destination);
+                    break;
+                case 6:
+                    PackGroup<Lanes6>(ref source, cols, kc, ref destination);
+                    break;
+                case 7:
+                    PackGroup<Lanes7>(ref source, cols, kc, ref destination);
+                    break;
+                default:
+                    PackGroup<Lanes8>(ref source, cols, kc, ref destination);
+                    break;
+            }
+        }
+    }
+
+    // TL inputs (rows `cols` apart) interleaved: column j of input l to packed[j·TL + l], written front to back.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackGroup<TL>(ref float x, nuint cols, nuint kc, ref float packed)
+        where TL : struct, ILaneCount
+    {
+        ref float x1 = ref TL.Value > 1 ? ref Unsafe.Add(ref x, 1 * cols) : ref x;
+        ref float x2 = ref TL.Value > 2 ? ref Unsafe.Add(ref x, 2 * cols) : ref x;
+        ref float x3 = ref TL.Value > 3 ? ref Unsafe.Add(ref x, 3 * cols) : ref x;
+        ref float x4 = ref TL.Value > 4 ? ref Unsafe.Add(ref x, 4 * cols) : ref x;
+        ref float x5 = ref TL.Value > 5 ? ref Unsafe.Add(ref x, 5 * cols) : ref x;
+        ref float x6 = ref TL.Value > 6 ? ref Unsafe.Add(ref x, 6 * cols) : ref x;
+        ref float x7 = ref TL.Value > 7 ? ref Unsafe.Add(ref x, 7 * cols) : ref x;
+        for (nuint j = 0; j < kc; j++)
+        {
+            ref float d = ref Unsafe.Add(ref packed, j * (nuint)TL.Value);
+            Unsafe.Add(ref d, 0) = Unsafe.Add(ref x, j);
+            if (TL.Value > 1)
+            {
+                Unsafe.Add(ref d, 1) = Unsafe.Add(ref x1, j);
+            }
+
+            if (TL.Value > 2)
+            {
+                Unsafe.Add(ref d, 2) = Unsafe.Add(ref x2, j);
+            }
+
+            if (TL.Value > 3)
+            {
+                Unsafe.Add(ref d, 3) = Unsafe.Add(ref x3, j);
+            }
+
+            if (TL.Value > 4)
+            {
+                Unsafe.Add(ref d, 4) = Unsafe.Add(ref x4, j);
+            }
+
+            if (TL.Value > 5)
+            {
+                Unsafe.Add(ref d, 5) = Unsafe.Add(ref x5, j);
+            }
+
+            if (TL.Value > 6)
+            {
+                Unsafe.Add(ref d, 6) = Unsafe.Add(ref x6, j);
+            }
+
+            if (TL.Value > 7)
+            {
+                Unsafe.Add(ref d, 7) = Unsafe.Add(ref x7, j);
             }
         }
     }
 
     // One panel's block for one group of 1..8 inputs: tiles of 4 row vectors (up to 4 inputs) or 2 (5..8 inputs) over
-    // a full panel; a narrower panel (16, 32 or 48 rows, column stride = its width) as 2-vector tiles then a 1-vector one.
+    // a full panel; a narrower panel (16, 32 or 48 rows, column stride = its width) as one 3-vector tile (48 rows, up
+    // to 5 inputs), else 2-vector tiles then a 1-vector one.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Group(ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate)
     {
@@ -145,6 +223,30 @@ public static partial class PackedGemv
                     break;
                 default:
                     Tile<Lanes4, Lanes4>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+            }
+
+            return;
+        }
+
+        if (panelWidth == 48 && lanes <= 5)
+        {
+            switch (lanes)
+            {
+                case 1:
+                    Tile<Lanes3, Lanes1>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 2:
+                    Tile<Lanes3, Lanes2>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 3:
+                    Tile<Lanes3, Lanes3>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 4:
+                    Tile<Lanes3, Lanes4>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                default:
+                    Tile<Lanes3, Lanes5>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
