@@ -7,13 +7,14 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The batched product at Vector512 (which implies AVX-512 and its 32 vector registers), for up to MaxLanes = 16
 // inputs in one pass over W. The inputs are first packed column-interleaved on the stack (a chunk of 256 columns at a
-// time), so a tile's broadcasts of x[j] all come from one base register plus constants instead of one pointer per
-// input (which spilled). Then panel by panel, in blocks of 64 columns (64 × 64 floats = 16 KB, which stay in L1 while
-// every group of 8 inputs passes over them), register tiles of at most 16 FMA chains: a 64-row panel (4 vectors) × up
-// to 4 inputs, or 32 rows (2 vectors) × 5..8 inputs, or 16 rows × up to 8 inputs for a narrower last panel. Row and
-// input counts are type arguments (Lanes1..Lanes8), so a group does exactly its own work. Each input's sum runs over
-// the columns in order in one chain (carried through y between blocks and chunks, which rounds nothing), so an
-// input's result does not depend on how many inputs share the call or where it sits among them.
+// time; a single input is used as it is), so a tile's broadcasts of x[j] all come from one base register plus
+// constants instead of one pointer per input (which spilled). Then panel by panel — in blocks of 64 columns when two
+// groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) — register tiles
+// of at most 16 FMA chains: a 64-row panel (4 vectors) × up to 4 inputs, 32 rows (2 vectors) × 5..8 inputs, a 48-row
+// last panel (3 vectors) × up to 5 inputs, or 16 rows × up to 8. Row and input counts are type arguments
+// (Lanes1..Lanes8), so a group does exactly its own work. Each input's sum runs over the columns in order in one chain
+// (carried through y between blocks and chunks, which rounds nothing), so an input's result does not depend on how
+// many inputs share the call or where it sits among them (PackedGemvBatchTests checks it bit for bit).
 public static partial class PackedGemv
 {
     private const int ChunkColumns = 256; // x columns packed at a time: 256 × MaxLanes floats = 16 KB of stack
