@@ -159,7 +159,11 @@ public sealed class TrainingSession
                 ? $"{pairs.Count:N0} training / {_data.ValidationPairs!.Count:N0} held-out pairs (sources up to {_data.MaxSourceLength}, targets up to {_data.MaxTargetLength} tokens), source vocabulary {_data.SourceVocabulary!.Count}, target "
                 : $"{_data.Train.Length:N0} training / {_data.Validation.Length:N0} validation positions, ")
             + $"vocabulary {_data.Vocabulary.Count}, " + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
-            + $"H={_options.Hidden} L={_options.Layers} E={_options.Embedding} B={b} T={t}, {_workers.Count} threads"
+            + $"H={_options.Hidden} L={_options.Layers} E={_options.Embedding}"
+            + (_seq2seq is not null
+                ? $" (target {_net.Shape.Embedding}) B={b}, windows of {_seq2seq.Encoder.Steps} source and {_seq2seq.Decoder.Steps} target steps"
+                : $" B={b} T={t}")
+            + $", {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
 
         while (true)
