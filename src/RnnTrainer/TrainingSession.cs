@@ -87,6 +87,10 @@ public sealed class TrainingSession
         };
         int evalStreams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
         SizeLimits.CheckNetwork(_options, _data.Vocabulary.Count, _data.ImageFeatures, evalStreams);
+        if (_data.TrainPairs is not null)
+        {
+            SizeLimits.CheckSequences(_options, _data.MaxSourceLength, _data.MaxTargetLength);
+        }
         _workers = new Workers(_options.Threads);
         _gemm = new Gemm(_options.VectorWidth);
         NetworkShape? encoder = _data.SourceVocabulary is { } source

@@ -242,6 +242,15 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_RejectsASourceTooLongForTheWindowsBeforeAllocating()
+    {
+        string corpus = Write("long.tsv", "ab\tx\n" + new string('a', 3_000_000) + "b\ty\n");
+        var e = Assert.Throws<ArgumentException>(() => new TrainingSession(Small(corpus, "long.safetensors") with { Batch = 256, Hidden = 1000, ValFraction = 0 }));
+        Assert.StartsWith("--batch 256 with sources of up to 3,000,001 tokens and --hidden 1000 is too large: the encoder window's gate buffer (B·Ts × 3·H)",
+            e.Message);
+    }
+
+    [Fact]
     public void Options_SeqToSeqOnlyOptions_RejectedForOtherTasks()
     {
         var e = Assert.Throws<ArgumentException>(() => new TrainOptions { Task = TrainTask.Char, ValCorpus = "v.tsv" }.Validate());

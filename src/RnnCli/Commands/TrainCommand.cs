@@ -15,7 +15,7 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
+        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), 'f1 ... fF<TAB>caption' lines (caption), 'text<TAB>label' (classify) or 'source<TAB>target' (seq2seq)." };
         var task = new Option<string>("--task") { Description = "char | word | caption | classify ('text<TAB>label' lines) | seq2seq ('source<TAB>target' lines)", DefaultValueFactory = _ => "char" };
         var tokens = new Option<string>("--tokens") { Description = "Classify and seq2seq tasks: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
         var valCorpus = new Option<string>("--val-corpus") { Description = "Seq2seq: held-out 'source<TAB>target' file (default: a split of --corpus)." };
@@ -58,7 +58,7 @@ public static class TrainCommand
         var keepCase = new Option<bool>("--keep-case") { Description = "Word/caption tasks: do not lower-case words." };
         var json = new Option<bool>("--json") { Description = "Print a final JSON object (val_loss, tokens_per_second, steps, elapsed_seconds, ...)." };
 
-        var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
+        var command = new Command("train", "Train a char, word, caption, classify or seq2seq model on the CPU and write a weight file.")
         {
             corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
