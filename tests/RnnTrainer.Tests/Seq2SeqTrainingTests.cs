@@ -209,6 +209,22 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_DoesNotDependOnTheThreadCountOrVectorWidth()
+    {
+        string corpus = Write("threads.tsv", Reversals(80));
+        TrainOptions one = Small(corpus, "one.safetensors") with { Steps = 8, Cell = TrainCell.Lstm, Layers = 2, Threads = 1 };
+        new TrainingSession(one).Run();
+        TrainOptions two = one with { Threads = 2, VectorWidth = Runtime.VectorWidth.V128, Out = Path.Combine(_dir, "two.safetensors") };
+        new TrainingSession(two).Run();
+        WeightFile a = SafeTensorsReader.ReadFile(one.Out);
+        WeightFile b = SafeTensorsReader.ReadFile(two.Out);
+        for (int i = 0; i < a.Tensors.Count; i++)
+        {
+            Assert.Equal(a.Tensors[i].Data, b.Tensors[i].Data);
+        }
+    }
+
+    [Fact]
     public void Cli_Json_ReportsExactMatchAndTokenAccuracy()
     {
         string corpus = Write("rev.tsv", Reversals(100));
