@@ -184,6 +184,37 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         Assert.Equal(sum / tokens, result.Validation.Loss, 4);
     }
 
+    [Fact]
+    public void Train_Words_WritesWordVocabulariesAndDecodesAsTheReference()
+    {
+        var rng = new Random(11);
+        string[] numbers = ["one", "two", "three", "four", "five"];
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < 200; i++)
+        {
+            string a = numbers[rng.Next(5)], b = numbers[rng.Next(5)];
+            sb.Append(a).Append(" and ").Append(b).Append('\t').Append(b).Append(", then ").Append(a).Append('\n');
+        }
+
+        string corpus = Write("words.tsv", sb.ToString());
+        var session = new TrainingSession(Small(corpus, "words.safetensors") with { Steps = 60, Tokens = ClassifyTokens.Words, Cell = TrainCell.Lstm });
+        TrainResult result = session.Run();
+        ModelSpec spec = TrainingCheckpoint.LoadModel(result.ModelPath);
+        Assert.Equal(ModelVocabularyKind.Words, spec.Vocabulary!.Kind);
+        Assert.Equal(ModelVocabularyKind.Words, spec.Encoder!.Vocabulary!.Kind);
+        Assert.Equal(["<start>", "<stop>", "<unk>"], spec.Vocabulary.Tokens.Take(3));
+        Assert.Contains(",", spec.Vocabulary.Tokens); // punctuation is a word of its own (WordTokenizer)
+        Assert.Contains("and", spec.Encoder.Vocabulary.Tokens);
+        IReadOnlyList<SequencePair> held = session.Data.ValidationPairs!;
+        int[][] trainer = session.DecodeGreedy(held, session.Data.MaxTargetLength);
+        for (int i = 0; i < held.Count; i++)
+        {
+            Assert.Equal(ReferenceGreedy(spec, held[i].Source, session.Data.MaxTargetLength), trainer[i]);
+        }
+
+        Assert.Equal(20, result.Validation!.Sequences!.Sequences);
+    }
+
     [Theory]
     [InlineData(TrainCell.Lstm, 2, 0.2f)]
     [InlineData(TrainCell.Gru, 1, 0f)]
