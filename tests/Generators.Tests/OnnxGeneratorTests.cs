@@ -98,7 +98,7 @@ public class OnnxGeneratorTests
     }
 
     [Theory]
-    [InlineData("reject/clip.onnx", "node 'lstm0' (LSTM)", "attribute 'clip'")]
+    [InlineData("reject/clip.onnx", "node 'lstm0' (LSTM)", "attribute 'clip' (3) is not supported below 20")]
     [InlineData("reject/activations.onnx", "node 'lstm0' (LSTM)", "only the default activations")]
     [InlineData("reject/reverse.onnx", "node 'lstm0' (LSTM)", "direction 'reverse'")]
     [InlineData("reject/unsupported_op.onnx", "node 'norm0' (LayerNormalization)", "operator LayerNormalization is not supported")]
@@ -108,8 +108,10 @@ public class OnnxGeneratorTests
     [InlineData("reject/external.onnx", "tensor 'W'", "never read at build time")]
     [InlineData("reject/traversal.onnx", "tensor 'W'", "never read at build time")]
     [InlineData("reject/absolute.onnx", "tensor 'W'", "never read at build time")]
-    [InlineData("lstm_mlp_head_o14.onnx", "(Relu)", "MLP head")]
-    [InlineData("gru_input_layer_o14.onnx", "(MatMul)", "input layer")]
+    [InlineData("reject/relu_after_rnn.onnx", "node '/Relu' (Relu)", "only after a dense layer")]
+    [InlineData("reject/dense_after_embedding.onnx", "node '/pre/MatMul' (MatMul)", "input layers exist only for dense input")]
+    [InlineData("reject/softmax_time_axis.onnx", "node '/Softmax' (Softmax)", "acts on the features of one step only")]
+    [InlineData("reject/rnn_after_head.onnx", "node '/rnn2/LSTM' (LSTM)", "a recurrent layer after a dense head layer")]
     public void Unsupported_IsOneDiagnostic_NamingNodeOrTensorAndRule(string file, string names, string rule)
     {
         string message = Reject(file).GetMessage();

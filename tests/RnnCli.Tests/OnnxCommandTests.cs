@@ -84,6 +84,32 @@ public sealed class OnnxCommandTests
         Assert.Equal(fromOnnx.Output, fromConverted.Output);
     }
 
+    [Theory]
+    [InlineData("gru_deep_stack_o13", "input.0:sigmoid,input.2:relu", "head.0:tanh,head.2:sigmoid,head.4:relu", null)]
+    [InlineData("lstm_stack_softmax_o9", "input.0:relu,input.2:sigmoid", "head.0:tanh,head.2:identity", "softmax")]
+    [InlineData("gru_bidir_logsoftmax_o10", "input.0:identity", "head.0:relu,head.2:identity", "log-softmax")]
+    public void Convert_OnnxLayerStacks_WritesTheLayerScheme_AndRunsAsPyTorch(string name, string inputLayers, string headLayers, string? output)
+    {
+        string converted = Path.Combine(TempDirectory(), name + ".safetensors");
+        CliResult c = Run("convert", Onnx(name), "--out", converted);
+        Assert.Equal(0, c.ExitCode);
+        WeightFile file = SafeTensorsReader.ReadFile(converted);
+        Assert.Equal(inputLayers, file.Metadata["rnn.input.layers"]);
+        Assert.Equal(headLayers, file.Metadata["rnn.head.layers"]);
+        Assert.Equal(output, file.Metadata.TryGetValue("rnn.output", out string? o) ? o : null);
+        Assert.All(file.Tensors, t => Assert.Matches(@"^(input\.\d+|head\.\d+|rnn)\.", t.Name));
+
+        // rnn run on the ONNX file and on the converted one both print PyTorch's outputs.
+        ExpectedFixture fx = ExpectedFixture.LoadFrom(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", name + ".expected.txt"));
+        string csv = TempFile(string.Join("\n", fx.Dense.Select(row => string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture))))));
+        foreach (string model in new[] { Onnx(name), converted })
+        {
+            CliResult r = Run("run", model, "--inputs", csv);
+            Assert.Equal(0, r.ExitCode);
+            AssertClose(fx.Outputs, ParseVectors(r.Output));
+        }
+    }
+
     [Fact]
     public void Convert_PyTorchSafetensors_WritesCanonicalNames()
     {
@@ -158,10 +184,10 @@ public sealed class OnnxCommandTests
     }
 
     [Theory]
-    [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip'")]
+    [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip' (3) is not supported below 20")]
     [InlineData("reject/unsupported_op", "node 'norm0' (LayerNormalization): operator LayerNormalization is not supported")]
     [InlineData("reject/dynamic_features", "tensor 'X': the feature axis (the last) must have a static size, found 'features'")]
-    [InlineData("lstm_mlp_head_o14", "(Relu): an activation (Relu) on the activations is not supported yet")]
+    [InlineData("reject/relu_after_rnn", "node '/Relu' (Relu): an activation (Relu) on the recurrent layers' output is not supported")]
     public void Unsupported_IsOneErrorLine_NamingNodeOrTensorAndRule(string name, string message)
     {
         CliResult r = Run("run", Onnx(name), "--tokens", "1");

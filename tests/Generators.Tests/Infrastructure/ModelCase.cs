@@ -47,7 +47,8 @@ public sealed record ModelCase(
     int Seed,
     int InputLayers = 0,
     int HeadLayers = 0,
-    OutputFunction Output = OutputFunction.None)
+    OutputFunction Output = OutputFunction.None,
+    WeightType Weights = WeightType.Float32)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
     public static readonly int[] VocabularySizes = { 3, 5, 7, 13, 17, 33 };
@@ -84,7 +85,9 @@ public sealed record ModelCase(
                                         {
                                             foreach (bool perLayer in layers == 1 ? new[] { false } : new[] { false, true })
                                             {
-                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++));
+                                                // The weight type cycles with the index: the covering subset pairs it with every other dimension.
+                                                var weights = (WeightType)(i % 3);
+                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Weights: weights);
                                             }
                                         }
                                     }
@@ -112,7 +115,7 @@ public sealed record ModelCase(
         int inputLayers = rng.Next(2) == 0 ? 0 : rng.Next(1, 3);
         int headLayers = head && rng.Next(2) == 1 ? rng.Next(1, 3) : 0;
         var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output);
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3));
     }
 
     public bool IsLstm => Cell is CaseCell.Lstm or CaseCell.LstmPeepholes or CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes;
@@ -295,7 +298,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()

@@ -43,7 +43,7 @@ public class OnnxImportTests
             .Select(p => Path.GetFileNameWithoutExtension(p))
             .Order(StringComparer.Ordinal)
             .ToArray();
-        Assert.Equal(ParityFixture.OnnxNames.Concat(ParityFixture.OnnxStackNames).Order(StringComparer.Ordinal), found);
+        Assert.Equal(ParityFixture.OnnxNames.Order(StringComparer.Ordinal), found);
     }
 
     [Theory]
@@ -52,7 +52,7 @@ public class OnnxImportTests
     {
         string path = ParityFixture.LoadOnnx(name).WeightsPath;
         WeightFile imported = OnnxFile.ReadFile(path);
-        Assert.All(imported.Tensors, t => Assert.Matches(@"^(embedding\.weight|head\.(weight|bias)|rnn\.(weight_ih|weight_hh|bias_ih|bias_hh|peephole)_l\d+(_reverse)?)$", t.Name));
+        Assert.All(imported.Tensors, t => Assert.Matches(@"^(embedding\.weight|(head|input)(\.\d+)?\.(weight|bias)|rnn\.(weight_ih|weight_hh|bias_ih|bias_hh|peephole)_l\d+(_reverse)?)$", t.Name));
         ModelSpec spec = ModelBuilder.Build(imported);
         byte[] bytes = SafeTensorsWriter.Write(imported.Tensors, imported.Metadata);
         ModelSpec again = ModelBuilder.Build(SafeTensorsReader.Read(bytes, "converted.safetensors"));
@@ -77,5 +77,49 @@ public class OnnxImportTests
         Assert.False(nobias.Layers[0].HasBias);
         Assert.Equal(InputKind.Embedding, nobias.InputKind);
         Assert.Equal(InputKind.Dense, ModelLoader.Load(ParityFixture.LoadOnnx("gru_dense_o9").WeightsPath).InputKind);
+    }
+
+    [Fact]
+    public void Import_MapsDenseLayersAndOutputFunctionsOntoTheLayerStacks()
+    {
+        ModelSpec deep = ModelLoader.Load(ParityFixture.LoadOnnx("lstm_stack_softmax_o9").WeightsPath);
+        Assert.Equal(new[] { DenseActivation.Relu, DenseActivation.Sigmoid }, deep.InputLayers.Select(l => l.Activation));
+        Assert.Equal(new[] { 8, 7 }, deep.InputLayers.Select(l => l.OutputSize));
+        Assert.Equal(5, deep.InputSize);
+        Assert.Equal(DenseActivation.Tanh, Assert.Single(deep.HeadLayers).Activation);
+        Assert.Equal(DenseActivation.Identity, deep.Head!.Activation);
+        Assert.Equal(OutputFunction.Softmax, deep.Output);
+
+        // The last head layer keeps a Relu as its activation; a final Sigmoid becomes the output function.
+        ModelSpec relu = ModelLoader.Load(ParityFixture.LoadOnnx("gru_deep_stack_o13").WeightsPath);
+        Assert.Equal(DenseActivation.Relu, relu.Head!.Activation);
+        Assert.Equal(OutputFunction.None, relu.Output);
+        Assert.Null(relu.InputLayers[1].b);
+        ModelSpec sigmoid = ModelLoader.Load(ParityFixture.LoadOnnx("rnn_unbatched_gemm_o11").WeightsPath);
+        Assert.Empty(sigmoid.HeadLayers);
+        Assert.Equal(DenseActivation.Identity, sigmoid.Head!.Activation);
+        Assert.Equal(OutputFunction.Sigmoid, sigmoid.Output);
+        Assert.Single(sigmoid.InputLayers);
+
+        // Softmax straight after the recurrent layers (no head); LogSoftmax after an MLP head on an embedding model.
+        ModelSpec nohead = ModelLoader.Load(ParityFixture.LoadOnnx("lstm_softmax_nohead_o15").WeightsPath);
+        Assert.Null(nohead.Head);
+        Assert.Equal(OutputFunction.Softmax, nohead.Output);
+        ModelSpec tokens = ModelLoader.Load(ParityFixture.LoadOnnx("rnn_relu_mlp_logsoftmax_o16").WeightsPath);
+        Assert.Equal(InputKind.Embedding, tokens.InputKind);
+        Assert.Empty(tokens.InputLayers);
+        Assert.Equal(OutputFunction.LogSoftmax, tokens.Output);
+    }
+
+    [Theory]
+    [InlineData("relu_after_rnn", "node '/Relu' (Relu): an activation (Relu) on the recurrent layers' output is not supported")]
+    [InlineData("dense_after_embedding", "node '/pre/MatMul' (MatMul): a dense layer between the embedding and the recurrent layers")]
+    [InlineData("softmax_time_axis", "node '/Softmax' (Softmax): Softmax with axis 0 (opset 14)")]
+    [InlineData("rnn_after_head", "node '/rnn2/LSTM' (LSTM): a recurrent layer after a dense head layer")]
+    public void Import_RejectsLayerStacksTheSpecCannotHold(string name, string message)
+    {
+        string path = Path.Combine(ParityFixture.OnnxDirectory, "reject", name + ".onnx");
+        RnnFormatException e = Assert.Throws<RnnFormatException>(() => OnnxFile.ReadFile(path));
+        Assert.Contains(message, e.Message);
     }
 }

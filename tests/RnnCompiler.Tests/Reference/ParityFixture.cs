@@ -103,35 +103,46 @@ public sealed class ParityFixture
 
     public static string OnnxDirectory => Path.Combine(Directory, "onnx");
 
-    /// <summary>ONNX fixtures the importer accepts: torch.onnx.export across opsets 9..17, and bare nodes.</summary>
+    /// <summary>ONNX fixtures the importer accepts: torch.onnx.export across opsets 9..17 (with input layers, MLP heads and
+    /// output functions among them), and bare nodes.</summary>
     public static readonly string[] OnnxNames =
     {
+        "bare_gru_clip25",
         "bare_gru_lbr_bidir",
         "bare_gru_reset_before",
         "bare_lstm_bidir_layout1",
+        "bare_lstm_clip20",
         "bare_lstm_cifg_peephole",
         "bare_lstm_explicit_acts",
         "bare_lstm_peephole",
         "bare_rnn_relu_nobias",
         "gru_3layer_o12",
+        "gru_bidir_logsoftmax_o10",
         "gru_bidir_nobias_o17",
+        "gru_deep_stack_o13",
         "gru_dense_o9",
         "gru_emb_o10",
+        "gru_input_layer_o14",
         "gru_unbatched_gemm_o13",
+        "gru_unbatched_mlp_o17",
         "lstm_2layer_o11",
         "lstm_batchfirst_o13",
         "lstm_bidir_2layer_o14",
+        "lstm_bidir_head_sigmoid_o14",
         "lstm_dense_nohead_o16",
+        "lstm_emb_mlp_softmax_o12",
         "lstm_emb_o9",
+        "lstm_mlp_head_o14",
         "lstm_nobias_o17",
+        "lstm_softmax_nohead_o15",
+        "lstm_stack_softmax_o9",
         "lstm_states_o15",
         "rnn_dense_bidir_o17",
         "rnn_relu_bidir_o15",
+        "rnn_relu_mlp_logsoftmax_o16",
         "rnn_tanh_2layer_o13",
+        "rnn_unbatched_gemm_o11",
     };
-
-    /// <summary>ONNX fixtures with an input layer or an MLP head: rejected until the model spec has layer stacks.</summary>
-    public static readonly string[] OnnxStackNames = { "gru_input_layer_o14", "lstm_mlp_head_o14" };
 
     private static ParityFixture LoadFrom(string directory, string name, string extension = ".safetensors")
     {

@@ -8,14 +8,16 @@ namespace RnnEmbedded.Compiler.Formats.Onnx;
 
 /// <summary>
 /// Maps an ONNX graph onto the model spec: [Gather on an embedding | dense input] → LSTM/GRU/RNN nodes (stacked,
-/// bidirectional, with or without bias) → optional dense head (MatMul + Add, or Gemm), with the glue
+/// bidirectional, with or without bias) → optional head MLP (MatMul + Add or Gemm, then Relu/Tanh/Sigmoid, any number), an
+/// optional output function (Softmax, LogSoftmax, Sigmoid) and, for dense input, input layers before the recurrent
+/// layers (OnnxImporter.Layers.cs), with the glue
 /// torch.onnx.export writes (Shape/Gather/Unsqueeze/Concat/Expand shape arithmetic for zero initial states,
 /// Transpose/Squeeze/Unsqueeze/Reshape on activations) evaluated symbolically. The result is a weight file with our
 /// canonical names and metadata (what <see cref="ModelWriter"/> writes), so <see cref="ModelBuilder.Build"/> checks
 /// it like any other and <c>rnn convert</c> writes it as is. Anything outside that subset is an
 /// <see cref="RnnFormatException"/> naming the node or tensor and the rule (docs/model-format.md, "ONNX import").
 /// </summary>
-public static class OnnxImporter
+public static partial class OnnxImporter
 {
     /// <summary>Constants folded while evaluating shape arithmetic may hold at most this many elements.</summary>
     public const int MaxFoldedElements = 1 << 16;
@@ -149,7 +151,7 @@ public static class OnnxImporter
         public required List<Tensor> Tensors { get; init; }
     }
 
-    private sealed class Importer
+    private sealed partial class Importer
     {
         private readonly OnnxModel _model;
         private readonly string _file;
@@ -159,12 +161,8 @@ public static class OnnxImporter
         private readonly Dictionary<int, AxisKind> _bindings = new();
         private readonly List<Layer> _layers = new();
         private Tensor? _embedding;
-        private Tensor? _headWeight;
-        private Tensor? _headBias;
-        private OnnxNode? _headNode;
         private bool _denseInput;
         private int _stage;
-        private int _headStage = -1;
         private long _opset;
 
         private long _budget;
@@ -411,11 +409,14 @@ public static class OnnxImporter
                 case "Relu":
                 case "Tanh":
                 case "Sigmoid":
+                    Activation(node); // OnnxImporter.Layers.cs
+                    break;
                 case "Softmax":
                 case "LogSoftmax":
-                    throw NodeError(node, $"an activation ({node.OpType}) on the activations is not supported yet: ONNX import does not map input layers, MLP heads or output functions onto the model's layer stacks yet; save the PyTorch state_dict as safetensors instead (docs/model-format.md, \"Layer stacks\")");
+                    SoftmaxOutput(node);
+                    break;
                 default:
-                    throw NodeError(node, $"operator {node.OpType} is not supported; supported: LSTM, GRU, RNN, Gather (embedding), MatMul/Add/Gemm (one dense head) and the glue torch.onnx.export writes (Constant, Identity, Dropout, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Expand, ConstantOfShape, Transpose, Reshape)");
+                    throw NodeError(node, $"operator {node.OpType} is not supported; supported: LSTM, GRU, RNN, Gather (embedding), MatMul/Add/Gemm (dense layers), Relu/Tanh/Sigmoid (their activations), Softmax/LogSoftmax (the output function) and the glue torch.onnx.export writes (Constant, Identity, Dropout, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Slice, Expand, ConstantOfShape, Transpose, Reshape)");
             }
         }
 
@@ -1257,9 +1258,9 @@ public static class OnnxImporter
                 throw NodeError(node, "reads the token ids directly; token models need an embedding lookup (Gather) first");
             }
 
-            if (_headStage >= 0)
+            if (HasHeadLayers || _outputNode is not null)
             {
-                throw NodeError(node, "a recurrent layer after the dense head is not supported");
+                throw NodeError(node, "a recurrent layer after a dense head layer or the output function is not supported: the recurrent layers form one stack between the input layers and the head");
             }
 
             if (x.Stage != _stage)
@@ -1278,7 +1279,7 @@ public static class OnnxImporter
             string direction = node.Attribute("direction")?.StringValue ?? "forward";
             if (direction == "reverse")
             {
-                throw NodeError(node, "direction 'reverse' (a layer that only runs backwards) is not supported; 'forward' and 'bidirectional' are");
+                throw NodeError(node, "direction 'reverse' (a layer that only runs backwards) is not supported; 'forward' and 'bidirectional' are. The model spec has no reverse-only layer (docs/model-format.md, \"Rejected, and why\"); if every layer runs in reverse, the same weights as direction 'forward' on the reversed sequence give the reversed outputs");
             }
 
             if (direction is not ("forward" or "bidirectional"))
@@ -1299,17 +1300,17 @@ public static class OnnxImporter
                 throw NodeError(node, $"attribute 'layout' exists from opset 14, but the model imports opset {_opset}");
             }
 
-            if (node.Attribute("clip") is { } clip)
-            {
-                throw NodeError(node, $"attribute 'clip' ({clip.F.ToString("R", CultureInfo.InvariantCulture)}) is not supported: the cells never clip their pre-activations; re-export without clipping");
-            }
-
             if (node.Attribute("activation_alpha") is not null || node.Attribute("activation_beta") is not null)
             {
                 throw NodeError(node, "attributes 'activation_alpha'/'activation_beta' are not supported (they parameterize activations other than the defaults)");
             }
 
             ActivationKind activation = CheckActivations(node, cell, dirs);
+            if (node.Attribute("clip") is { } clip)
+            {
+                CheckClip(node, clip.F, cell == CellKind.Rnn && activation == ActivationKind.Relu);
+            }
+
             bool cifg = false;
             if (node.Attribute("input_forget") is { } inputForget)
             {
@@ -1465,6 +1466,30 @@ public static class OnnxImporter
             }
         }
 
+        /// <summary>The smallest <c>clip</c> taken as no clipping (see <see cref="CheckClip"/>).</summary>
+        private const float NeutralClip = 20f;
+
+        /// <summary>
+        /// <c>clip</c> bounds every activation's input to [−clip, clip] (onnxruntime: each gate's pre-activation after bias
+        /// and peephole terms; the cell state itself is not clipped). The cells never clip, so a bound is accepted only
+        /// where it cannot matter: from 20 on, a clipped sigmoid input moves the gate by at most σ(−20) ≈ 2.1e−9 and a
+        /// clipped tanh input by less than float32 resolves (tanh(20) is 1f). A relu RNN cell is unbounded, so any
+        /// clip changes it.
+        /// </summary>
+        private void CheckClip(OnnxNode node, float bound, bool relu)
+        {
+            string value = bound.ToString("R", CultureInfo.InvariantCulture);
+            if (relu)
+            {
+                throw NodeError(node, $"attribute 'clip' ({value}) is not supported on a Relu RNN: the cells never clip their pre-activations, and a relu output is not bounded; re-export without clipping");
+            }
+
+            if (!(bound >= NeutralClip))
+            {
+                throw NodeError(node, $"attribute 'clip' ({value}) is not supported below {NeutralClip.ToString(CultureInfo.InvariantCulture)}: the cells never clip their pre-activations, and a bound of at least {NeutralClip.ToString(CultureInfo.InvariantCulture)} (where clipping moves no sigmoid or tanh gate by more than 2.1e-9) is the only one that can be ignored; re-export without clipping");
+            }
+        }
+
         /// <summary>ONNX gate block for each of our gate blocks: LSTM ONNX i,o,f,c → ours i,f,g,o (CIFG i,g,o); GRU z,r,h → r,z,n.</summary>
         private static int[] GateOrder(CellKind cell, bool cifg) => cell switch
         {
@@ -1602,127 +1627,6 @@ public static class OnnxImporter
             }
         }
 
-        // ------------------------------------------------------------ the dense head
-
-        private void MatMul(OnnxNode node)
-        {
-            ActValue x = Act(node, 0);
-            ConstValue w = Const(node, 1, "weights");
-            StartHead(node, x, w.Shape, () => Transposed(node, w), transposedSource: true);
-        }
-
-        private Tensor Transposed(OnnxNode node, ConstValue w) =>
-            new(ModelWriter.HeadModule + ".weight", new[] { (int)w.Shape[1], (int)w.Shape[0] }, TransposeConst(node, w, new long[] { 1, 0 }).Floats!);
-
-        private void StartHead(OnnxNode node, ActValue x, long[] wShape, Func<Tensor> weight, bool transposedSource)
-        {
-            if (x.IsTokens || _layers.Count == 0)
-            {
-                throw NodeError(node, "a dense layer before the recurrent layers (an input layer) is not supported yet: ONNX import does not map input layers onto the model's layer stacks yet; save the PyTorch state_dict as safetensors instead (docs/model-format.md, \"Layer stacks\")");
-            }
-
-            if (_headStage >= 0)
-            {
-                throw NodeError(node, $"a second dense layer after {_headNode!.Describe()}: MLP heads are not supported yet by ONNX import (the model's layer stacks have them; save the PyTorch state_dict as safetensors instead); one Linear head is");
-            }
-
-            if (x.Stage != _stage)
-            {
-                throw NodeError(node, "the dense head must read the last recurrent layer's output");
-            }
-
-            Axis last = x.Axes[x.Axes.Length - 1];
-            long inputs = transposedSource ? wShape.Length == 2 ? wShape[0] : -1 : wShape.Length == 2 ? wShape[1] : -1;
-            if (Kind(last) != AxisKind.Feature || wShape.Length != 2 || inputs != last.Size)
-            {
-                throw NodeError(node, $"the weights' shape [{string.Join(", ", wShape)}] does not fit the activations' last axis ({Describe(last)})");
-            }
-
-            _headWeight = weight();
-            _headNode = node;
-            _stage++;
-            _headStage = _stage;
-            var axes = x.Axes.ToArray();
-            axes[axes.Length - 1] = new Axis(AxisKind.Feature, _headWeight.Shape[0]);
-            Set(node, 0, new ActValue { Axes = axes, Stage = _stage });
-        }
-
-        private void Add(OnnxNode node)
-        {
-            Value left = Input(node, 0);
-            Value right = Input(node, 1);
-            (ActValue? x, ConstValue? c) = (left, right) switch
-            {
-                (ActValue a, ConstValue k) => (a, k),
-                (ConstValue k, ActValue a) => (a, k),
-                _ => (null, null),
-            };
-            if (x is null || c is null)
-            {
-                throw NodeError(node, "Add is supported as the dense head's bias (activations + a constant vector); adding two activations (residual connections) or two constants is not");
-            }
-
-            if (x.Stage != _headStage || _headStage != _stage || _headBias is not null)
-            {
-                throw NodeError(node, "Add of a constant is supported only as the bias right after the dense head's MatMul");
-            }
-
-            int outputs = _headWeight!.Shape[0];
-            if (c.Shape.Length != 1 || c.Shape[0] != outputs)
-            {
-                throw Error(c.Name, $"the head's bias has shape [{string.Join(", ", c.Shape)}], expected [{outputs}]");
-            }
-
-            _headBias = new Tensor(ModelWriter.HeadModule + ".bias", new[] { outputs }, FloatsOf(node, c));
-            Set(node, 0, x);
-        }
-
-        private void Gemm(OnnxNode node)
-        {
-            ActValue x = Act(node, 0);
-            ConstValue b = Const(node, 1, "B");
-            float alpha = node.Attribute("alpha")?.F ?? 1f;
-            float beta = node.Attribute("beta")?.F ?? 1f;
-            long transA = node.Attribute("transA")?.I ?? 0;
-            long transB = node.Attribute("transB")?.I ?? 0;
-            if (alpha != 1f || transA != 0 || (HasInput(node, 2) && beta != 1f))
-            {
-                throw NodeError(node, "Gemm is supported with alpha = 1, beta = 1 and transA = 0 (a Linear layer)");
-            }
-
-            if (x.Axes.Length != 2)
-            {
-                throw NodeError(node, "Gemm reads 2-D activations (sequence, features)");
-            }
-
-            if (transB == 0)
-            {
-                StartHead(node, x, b.Shape, () => Transposed(node, b), transposedSource: true);
-            }
-            else
-            {
-                StartHead(node, x, b.Shape, () => new Tensor(ModelWriter.HeadModule + ".weight", new[] { (int)b.Shape[0], (int)b.Shape[1] }, FloatsOf(node, b)), transposedSource: false);
-            }
-
-            if (HasInput(node, 2))
-            {
-                ConstValue c = Const(node, 2, "C");
-                int outputs = _headWeight!.Shape[0];
-                float[] bias = FloatsOf(node, c);
-                if (bias.Length == 1 && outputs != 1)
-                {
-                    bias = Enumerable.Repeat(bias[0], outputs).ToArray();
-                }
-
-                if (bias.Length != outputs || c.Shape.Length > 2)
-                {
-                    throw Error(c.Name, $"Gemm's bias C has shape [{string.Join(", ", c.Shape)}], expected [{outputs}]");
-                }
-
-                _headBias = new Tensor(ModelWriter.HeadModule + ".bias", new[] { outputs }, bias);
-            }
-        }
-
         // ------------------------------------------------------------ the result
 
         private WeightFile Finish(OnnxGraph graph)
@@ -1786,20 +1690,14 @@ public static class OnnxImporter
                 tensors.Add(_embedding);
             }
 
+            var stacks = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            AddInputLayers(tensors, stacks);
             foreach (Layer layer in _layers)
             {
                 tensors.AddRange(layer.Tensors);
             }
 
-            if (_headWeight is not null)
-            {
-                tensors.Add(_headWeight);
-                if (_headBias is not null)
-                {
-                    tensors.Add(_headBias);
-                }
-            }
-
+            AddHead(tensors, stacks);
             Layer first = _layers[0];
             var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal)
             {
@@ -1817,9 +1715,9 @@ public static class OnnxImporter
                 metadata[MetadataKeys.Embedding] = ModelWriter.EmbeddingModule;
             }
 
-            if (_headWeight is not null)
+            foreach (KeyValuePair<string, string> entry in stacks)
             {
-                metadata[MetadataKeys.Head] = ModelWriter.HeadModule;
+                metadata[entry.Key] = entry.Value;
             }
 
             switch (first.Cell)
