@@ -237,6 +237,11 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         }
 
         Assert.NotEqual(a.Tensors[0].Data, mid.Tensors[0].Data); // the encoder's embedding trained on after the checkpoint
+
+        // A seq2seq checkpoint opens in the tools as the model of its step (the trainer's state stripped).
+        ModelSpec fromCheckpoint = TrainingCheckpoint.LoadModel(partial.CheckpointPath);
+        Assert.Equal(ModelTask.Seq2Seq, fromCheckpoint.Task);
+        Assert.Null(ModelSpecComparer.FirstDifference(TrainingCheckpoint.LoadModel(partial.ModelPath), fromCheckpoint));
     }
 
     [Fact]
