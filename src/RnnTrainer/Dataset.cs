@@ -22,6 +22,9 @@ public enum TrainTask
 
     /// <summary>Sequence classifier (many-to-one): each line "text&lt;TAB&gt;label", the label read after the last token.</summary>
     Classify,
+
+    /// <summary>Sequence to sequence: each line "source&lt;TAB&gt;target"; an encoder reads the source, its final state starts the decoder.</summary>
+    Seq2Seq,
 }
 
 /// <summary>
@@ -104,6 +107,7 @@ public sealed partial class Dataset
         TrainTask.Char => ModelTask.CharLm,
         TrainTask.Word => ModelTask.WordLm,
         TrainTask.Classify => ModelTask.Classify,
+        TrainTask.Seq2Seq => ModelTask.Seq2Seq,
         _ => ModelTask.Caption,
     };
 
