@@ -252,11 +252,11 @@ public static class RunCommand
 
     private static void RunTokens(ModelSpec spec, int[] ids, float[]? image, TextWriter output)
     {
-        if (spec.Bidirectional)
+        if (spec.RunOnly)
         {
             if (ids.Length == 0)
             {
-                throw new CommandException("a bidirectional model needs at least one token");
+                throw new CommandException($"a {(spec.Bidirectional ? "bidirectional" : "reverse")} model needs at least one token");
             }
 
             WriteAll(ReferenceEngine.Run(spec, ids), output);
@@ -280,11 +280,11 @@ public static class RunCommand
 
     private static void RunDense(ModelSpec spec, float[][] steps, TextWriter output)
     {
-        if (spec.Bidirectional)
+        if (spec.RunOnly)
         {
             if (steps.Length == 0)
             {
-                throw new CommandException("a bidirectional model needs at least one input step");
+                throw new CommandException($"a {(spec.Bidirectional ? "bidirectional" : "reverse")} model needs at least one input step");
             }
 
             WriteAll(ReferenceEngine.Run(spec, steps), output);
