@@ -59,7 +59,7 @@ public class OnnxGeneratorTests
         ModelSpec spec = ModelLoader.Load(fx.WeightsPath);
         Type type = s_assemblies[width].Value.GetType(TypeName(name, width), throwOnError: true)!;
         bool dense = fx.InputKind == "dense";
-        float[][] generated = (dense, spec.Bidirectional) switch
+        float[][] generated = (dense, spec.RunOnly) switch
         {
             (true, true) => ModelRunner.RunDense(type, fx.Dense),
             (true, false) => ModelRunner.StepDense(type, fx.Dense),
