@@ -11,7 +11,7 @@ namespace RnnEmbedded.Cli.Commands;
 /// through the reference engine and prints one line per step, the output vector as space-separated round-trip
 /// floats. Models with a vocabulary also take <c>--text</c> (characters or space-separated words). Caption decoders
 /// may take <c>--image features.csv</c> (one line), fed before the tokens.
-/// Bidirectional models see the whole sequence at once.
+/// Bidirectional and reverse models (docs/model-format.md, "Layer directions") see the whole sequence at once.
 /// </summary>
 public static class RunCommand
 {
