@@ -16,6 +16,7 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor TooLarge = Error("RNN0004", "Model too large to embed", "{0}");
     public static readonly DiagnosticDescriptor InvalidWidth = Error("RNN0005", "Invalid MaxVectorWidth", "{0}: {1}");
     public static readonly DiagnosticDescriptor BadCarrier = Error("RNN0006", "Weight file bridge missing or damaged", "{0}: {1}");
+    public static readonly DiagnosticDescriptor InvalidWeightType = Error("RNN0011", "Invalid WeightType", "{0}: {1}");
     public static readonly DiagnosticDescriptor Internal = Error("RNN0009", "Internal generator error", "{0}");
 
     public static readonly DiagnosticDescriptor BidirectionalRunOnly = new(
@@ -33,6 +34,7 @@ internal static class Diagnostics
         "RNN0004" => TooLarge,
         "RNN0005" => InvalidWidth,
         "RNN0006" => BadCarrier,
+        "RNN0011" => InvalidWeightType,
         "RNN0100" => BidirectionalRunOnly,
         _ => Internal,
     };

@@ -20,8 +20,9 @@ public sealed partial class RnnGenerator
 
         o.TryGetValue("build_metadata.AdditionalFiles.RnnMaxVectorWidth", out string? width);
         o.TryGetValue("build_metadata.AdditionalFiles.RnnSourceFile", out string? source);
+        o.TryGetValue("build_metadata.AdditionalFiles.RnnWeightType", out string? weightType);
         string text = file.GetText(ct)?.ToString() ?? "";
-        return new ModelRequest(file.Path, className, width ?? "", string.IsNullOrEmpty(source) ? file.Path : source!, text);
+        return new ModelRequest(file.Path, className, width ?? "", string.IsNullOrEmpty(source) ? file.Path : source!, text, weightType ?? "");
     }
 
     /// <summary>

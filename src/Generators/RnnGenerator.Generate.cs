@@ -28,6 +28,11 @@ public sealed partial class RnnGenerator
                 return Fail(hint, Diagnostics.InvalidWidth, file, $"MaxVectorWidth '{request.MaxVectorWidth}' must be 512, 256, 128 or 0 (scalar)");
             }
 
+            if (!WeightTypes.TryParse(request.WeightType, out WeightType weightType))
+            {
+                return Fail(hint, Diagnostics.InvalidWeightType, file, $"WeightType '{request.WeightType}' must be one of {WeightTypes.Names}");
+            }
+
             // Resource route (what RnnEmbedded.targets writes): the carrier holds the header only, the weights are a
             // manifest resource. Literal route (carrier/1, the whole file in base64): weights as string literals.
             PackedModel? packed = null;
@@ -72,6 +77,7 @@ public sealed partial class RnnGenerator
                     TypeName = request.ClassName,
                     MaxVectorWidth = width,
                     SourceName = System.IO.Path.GetFileName(file),
+                    WeightType = weightType,
                     Storage = packed is null ? WeightStorage.Literals : WeightStorage.Resource,
                     ResourceName = packed?.Resource.Name,
                 });

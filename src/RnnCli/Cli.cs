@@ -19,6 +19,7 @@ public static class Cli
         var root = new RootCommand("rnn: inspect, run, train, compile, convert and visualize recurrent models stored as safetensors weight files or ONNX models.");
         root.Add(InspectCommand.Create());
         root.Add(RunCommand.Create());
+        root.Add(EvalCommand.Create());
         root.Add(TrainCommand.Create());
         root.Add(CompileCommand.Create());
         root.Add(VisualizeCommand.Create());

@@ -31,6 +31,37 @@ public class AllocationTests
         Assert.Equal(0, gcs);
     }
 
+    public static TheoryData<int, WeightType> QuantizedWidths()
+    {
+        var data = new TheoryData<int, WeightType>();
+        foreach (int width in new[] { 512, 256, 128, 0 })
+        {
+            data.Add(width, WeightType.BFloat16);
+            data.Add(width, WeightType.Int8);
+        }
+
+        return data;
+    }
+
+    /// <summary>bfloat16 and int8 weights: spans and a ref struct over the embedded literals, nothing allocated.</summary>
+    [Theory]
+    [MemberData(nameof(QuantizedWidths))]
+    public void QuantizedStep_100kSteps_AllocatesNothing(int width, WeightType weightType)
+    {
+        ModelSpec spec = TestModels.Lstm(vocab: 40, e: 16, h: 64, layers: 2);
+        string name = $"AllocQ.M{weightType}{width}";
+        string src = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = name, MaxVectorWidth = width, WeightType = weightType });
+        Type type = InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation($"AllocQ{weightType}{width}", src)).GetType(name)!;
+        MethodInfo m = typeof(AllocationTests).GetMethod(nameof(Measure), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
+        var (bytes, gcs) = ((long, int))m.Invoke(null, new object[] { 100_000 })!;
+        Assert.Equal(0L, bytes);
+        Assert.Equal(0, gcs);
+        MethodInfo batched = typeof(AllocationTests).GetMethod(nameof(MeasureBatched), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
+        (bytes, gcs) = ((long, int))batched.Invoke(null, new object[] { 500 })!;
+        Assert.Equal(0L, bytes);
+        Assert.Equal(0, gcs);
+    }
+
     [Theory]
     [MemberData(nameof(Widths))]
     public void BatchedStep_AnyCount_AllocatesNothing(int width)

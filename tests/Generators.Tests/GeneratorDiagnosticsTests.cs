@@ -95,6 +95,17 @@ public class GeneratorDiagnosticsTests
         Assert.Contains(width, d.GetMessage());
     }
 
+    [Theory]
+    [InlineData("int4")]
+    [InlineData("float16")]
+    public void InvalidWeightType_ReportsRnn0011(string weightType)
+    {
+        Diagnostic d = Single(new ModelItem("Demo.M", s_valid, WeightType: weightType));
+        Assert.Equal("RNN0011", d.Id);
+        Assert.Contains($"WeightType '{weightType}'", d.GetMessage());
+        Assert.Contains("float32, bfloat16, int8", d.GetMessage());
+    }
+
     [Fact]
     public void DamagedCarrier_ReportsRnn0006()
     {

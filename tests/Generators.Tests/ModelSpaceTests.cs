@@ -144,6 +144,9 @@ public class ModelSpaceTests
     {
         // CS1503: StepImage passed the projected image (a span) to layer 0's one-hot cell, which takes a token.
         { "one-hot caption decoder", new ModelCase(CaseCell.Lstm, InputKind.OneHot, ModelTask.Caption, Layers: 1, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: false, Seed: 1) },
+        // Its layer 0's W_ih is both folded into the token table and multiplied by the image: it stays float32.
+        { "one-hot caption decoder, int8", new ModelCase(CaseCell.Lstm, InputKind.OneHot, ModelTask.Caption, Layers: 1, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: false, Seed: 1, Weights: WeightType.Int8) },
+        { "GRU reset-before, bfloat16", new ModelCase(CaseCell.GruResetBefore, InputKind.Embedding, ModelTask.Generic, Layers: 2, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: false, PerLayer: true, Seed: 2, Weights: WeightType.BFloat16) },
     };
 
     /// <summary>Greedy pairwise cover of <paramref name="candidates"/>, deterministic.</summary>
@@ -151,7 +154,7 @@ public class ModelSpaceTests
     {
         static int[] Values(ModelCase c) => new[]
         {
-            (int)c.Cell, (int)c.Input, (int)c.Task, c.Layers, c.Bidirectional ? 1 : c.IsReverse ? 2 : 0, c.Projection ? 1 : 0, c.Bias ? 1 : 0, c.Head ? 1 : 0, c.Vocabulary ? 1 : 0, c.PerLayer ? 1 : 0,
+            (int)c.Cell, (int)c.Input, (int)c.Task, c.Layers, c.Bidirectional ? 1 : c.IsReverse ? 2 : 0, c.Projection ? 1 : 0, c.Bias ? 1 : 0, c.Head ? 1 : 0, c.Vocabulary ? 1 : 0, c.PerLayer ? 1 : 0, (int)c.Weights,
         };
 
         static IEnumerable<(int, int, int, int)> Pairs(int[] v)

@@ -108,6 +108,23 @@ public class MsBuildIntegrationTests : IDisposable
     }
 
     [Fact]
+    public void Build_WeightTypeMetadataAndProperty_ReachTheGenerator()
+    {
+        File.Copy(Fixture("lstm_1layer"), Path.Combine(_dir, "model.safetensors"));
+        WriteProject("""<RnnModel Include="model.safetensors" ClassName="Demo.Model" WeightType="int8" />""");
+        var (code, output) = Build();
+        Assert.True(code == 0, output);
+
+        // The property is the default for items without metadata; a bad value is the generator's RNN0011.
+        File.WriteAllText(Path.Combine(_dir, "Directory.Build.props"), "<Project><PropertyGroup><RnnWeightType>int4</RnnWeightType></PropertyGroup></Project>");
+        WriteProject("""<RnnModel Include="model.safetensors" ClassName="Demo.Model" />""");
+        (code, output) = Build();
+        Assert.NotEqual(0, code);
+        Assert.Contains("RNN0011", output);
+        Assert.Contains("'int4'", output);
+    }
+
+    [Fact]
     public void Build_MissingWeightFile_ReportsRnn0008()
     {
         WriteProject("""<RnnModel Include="models/absent.safetensors" ClassName="Demo.Model" />""");

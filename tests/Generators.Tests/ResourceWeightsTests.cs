@@ -49,6 +49,44 @@ public class ResourceWeightsTests
         }
     }
 
+    /// <summary>
+    /// bfloat16 and int8 on the resource route: the pack step quantizes (WeightPack with the item's weight type), the
+    /// generator lays out the same entries from the header alone (the fingerprint check passes), and the model reads
+    /// the ushort/sbyte spans and int8 row scales from the blob. It matches the literal route bit for bit and the
+    /// reference engine on the same quantized weights (<see cref="WeightQuantizer.Apply"/>).
+    /// </summary>
+    [Theory]
+    [InlineData("bfloat16", WeightType.BFloat16, 512)]
+    [InlineData("int8", WeightType.Int8, 512)]
+    [InlineData("int8", WeightType.Int8, 0)]
+    public void ResourceRoute_QuantizedWeights_MatchLiteralRouteAndQuantizedReference(string name, WeightType type, int width)
+    {
+        ModelSpec spec = TestModels.Lstm(vocab: 40, e: 16, h: 33, layers: 2, seed: 11);
+        byte[] file = TestModels.ToBytes(spec);
+        (ModelItem packed, ResourceDescription blob, _) = ModelItem.Packed("ResQ.M", file, width.ToString(), name);
+        var literal = new ModelItem("LitQ.M", file, MaxVectorWidth: width.ToString(), WeightType: name);
+        Assembly resAssembly = CompileOne(packed, blob, $"ResQ_{name}_{width}");
+        Type res = resAssembly.GetType("ResQ.M")!;
+        Type lit = CompileOne(literal, null, $"LitQ_{name}_{width}").GetType("LitQ.M")!;
+
+        int[] tokens = { 3, 1, 4, 1, 5, 9, 2, 6, 5, 35, 0, 39 };
+        float[][] expected = ReferenceEngine.Run(WeightQuantizer.Apply(spec, type), tokens);
+        float[][] fp32 = ReferenceEngine.Run(spec, tokens);
+        float[][] fromResource = Steps(res, tokens);
+        float[][] fromLiterals = Steps(lit, tokens);
+        bool differsFromFloat32 = false;
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            Assert.Equal(fromLiterals[t], fromResource[t]); // same quantized values, same kernels: bit-identical
+            AssertClose(expected[t], fromResource[t], $"{name} W{width} step {t}");
+            differsFromFloat32 |= !fp32[t].AsSpan().SequenceEqual(fromResource[t]);
+        }
+
+        Assert.True(differsFromFloat32, $"{name}: the model computed float32 results; the quantized weights were not used");
+        string generated = string.Join("\n", GeneratorHarness.Run(GeneratorHarness.CreateDriver(new[] { packed })).Output.SyntaxTrees.Select(t => t.ToString()));
+        Assert.Contains(type == WeightType.Int8 ? "EmbeddedWeights.Span<sbyte>(s_weights" : "EmbeddedWeights.Span<ushort>(s_weights", generated);
+    }
+
     public static TheoryData<ModelCase, int> Seq2SeqCases()
     {
         var data = new TheoryData<ModelCase, int>();
@@ -56,6 +94,10 @@ public class ResourceWeightsTests
         {
             new ModelCase(CaseCell.GruResetAfter, InputKind.Embedding, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 2, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: true, Seed: 7_101),
             new ModelCase(CaseCell.LstmPeepholes, InputKind.OneHot, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 2, Bidirectional: false, Projection: true, Bias: true, Head: true, Vocabulary: true, PerLayer: true, Seed: 7_102),
+
+            // Quantized: the pack step quantizes the encoder's entries too and the accessors read them as ushort/sbyte.
+            new ModelCase(CaseCell.Lstm, InputKind.Embedding, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 2, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: true, Seed: 7_103, Weights: WeightType.Int8),
+            new ModelCase(CaseCell.GruResetBefore, InputKind.OneHot, RnnEmbedded.Compiler.Model.ModelTask.Seq2Seq, Layers: 1, Bidirectional: false, Projection: false, Bias: true, Head: true, Vocabulary: true, PerLayer: false, Seed: 7_104, Weights: WeightType.BFloat16),
         };
         foreach (ModelCase c in cases)
         {
@@ -80,14 +122,15 @@ public class ResourceWeightsTests
         Assert.NotNull(spec.Encoder);
         byte[] file = TestModels.ToBytes(spec);
         string suffix = c.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + "W" + width;
-        (ModelItem packed, ResourceDescription blob, _) = ModelItem.Packed("ResS2S.M" + suffix, file, width.ToString());
-        var literal = new ModelItem("LitS2S.M" + suffix, file, MaxVectorWidth: width.ToString());
+        string weightType = WeightTypes.Name(c.Weights);
+        (ModelItem packed, ResourceDescription blob, _) = ModelItem.Packed("ResS2S.M" + suffix, file, width.ToString(), weightType);
+        var literal = new ModelItem("LitS2S.M" + suffix, file, MaxVectorWidth: width.ToString(), WeightType: weightType);
         Type res = CompileOne(packed, blob, "ResS2S" + suffix).GetType("ResS2S.M" + suffix)!;
         Type lit = CompileOne(literal, null, "LitS2S" + suffix).GetType("LitS2S.M" + suffix)!;
 
         int[] source = c.DrawSource(spec);
         int[] tokens = Enumerable.Range(0, 6).Select(k => (k * 7 + 1) % spec.InputSize).ToArray();
-        float[][] expected = Seq2SeqReference.Run(spec, source, tokens);
+        float[][] expected = Seq2SeqReference.Run(WeightQuantizer.Apply(spec, c.Weights), source, tokens);
         float[][] fromResource = ModelRunner.EncodeStep(res, source, tokens);
         float[][] fromLiterals = ModelRunner.EncodeStep(lit, source, tokens);
         Assert.Equal(expected.Length, fromResource.Length);

@@ -79,6 +79,7 @@ public class SnapshotTests
             TypeName = "Demo." + name,
             SourceName = SnapshotModels.FileName(name),
             GeneratorVersion = VersionPlaceholder,
+            WeightType = SnapshotModels.WeightTypeOf(name),
             Storage = storage,
         });
 }

@@ -71,6 +71,13 @@ sed -i 's#</Project>#  <ItemGroup>\n    <RnnModel Include="models/lstm_1layer.sa
 cat Consumer.csproj
 
 echo
+echo "== consumer build: the weights are packed by the package's precompiled task (no inline task compiled)"
+dotnet build -c Release -v d > build.log 2>&1 || { tail -30 build.log; fail "the consumer did not build"; }
+grep -q 'Using "RnnPackWeightFile" task from assembly ".*/tasks/netstandard2.0/RnnEmbedded.Tasks.dll"' build.log \
+    || fail "the consumer's build did not run RnnPackWeightFile from the package's tasks/netstandard2.0/RnnEmbedded.Tasks.dll: $(grep -m1 'RnnPackWeightFile' build.log)"
+echo "  RnnPackWeightFile from tasks/netstandard2.0/RnnEmbedded.Tasks.dll"
+
+echo
 echo "== consumer, JIT: dotnet run -c Release"
 dotnet run -c Release -- lstm_1layer.expected.txt > jit.txt || { cat jit.txt; fail "the consumer (JIT) failed"; }
 tail -3 jit.txt

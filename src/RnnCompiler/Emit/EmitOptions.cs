@@ -18,6 +18,8 @@ public sealed class EmitOptions
     /// </summary>
     public string? GeneratorVersion { get; init; }
 
+    /// <summary>How the streamed matrices are stored (docs/model-format.md, "Weight types"); float32 by default.</summary>
+    public RnnEmbedded.Compiler.Model.WeightType WeightType { get; init; }
     /// <summary>
     /// Where the weights go: <see cref="WeightStorage.Literals"/> (the default: one self-contained source file, as
     /// <c>rnn compile</c> writes) or <see cref="WeightStorage.Resource"/> (a blob embedded as a manifest resource,

@@ -87,6 +87,9 @@ public sealed partial class ModelPlan
     /// <summary>The widest layer output, for the two sequence buffers of a bidirectional Run.</summary>
     public required int MaxLayerWidth { get; init; }
 
+    /// <summary>How the streamed matrices are stored (each <see cref="WeightEntry.ElementType"/> says it per array).</summary>
+    public WeightType WeightType { get; init; }
+
     /// <summary>
     /// Seq2seq models: the encoder stack, written inside this struct as the nested struct <c>SourceEncoder</c> (whose
     /// vocabulary is the source vocabulary); null for every other model.
@@ -337,6 +340,9 @@ public sealed class WeightEntry
     /// <summary>Elements (not bytes).</summary>
     public long Count { get; }
 
+    /// <summary>Int8 entries only: the name of the float32 entry holding one scale per padded row.</summary>
+    public string? ScalesName { get; init; }
+
     /// <summary><see cref="Count"/> × the element size.</summary>
     public long ByteLength => Count * WeightElementTypes.Size(ElementType);
 
@@ -360,10 +366,16 @@ public sealed class WeightEntry
     }
 }
 
-/// <summary>How a weight entry's elements are stored. The precision work adds bfloat16 (ushort) and int8 (sbyte).</summary>
+/// <summary>How a weight entry's elements are stored (docs/model-format.md, "Weight types").</summary>
 public enum WeightElementType
 {
     Float32,
+
+    /// <summary>bfloat16 bit patterns (ushort).</summary>
+    BFloat16,
+
+    /// <summary>int8 values (sbyte), with a float32 row-scale entry named by <see cref="WeightEntry.ScalesName"/>.</summary>
+    Int8,
 }
 
 /// <summary>Sizes and names per <see cref="WeightElementType"/>: the one place a new element type is described.</summary>
@@ -372,6 +384,8 @@ public static class WeightElementTypes
     public static int Size(WeightElementType type) => type switch
     {
         WeightElementType.Float32 => 4,
+        WeightElementType.BFloat16 => 2,
+        WeightElementType.Int8 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -379,12 +393,16 @@ public static class WeightElementTypes
     public static string CSharpName(WeightElementType type) => type switch
     {
         WeightElementType.Float32 => "float",
+        WeightElementType.BFloat16 => "ushort",
+        WeightElementType.Int8 => "sbyte",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
     public static Type ClrType(WeightElementType type) => type switch
     {
         WeightElementType.Float32 => typeof(float),
+        WeightElementType.BFloat16 => typeof(ushort),
+        WeightElementType.Int8 => typeof(sbyte),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 }

@@ -41,6 +41,7 @@ public static partial class ModelPlanner
             SourceName = options.SourceName,
             GeneratorVersion = options.GeneratorVersion,
             Storage = options.Storage, // resource storage: the encoder's entries are placed in the decoder's blob
+            WeightType = options.WeightType, // a quantized seq2seq model quantizes its encoder's matrices too
         };
         return Plan(encoder, encoderOptions, nested: true);
     }

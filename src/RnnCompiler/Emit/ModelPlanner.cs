@@ -68,7 +68,7 @@ public static partial class ModelPlanner
         if (spec.ImageProjection is { } img)
         {
             image = new ImagePlan { FeatureSize = img.InputSize, ProjectedSize = img.OutputSize, PaddedSize = Pad(img.OutputSize) };
-            weights.Add(Packed("Image_W", $"image projection W ({img.W.Rows}, {img.W.Cols}) packed", img.W));
+            AddPacked(weights, "Image_W", $"image projection W ({img.W.Rows}, {img.W.Cols}) packed", img.W, options.WeightType);
             weights.Add(new WeightEntry("Image_b", $"image projection b ({img.W.Rows},) padded", PadVector(img.b, img.W.Rows)));
         }
 
@@ -79,18 +79,18 @@ public static partial class ModelPlanner
         {
             LayerSpec layer = spec.Layers[l];
             var indices = new List<int> { cells.Count };
-            cells.Add(PlanCell(spec, l, layer, layer.Forward, reverse: layer.Reverse, tokenInput, image is not null, weights));
+            cells.Add(PlanCell(spec, l, layer, layer.Forward, reverse: layer.Reverse, tokenInput, image is not null, weights, options.WeightType));
             if (layer.Backward is not null)
             {
                 indices.Add(cells.Count);
-                cells.Add(PlanCell(spec, l, layer, layer.Backward, reverse: true, tokenInput, image is not null, weights));
+                cells.Add(PlanCell(spec, l, layer, layer.Backward, reverse: true, tokenInput, image is not null, weights, options.WeightType));
             }
 
             layers.Add(new LayerPlan { InputWidth = l == 0 ? 0 : spec.Layers[l - 1].OutputSize, OutputWidth = layer.OutputSize, Cells = indices });
         }
 
         IReadOnlyList<DenseLayerPlan> headLayers = PlanDenseLayers(spec.HeadLayers, "HeadLayer", "head layer", weights);
-        HeadPlan head = PlanHead(spec, weights);
+        HeadPlan head = PlanHead(spec, weights, options.WeightType);
 
         // A seq2seq encoder's entries follow the decoder's in the same blob: one layout for the pack step and the
         // accessors (ModelPlan.BlobEntries); the nested plan places nothing itself.
@@ -175,6 +175,7 @@ public static partial class ModelPlanner
             Resource = resource,
             InlineArraySizes = new List<int>(inlineSizes),
             MaxLayerWidth = maxWidth,
+            WeightType = options.WeightType,
             Encoder = encoderPlan,
             CarryCell = PlanCarryCell(spec),
             Nested = nested,
@@ -315,7 +316,7 @@ public static partial class ModelPlanner
     // ---------------------------------------------------------------- cells
 
     private static CellPlan PlanCell(
-        ModelSpec spec, int l, LayerSpec layer, DirectionWeights d, bool reverse, TokenInputPlan? tokenInput, bool image, List<WeightEntry> weights)
+        ModelSpec spec, int l, LayerSpec layer, DirectionWeights d, bool reverse, TokenInputPlan? tokenInput, bool image, List<WeightEntry> weights, WeightType weightType)
     {
         string prefix = "L" + Int(l) + (reverse ? "R" : "");
         int h = layer.HiddenSize;
@@ -340,19 +341,20 @@ public static partial class ModelPlanner
 
         if (vectorRoute)
         {
-            weights.Add(Packed(prefix + "_W_ih", $"layer {l} {dir}: W_ih ({gh}, {layer.InputSize}) packed", d.W_ih));
+            // Layer 0's W_ih stays float32 beside a token table (WeightQuantizer.Apply).
+            AddPacked(weights, prefix + "_W_ih", $"layer {l} {dir}: W_ih ({gh}, {layer.InputSize}) packed", d.W_ih, tokenRoute ? WeightType.Float32 : weightType);
             weights.Add(new WeightEntry(prefix + "_b", $"layer {l} {dir}: b_ih + b_hh where exact ({gh},) padded", bias));
         }
 
         CellVariant variant = Variant(layer);
         if (variant == CellVariant.GruResetBefore)
         {
-            weights.Add(Packed(prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", d.W_hh, 0, 2 * h));
-            weights.Add(Packed(prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", d.W_hh, 2 * h, h));
+            AddPacked(weights, prefix + "_W_hrz", $"layer {l} {dir}: W_hr, W_hz ({2 * h}, {s}) packed", d.W_hh, weightType, 0, 2 * h);
+            AddPacked(weights, prefix + "_W_hn", $"layer {l} {dir}: W_hn ({h}, {s}) packed", d.W_hh, weightType, 2 * h, h);
         }
         else
         {
-            weights.Add(Packed(prefix + "_W_hh", $"layer {l} {dir}: W_hh ({gh}, {s}) packed", d.W_hh));
+            AddPacked(weights, prefix + "_W_hh", $"layer {l} {dir}: W_hh ({gh}, {s}) packed", d.W_hh, weightType);
         }
 
         if (variant == CellVariant.GruResetAfter)
@@ -373,7 +375,7 @@ public static partial class ModelPlanner
 
         if (d.W_hr is { } whr)
         {
-            weights.Add(Packed(prefix + "_W_hr", $"layer {l} {dir}: W_hr ({whr.Rows}, {whr.Cols}) packed", whr));
+            AddPacked(weights, prefix + "_W_hr", $"layer {l} {dir}: W_hr ({whr.Rows}, {whr.Cols}) packed", whr, weightType);
         }
 
         return new CellPlan
@@ -488,7 +490,7 @@ public static partial class ModelPlanner
         return table;
     }
 
-    private static HeadPlan PlanHead(ModelSpec spec, List<WeightEntry> weights)
+    private static HeadPlan PlanHead(ModelSpec spec, List<WeightEntry> weights, WeightType weightType)
     {
         LayerSpec last = spec.Layers[spec.Layers.Count - 1];
         if (spec.Head is not { } head)
@@ -496,7 +498,7 @@ public static partial class ModelPlanner
             return new HeadPlan { Present = false, InputSize = last.OutputSize, OutputSize = last.OutputSize, PaddedOutputSize = 0 };
         }
 
-        weights.Add(Packed("Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", head.W));
+        AddPacked(weights, "Head_W", $"head W ({head.W.Rows}, {head.W.Cols}) packed", head.W, weightType);
         weights.Add(new WeightEntry("Head_b", $"head b ({head.W.Rows},) padded", PadVector(head.b, head.W.Rows)));
         return new HeadPlan
         {
@@ -574,7 +576,7 @@ public static partial class ModelPlanner
         long n = 0;
         foreach (WeightEntry e in weights)
         {
-            n += e.Count;
+            n += e.ByteLength / 4;
         }
 
         return n;

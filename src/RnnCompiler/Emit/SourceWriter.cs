@@ -899,8 +899,19 @@ public static partial class SourceWriter
         w.Line();
         w.Line("// ---- Weights: each float is two UTF-16 code units of a string literal (little-endian halves);");
         w.Line("// ---- MemoryMarshal.Cast reads them in place: no allocation, no copy, no static constructor.");
+        if (plan.WeightType != Model.WeightType.Float32)
+        {
+            w.Line("// ---- Streamed matrices are " + Model.WeightTypes.Name(plan.WeightType) + " (docs/model-format.md, \"Weight types\").");
+        }
+
         foreach (WeightEntry e in plan.Weights)
         {
+            if (e.ElementType != WeightElementType.Float32)
+            {
+                WriteQuantizedWeight(w, e);
+                continue;
+            }
+
             w.Line();
             w.Line("// " + e.Comment);
             w.Line($"private static ReadOnlySpan<float> {e.Name} => MemoryMarshal.Cast<char, float>(");
@@ -910,6 +921,39 @@ public static partial class SourceWriter
             sb.Append(");\n");
             w.Indent--;
         }
+    }
+
+    /// <summary>A bfloat16 span, or an int8 matrix over its values and its row-scale entry.</summary>
+    private static void WriteQuantizedWeight(IndentedWriter w, WeightEntry e)
+    {
+        w.Line();
+        w.Line("// " + e.Comment);
+        if (e.ElementType == WeightElementType.BFloat16)
+        {
+            w.Line($"private static ReadOnlySpan<ushort> {e.Name} => MemoryMarshal.Cast<char, ushort>(");
+        }
+        else
+        {
+            w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} =>");
+            w.Indent++;
+            w.Line($"new(rowScales: {e.ScalesName}, weights: MemoryMarshal.Cast<char, sbyte>(");
+            w.Indent--;
+        }
+
+        w.Indent++;
+        StringBuilder sb = w.Begin();
+        if (e.ElementType == WeightElementType.BFloat16)
+        {
+            QuantizedBlob.AppendLiteral(sb, (ushort[])e.Produce());
+        }
+        else
+        {
+            QuantizedBlob.AppendLiteral(sb, (sbyte[])e.Produce());
+            sb.Append(')');
+        }
+
+        sb.Append(");\n");
+        w.Indent--;
     }
 
     /// <summary>
@@ -952,6 +996,18 @@ public static partial class SourceWriter
             string count = e.Count.ToString(CultureInfo.InvariantCulture);
             w.Line();
             w.Line("// " + e.Comment);
+            if (e.ElementType == WeightElementType.Int8)
+            {
+                // The int8 kernels take values and row scales together (the scales are the float32 entry before it).
+                w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} =>");
+                w.Indent++;
+                w.Line($"new(rowScales: {e.ScalesName},");
+                w.Indent++;
+                w.Line($"weights: EmbeddedWeights.Span<sbyte>(s_weights, {offset}, {count}));");
+                w.Indent -= 2;
+                continue;
+            }
+
             string oneLine = $"private static ReadOnlySpan<{type}> {e.Name} => EmbeddedWeights.Span<{type}>(s_weights, {offset}, {count});";
             if (w.Indent * 4 + oneLine.Length <= MaxLineLength)
             {

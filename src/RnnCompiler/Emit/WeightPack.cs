@@ -24,8 +24,22 @@ public static class WeightPack
     /// </summary>
     /// <exception cref="RnnFormatException">The file breaks a format rule.</exception>
     /// <exception cref="CSharpEmitter.EmitException">The model cannot be emitted (bad type name, too large, …).</exception>
-    public static string Pack(byte[] weightFile, string sourcePath, string typeName, Stream blob)
+    public static string Pack(byte[] weightFile, string sourcePath, string typeName, Stream blob) =>
+        Pack(weightFile, sourcePath, typeName, "", blob);
+
+    /// <summary>
+    /// As <see cref="Pack(byte[], string, string, Stream)"/>, with the streamed matrices in <paramref name="weightType"/>
+    /// (float32, bfloat16 or int8; empty means float32; docs/model-format.md, "Weight types"): quantized by the same
+    /// planner entries the generator lays out, so the layout fingerprint agrees when both see the same RnnWeightType.
+    /// </summary>
+    /// <exception cref="CSharpEmitter.EmitException">Also with code "bad-weight-type" for an unknown weight type.</exception>
+    public static string Pack(byte[] weightFile, string sourcePath, string typeName, string weightType, Stream blob)
     {
+        if (!WeightTypes.TryParse(weightType, out WeightType type))
+        {
+            throw new CSharpEmitter.EmitException("bad-weight-type", $"WeightType '{weightType}' must be one of {WeightTypes.Names}");
+        }
+
         if (sourcePath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             // ONNX (docs/model-format.md, "ONNX import"): packed as the canonical safetensors it converts to; the build
@@ -35,7 +49,7 @@ public static class WeightPack
         }
 
         ModelSpec spec = ModelBuilder.Build(SafeTensorsReader.Read(weightFile, sourcePath));
-        ModelPlan plan = ModelPlanner.Plan(spec, new EmitOptions { TypeName = typeName, Storage = WeightStorage.Resource });
+        ModelPlan plan = ModelPlanner.Plan(spec, new EmitOptions { TypeName = typeName, Storage = WeightStorage.Resource, WeightType = type });
         WeightLayout.Write(plan, blob);
         long prefix = SafeTensorsReader.HeaderPrefixLength(weightFile);
         var header = new byte[prefix];

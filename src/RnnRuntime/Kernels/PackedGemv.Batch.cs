@@ -13,7 +13,7 @@ public static partial class PackedGemv
 
     /// <summary>
     /// ys (count, PaddedRows) += W (PaddedRows, cols) @ xs (count, cols) for every b &lt; count, W packed: the same
-    /// as <paramref name="count"/> calls of <see cref="MultiplyAdd"/> on <c>xs[b·cols..]</c> and
+    /// as <paramref name="count"/> calls of <see cref="MultiplyAdd(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, VectorWidth)"/> on <c>xs[b·cols..]</c> and
     /// <c>ys[b·PaddedRows..]</c>, reading each weight once per <see cref="MaxLanes"/> inputs. The summation order
     /// differs from the single product's, so results agree within rounding, not bit for bit.
     /// </summary>
@@ -28,7 +28,7 @@ public static partial class PackedGemv
 
     /// <summary>
     /// ys (count, PaddedRows) = W (PaddedRows, cols) @ xs (count, cols) for every b &lt; count, W packed; see
-    /// <see cref="MultiplyAddBatch"/>.
+    /// <see cref="MultiplyAddBatch(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, VectorWidth)"/>.
     /// </summary>
     /// <param name="packed">W in the panel layout: PaddedRows · cols floats.</param>
     /// <param name="xs">count inputs of cols floats, one after another; must not overlap <paramref name="ys"/>.</param>

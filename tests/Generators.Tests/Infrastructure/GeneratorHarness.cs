@@ -10,7 +10,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace RnnEmbedded.Tests.Infrastructure;
 
 /// <summary>An RnnModel item as the MSBuild bridge would present it to the generator.</summary>
-internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512", string? CarrierName = null)
+internal sealed record ModelItem(string ClassName, byte[] WeightFile, string SourcePath = "models/test.safetensors", string MaxVectorWidth = "512", string? CarrierName = null, string WeightType = "")
 {
     public string CarrierText => PackedCarrier ?? "rnn-carrier/1\n" + SourcePath + "\n" + Convert.ToBase64String(WeightFile) + "\n";
 
@@ -21,13 +21,13 @@ internal sealed record ModelItem(string ClassName, byte[] WeightFile, string Sou
     /// The item on the resource route, as the build step packs it: the carrier (header only) and the weight blob to
     /// embed as the manifest resource <see cref="EmitOptions.DefaultResourceName"/>(ClassName).
     /// </summary>
-    public static (ModelItem Item, ResourceDescription Blob, long BlobLength) Packed(string className, byte[] weightFile, string maxVectorWidth = "512")
+    public static (ModelItem Item, ResourceDescription Blob, long BlobLength) Packed(string className, byte[] weightFile, string maxVectorWidth = "512", string weightType = "")
     {
         var blob = new MemoryStream();
-        string carrier = RnnEmbedded.Compiler.Emit.WeightPack.Pack(weightFile, "models/test.safetensors", className, blob);
+        string carrier = RnnEmbedded.Compiler.Emit.WeightPack.Pack(weightFile, "models/test.safetensors", className, weightType, blob);
         byte[] bytes = blob.ToArray();
         string name = RnnEmbedded.Compiler.Emit.EmitOptions.DefaultResourceName(className);
-        return (new ModelItem(className, Array.Empty<byte>(), MaxVectorWidth: maxVectorWidth) { PackedCarrier = carrier },
+        return (new ModelItem(className, Array.Empty<byte>(), MaxVectorWidth: maxVectorWidth, WeightType: weightType) { PackedCarrier = carrier },
                 new ResourceDescription(name, () => new MemoryStream(bytes, writable: false), isPublic: true),
                 bytes.LongLength);
     }
@@ -54,6 +54,7 @@ internal static class GeneratorHarness
             {
                 ["build_metadata.AdditionalFiles.RnnClassName"] = item.ClassName,
                 ["build_metadata.AdditionalFiles.RnnMaxVectorWidth"] = item.MaxVectorWidth,
+                ["build_metadata.AdditionalFiles.RnnWeightType"] = item.WeightType,
                 ["build_metadata.AdditionalFiles.RnnSourceFile"] = item.SourcePath,
             };
         }

@@ -52,6 +52,7 @@ public sealed record ModelCase(
     int InputLayers = 0,
     int HeadLayers = 0,
     OutputFunction Output = OutputFunction.None,
+    WeightType Weights = WeightType.Float32,
     bool Reverse = false)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
@@ -89,7 +90,9 @@ public sealed record ModelCase(
                                         {
                                             foreach (bool perLayer in layers == 1 ? new[] { false } : new[] { false, true })
                                             {
-                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Reverse: reverse);
+                                                // The weight type cycles with the index: the covering subset pairs it with every other dimension.
+                                                var weights = (WeightType)(i % 3);
+                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Weights: weights, Reverse: reverse);
                                             }
                                         }
                                     }
@@ -119,7 +122,7 @@ public sealed record ModelCase(
         var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
         // Half the unidirectional draws run in reverse; from the case seed, so the other dimensions draw as before.
         bool reverse = !bidirectional && new Random(unchecked(seed * 31 + 7)).Next(2) == 0;
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, reverse);
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3), reverse);
     }
 
     /// <summary>Every layer reverse-only (forward otherwise, unless bidirectional).</summary>
@@ -311,7 +314,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Reverse: {B(Reverse)})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights}, Reverse: {B(Reverse)})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()

@@ -104,7 +104,7 @@ internal static partial class ModelSpaceRunner
         {
             foreach (int width in Widths)
             {
-                items.Add(new ModelItem(ClassName(i, width), accepted[i].Bytes, SourcePath: $"models/case{i}.safetensors", MaxVectorWidth: width.ToString(CultureInfo.InvariantCulture)));
+                items.Add(new ModelItem(ClassName(i, width), accepted[i].Bytes, SourcePath: $"models/case{i}.safetensors", MaxVectorWidth: width.ToString(CultureInfo.InvariantCulture), WeightType: WeightTypes.Name(accepted[i].Case.Weights)));
             }
         }
 
@@ -251,6 +251,7 @@ internal static partial class ModelSpaceRunner
     private static Expected Reference(ModelCase c, ModelSpec spec)
     {
         (int[] tokens, float[][] dense, float[] image) = c.DrawInputs(spec);
+        spec = WeightQuantizer.Apply(spec, c.Weights); // the math the generated model's stored weights stand for
         float[][] sequence = spec.InputKind == InputKind.Dense ? ReferenceEngine.Run(spec, dense) : ReferenceEngine.Run(spec, tokens);
         float[][]? caption = spec.ImageProjection is null ? null : ReferenceEngine.RunCaption(spec, image, tokens);
         float[][]? seq2seq = spec.Encoder is null ? null : Seq2SeqReference.Run(spec, c.DrawSource(spec), tokens);

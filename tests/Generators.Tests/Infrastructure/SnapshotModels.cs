@@ -22,12 +22,20 @@ internal static class SnapshotModels
         ["OneHotInput"] = () => OneHot(Rnn(ActivationKind.Tanh, input: 3)),
         ["Caption"] = () => Caption(Lstm(input: 2), oneHot: false),
         ["CaptionOneHot"] = () => Caption(Gru(GruForm.ResetAfter, input: 5), oneHot: true),
+        ["LstmProjectionInt8"] = () => Token(Lstm(projection: 1)),
+        ["GruResetBeforeBFloat16"] = () => Dense(Gru(GruForm.ResetBefore, input: 3), head: true),
         ["Seq2Seq"] = () => Seq2Seq(),
         ["LayerStacks"] = () => Stacks(Lstm(input: 2), OutputFunction.Softmax),
         ["LayerStacksBidirectional"] = () => Stacks(Gru(GruForm.ResetAfter, input: 2), OutputFunction.LogSoftmax, bidirectional: true),
     };
 
     public static string FileName(string name) => name.ToLowerInvariant() + ".safetensors";
+
+    /// <summary>The weight type a snapshot is emitted with: its name's suffix, else float32.</summary>
+    public static WeightType WeightTypeOf(string name) =>
+        name.EndsWith("Int8", StringComparison.Ordinal) ? WeightType.Int8
+        : name.EndsWith("BFloat16", StringComparison.Ordinal) ? WeightType.BFloat16
+        : WeightType.Float32;
 
     private sealed class Weights
     {
