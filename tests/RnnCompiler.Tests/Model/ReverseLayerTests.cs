@@ -111,6 +111,16 @@ public sealed class ReverseLayerTests
         Assert.Null(ModelSpecComparer.FirstDifference(spec, again));
     }
 
+    [Theory]
+    [InlineData(WeightType.BFloat16)]
+    [InlineData(WeightType.Int8)]
+    public void Quantizer_KeepsTheDirection(WeightType type)
+    {
+        ModelSpec quantized = WeightQuantizer.Apply(Build(Stack("_reverse", "_reverse").ToArray()), type);
+        Assert.All(quantized.Layers, l => Assert.True(l.Reverse));
+        Assert.True(quantized.RunOnly);
+    }
+
     [Fact]
     public void Comparer_TellsAReverseLayerFromAForwardOne()
     {
