@@ -65,9 +65,9 @@ public static class EvalCommand
     /// <summary>Scores <paramref name="spec"/> on the slice for each weight type and prints a table.</summary>
     public static IReadOnlyList<Result> Execute(ModelSpec spec, string modelPath, string corpusPath, string weightTypes, double fraction, int limit, TextWriter output)
     {
-        if (!spec.HasTokenInput || spec.Bidirectional || spec.Vocabulary is null || spec.Head is null || spec.OutputSize != spec.InputSize)
+        if (!spec.HasTokenInput || spec.RunOnly || spec.Vocabulary is null || spec.Head is null || spec.OutputSize != spec.InputSize)
         {
-            throw new CommandException($"{modelPath}: rnn eval scores next-token predictions, so it needs a unidirectional token model with a vocabulary and a head with one logit per token");
+            throw new CommandException($"{modelPath}: rnn eval scores next-token predictions, so it needs a forward (not bidirectional or reverse) token model with a vocabulary and a head with one logit per token");
         }
 
         if (!(fraction > 0 && fraction <= 1))
