@@ -15,6 +15,9 @@ using RnnEmbedded.Runtime;
 //                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
 //   StepBench --caption [images]   caption beam-3 with the batched step vs stepping each hypothesis alone, as a ratio.
+//   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
+//                                  models, batched calls per keystroke's completions and per caption.
+//   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -57,6 +60,18 @@ if (args.Length > 1 && args[0] == "--first-call-child")
 if (args.Length > 0 && args[0] == "--caption")
 {
     Caption.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50);
+    return;
+}
+
+if (args.Length > 3 && args[0] == "--loop")
+{
+    Parts.Loop(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--parts")
+{
+    Parts.Run();
     return;
 }
 

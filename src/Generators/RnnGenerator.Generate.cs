@@ -100,9 +100,10 @@ public sealed partial class RnnGenerator
                 return Fail(hint, descriptor, file, $"{file}: {e.Message}");
             }
 
-            if (spec.Bidirectional)
+            if (spec.RunOnly)
             {
-                diagnostics.Add(new DiagnosticInfo(Diagnostics.BidirectionalRunOnly.Id, file, $"{request.ClassName} is bidirectional: it has no Step; use the static {request.ClassName}.Run over whole sequences"));
+                string why = spec.Bidirectional ? "is bidirectional" : "runs its layers in reverse";
+                diagnostics.Add(new DiagnosticInfo(Diagnostics.BidirectionalRunOnly.Id, file, $"{request.ClassName} {why}: it has no Step; use the static {request.ClassName}.Run over whole sequences"));
             }
 
             return new GenerationResult(hint, source, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));

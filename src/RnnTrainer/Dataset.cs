@@ -28,6 +28,9 @@ public enum TrainTask
     /// step has none), mean squared error (docs/training.md, "Regression").
     /// </summary>
     Regress,
+
+    /// <summary>Sequence to sequence: each line "source&lt;TAB&gt;target"; an encoder reads the source, its final state starts the decoder.</summary>
+    Seq2Seq,
 }
 
 /// <summary>
@@ -139,6 +142,7 @@ public sealed partial class Dataset
         TrainTask.Word => ModelTask.WordLm,
         TrainTask.Classify => ModelTask.Classify,
         TrainTask.Regress => ModelTask.Generic,
+        TrainTask.Seq2Seq => ModelTask.Seq2Seq,
         _ => ModelTask.Caption,
     };
 

@@ -19,13 +19,18 @@ public enum TrainCell
 /// head's outputs O are the vocabulary V for language models and the label count C for classifiers (<see cref="Outputs"/>).
 /// With <see cref="DenseInputs"/> F &gt; 0 (the regress task) there is no embedding: each row's F input values feed
 /// layer 0 directly, and the linear head's O = <see cref="Outputs"/> outputs are trained on mean squared error.
+/// A seq2seq network is the decoder's shape with <see cref="Encoder"/> set: the encoder's own shape (source vocabulary
+/// and embedding, the same cell, H and L, <see cref="Head"/> false); docs/training.md, "Sequence to sequence".
 /// </summary>
 public sealed record NetworkShape(
     int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0, bool Peepholes = false, bool Cifg = false,
-    bool GruResetBefore = false, int Outputs = 0, int DenseInputs = 0)
+    bool GruResetBefore = false, int Outputs = 0, NetworkShape? Encoder = null, bool Head = true, int DenseInputs = 0)
 {
     /// <summary>True for dense input with a mean-squared-error head (the regress task).</summary>
     public bool IsRegression => DenseInputs > 0;
+
+    /// <summary>The tensor-name prefix of this network's own parameters: "decoder." when it has an encoder, else "".</summary>
+    public string NamePrefix => Encoder is not null ? ModelBuilder.DecoderPrefix : "";
 
     /// <summary>O, the head's outputs: <see cref="Outputs"/> when set (classifiers), else V.</summary>
     public int OutputCount => Outputs > 0 ? Outputs : Vocab;
@@ -50,8 +55,17 @@ public sealed record NetworkShape(
         Check(DenseInputs >= 0, "the dense input count cannot be negative");
         Check(!IsRegression || (Outputs >= 1 && ImageFeatures == 0), "a regression network needs at least 1 output and no image projection");
         Check(IsRegression || Outputs == 0 || Outputs >= 2, "a classifier needs at least 2 labels");
+        Check(!IsRegression || (Encoder is null && Head), "a regression network has a head and no seq2seq encoder");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
+        Check(Head || (Encoder is null && ImageFeatures == 0), "only a seq2seq encoder has no head");
+        if (Encoder is not null)
+        {
+            Encoder.Validate();
+            Check(Head && Encoder.Encoder is null && !Encoder.Head, "a seq2seq network is a decoder with a head and an encoder without one");
+            Check(Encoder.Hidden == Hidden && Encoder.Layers == Layers && Encoder.Cell == Cell && Encoder.Peepholes == Peepholes
+                && Encoder.Cifg == Cifg && Encoder.GruResetBefore == GruResetBefore, "a seq2seq encoder has the decoder's cell, H and layer count");
+        }
     }
 
     private static void Check(bool ok, string rule)
@@ -108,14 +122,28 @@ public sealed class Parameter
 public sealed class Network
 {
     private readonly List<Parameter> _all = new();
+    private readonly Parameter? _headW, _headB;
 
     public Network(NetworkShape shape)
+        : this(shape, shape.NamePrefix)
+    {
+    }
+
+    private Network(NetworkShape shape, string prefix)
     {
         shape.Validate();
         Shape = shape;
         int h = shape.Hidden;
         int gh = shape.Gates * h;
-        Embedding = shape.IsRegression ? null : Add(new Parameter(ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
+        if (shape.Encoder is not null)
+        {
+            // Encoder parameters first: the weight file's order (encoder.*, then decoder.*).
+            Encoder = new Network(shape.Encoder, ModelBuilder.EncoderPrefix);
+            _all.AddRange(Encoder.Parameters);
+        }
+
+        Embedding = shape.IsRegression ? null
+            : Add(new Parameter(prefix + ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
         if (shape.ImageFeatures > 0)
         {
             ImageW = Add(new Parameter(ModelWriter.ImageProjectionModule + ".weight", shape.Embedding, shape.ImageFeatures, false));
@@ -129,7 +157,7 @@ public sealed class Network
         Peephole = new Parameter?[shape.Layers];
         for (int k = 0; k < shape.Layers; k++)
         {
-            string p = ModelWriter.RecurrentModule + ".";
+            string p = prefix + ModelWriter.RecurrentModule + ".";
             W_ih[k] = Add(new Parameter(p + "weight_ih_l" + k, gh, shape.LayerInput(k), true));
             W_hh[k] = Add(new Parameter(p + "weight_hh_l" + k, gh, h, true));
             b_ih[k] = Add(new Parameter(p + "bias_ih_l" + k, gh, 1, false));
@@ -141,11 +169,20 @@ public sealed class Network
             }
         }
 
-        HeadW = Add(new Parameter(ModelWriter.HeadModule + ".weight", shape.OutputCount, h, true));
-        HeadB = Add(new Parameter(ModelWriter.HeadModule + ".bias", shape.OutputCount, 1, false));
+        if (shape.Head)
+        {
+            _headW = Add(new Parameter(prefix + ModelWriter.HeadModule + ".weight", shape.OutputCount, h, true));
+            _headB = Add(new Parameter(prefix + ModelWriter.HeadModule + ".bias", shape.OutputCount, 1, false));
+        }
     }
 
     public NetworkShape Shape { get; }
+
+    /// <summary>A seq2seq network's encoder (its parameters are also the first of <see cref="Parameters"/>), else null.</summary>
+    public Network? Encoder { get; }
+
+    /// <summary>False for a seq2seq encoder, whose final state is its output.</summary>
+    public bool HasHead => _headW is not null;
 
     /// <summary>(V, E); null for dense input (<see cref="NetworkShape.IsRegression"/>).</summary>
     public Parameter? Embedding { get; }
@@ -165,9 +202,9 @@ public sealed class Network
     /// <summary>Per layer (3, H) LSTM peepholes, or null.</summary>
     public Parameter?[] Peephole { get; }
 
-    public Parameter HeadW { get; }
+    public Parameter HeadW => _headW ?? throw new InvalidOperationException("A seq2seq encoder has no head.");
 
-    public Parameter HeadB { get; }
+    public Parameter HeadB => _headB ?? throw new InvalidOperationException("A seq2seq encoder has no head.");
 
     /// <summary>Every parameter in a fixed order (the order of the weight file).</summary>
     public IReadOnlyList<Parameter> Parameters => _all;
@@ -197,7 +234,7 @@ public sealed class Network
                 continue; // peepholes start at zero (a plain LSTM)
             }
 
-            if (ReferenceEquals(p, Embedding))
+            if (ReferenceEquals(p, Embedding) || ReferenceEquals(p, Encoder?.Embedding))
             {
                 for (int i = 0; i < p.Value.Length; i++)
                 {
@@ -207,7 +244,7 @@ public sealed class Network
                 continue;
             }
 
-            float bound = ReferenceEquals(p, HeadW) || ReferenceEquals(p, HeadB) ? 1f / MathF.Sqrt(Shape.Hidden)
+            float bound = ReferenceEquals(p, _headW) || ReferenceEquals(p, _headB) ? 1f / MathF.Sqrt(Shape.Hidden)
                 : ReferenceEquals(p, ImageW) || ReferenceEquals(p, ImageB) ? 1f / MathF.Sqrt(Shape.ImageFeatures)
                 : 1f / MathF.Sqrt(Shape.Hidden);
             for (int i = 0; i < p.Value.Length; i++)
@@ -236,9 +273,17 @@ public sealed class Network
     }
 
     /// <summary>The model as the compiler's IR (arrays are copies, so training can go on).</summary>
+    /// <param name="sourceVocabulary">A seq2seq network's source (encoder) vocabulary; required then.</param>
     public ModelSpec ToSpec(Vocabulary? vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null,
-        IReadOnlyList<string>? labels = null)
+        IReadOnlyList<string>? labels = null, Vocabulary? sourceVocabulary = null)
     {
+        ModelSpec? encoder = null;
+        if (Encoder is not null)
+        {
+            encoder = Encoder.ToSpec(sourceVocabulary ?? throw new ArgumentNullException(nameof(sourceVocabulary), "A seq2seq network needs its source vocabulary."),
+                ModelTask.Generic);
+        }
+
         int h = Shape.Hidden;
         var layers = new List<LayerSpec>();
         for (int k = 0; k < Shape.Layers; k++)
@@ -283,7 +328,8 @@ public sealed class Network
             Embedding = Embedding is null ? null : ToMatrix(Embedding),
             ImageProjection = ImageW is null ? null : new DenseSpec { W = ToMatrix(ImageW), b = (float[])ImageB!.Value.Clone() },
             Layers = layers,
-            Head = new DenseSpec { W = ToMatrix(HeadW), b = (float[])HeadB.Value.Clone() },
+            Head = _headW is null ? null : new DenseSpec { W = ToMatrix(_headW), b = (float[])_headB!.Value.Clone() },
+            Encoder = encoder,
             Vocabulary = vocabulary,
             Task = task,
             Labels = labels,

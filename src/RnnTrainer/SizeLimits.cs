@@ -72,6 +72,21 @@ internal static class SizeLimits
         }
     }
 
+    /// <summary>Seq2seq: the encoder and decoder windows are as long as the longest source and target + 1.</summary>
+    public static void CheckSequences(TrainOptions o, int maxSource, int maxTarget)
+    {
+        int g = Gates(o);
+        string gh = g == 1 ? "H" : $"{g}·H";
+        foreach (int batch in new[] { o.Batch, o.EvalStreams })
+        {
+            string b = batch == o.Batch ? $"--batch {o.Batch}" : $"--eval-streams {o.EvalStreams}";
+            CheckArray($"{b} with sources of up to {maxSource:N0} tokens and --hidden {o.Hidden}", $"the encoder window's gate buffer (B·Ts × {gh})",
+                batch, maxSource, g, o.Hidden);
+            CheckArray($"{b} with targets of up to {maxTarget:N0} tokens and --hidden {o.Hidden}", $"the decoder window's gate buffer (B·(Tt + 1) × {gh})",
+                batch, maxTarget + 1L, g, o.Hidden);
+        }
+    }
+
     private static int Gates(TrainOptions o) => o.Cell switch
     {
         TrainCell.Lstm => o.Cifg ? 3 : 4,

@@ -125,7 +125,7 @@ public sealed record TrainOptions
 
     public bool Lowercase { get; init; } = true;
 
-    /// <summary>Classify task: character or word tokens.</summary>
+    /// <summary>Classify and seq2seq tasks: character or word tokens.</summary>
     public ClassifyTokens Tokens { get; init; } = ClassifyTokens.Chars;
 
     /// <summary>Regress task: the target column names, comma-separated.</summary>
@@ -134,12 +134,20 @@ public sealed record TrainOptions
     /// <summary>Regress task: the sequence-id column; null uses "sequence" when the header has it (else one sequence).</summary>
     public string? SequenceColumn { get; init; }
 
+    /// <summary>Seq2seq: a held-out file of 'source&lt;TAB&gt;target' lines instead of a split of the corpus; null: split.</summary>
+    public string? ValCorpus { get; init; }
+
+    /// <summary>Seq2seq: the decoder's (target) embedding size; 0: <see cref="Embedding"/>.</summary>
+    public int TargetEmbedding { get; init; }
+
     /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
     public void Validate()
     {
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(TargetEmbedding >= 0, "--target-embedding cannot be negative");
+        Check(Task == TrainTask.Seq2Seq || (ValCorpus is null && TargetEmbedding == 0), "--val-corpus and --target-embedding are seq2seq options (--task seq2seq)");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
         Check(Batch >= 1, "--batch must be at least 1");

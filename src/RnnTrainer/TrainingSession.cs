@@ -23,6 +23,7 @@ public sealed class TrainingSession
     private readonly Gemm _gemm;
     private readonly Network _net;
     private readonly Window _window;
+    private readonly Seq2SeqWindow? _seq2seq; // the seq2seq task's batch (its decoder is _window)
     private readonly Optimizer _optimizer;
     private readonly ulong _dropoutSeed;
     private readonly int _streamLength;
@@ -32,6 +33,10 @@ public sealed class TrainingSession
     private readonly ValidationTracker _tracker;
     private EvalResult? _lastEval;
     private Window? _evalWindow;
+    private Seq2SeqWindow? _evalSeq2Seq;
+    private int[]? _order; // seq2seq: the training pairs' order in epoch _orderEpoch
+    private int _orderEpoch = -1;
+    private long _lastStepTokens;
     private long _startStep;
 
     public TrainingSession(TrainOptions options, TrainObserver? observer = null)
@@ -48,6 +53,7 @@ public sealed class TrainingSession
             effective = saved with
             {
                 Corpus = options.Corpus.Length > 0 ? options.Corpus : saved.Corpus,
+                ValCorpus = options.ValCorpus ?? saved.ValCorpus,
                 Threads = options.Threads,
                 VectorWidth = options.VectorWidth,
                 TimeLimit = options.TimeLimit,
@@ -67,36 +73,64 @@ public sealed class TrainingSession
             throw new FileNotFoundException($"{_options.Corpus}: corpus file not found", _options.Corpus);
         }
 
+        if (_options.ValCorpus is not null && !File.Exists(_options.ValCorpus))
+        {
+            throw new FileNotFoundException($"{_options.ValCorpus}: validation corpus file not found", _options.ValCorpus);
+        }
+
         _data = _options.Task switch
         {
             TrainTask.Classify => Dataset.LoadClassification(_options.Corpus, _options.Tokens, _options.ValFraction, _options.ValLimit, _options.VocabSize,
                 _options.Lowercase, _options.Seed),
             TrainTask.Regress => Dataset.LoadRegression(_options.Corpus, _options.TargetColumns, _options.SequenceColumn, _options.ValFraction,
                 _options.ValLimit),
+            TrainTask.Seq2Seq => Dataset.LoadSequencePairs(_options.Corpus, _options.ValCorpus, _options.Tokens, _options.ValFraction, _options.ValLimit,
+                _options.VocabSize, _options.Lowercase, _options.Seed),
             _ => Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase),
         };
         int evalStreams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
         int denseInputs = _data.InputColumns?.Count ?? 0;
         SizeLimits.CheckNetwork(_options, _data.VocabularySize, _data.ImageFeatures, evalStreams);
+        if (_data.TrainPairs is not null)
+        {
+            SizeLimits.CheckSequences(_options, _data.MaxSourceLength, _data.MaxTargetLength);
+        }
         _workers = new Workers(_options.Threads);
         _gemm = new Gemm(_options.VectorWidth);
-        var shape = new NetworkShape(_data.VocabularySize, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
-            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? _data.TargetColumns?.Count ?? 0, denseInputs);
+        NetworkShape? encoder = _data.SourceVocabulary is { } source
+            ? new NetworkShape(source.Count, _options.Embedding, _options.Hidden, _options.Layers, _options.Cell, 0, _options.Peepholes, _options.Cifg,
+                _options.GruResetBefore, Head: false)
+            : null;
+        int embedding = encoder is not null && _options.TargetEmbedding > 0 ? _options.TargetEmbedding : _options.Embedding;
+        var shape = new NetworkShape(_data.VocabularySize, embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
+            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? _data.TargetColumns?.Count ?? 0, encoder,
+            DenseInputs: denseInputs);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
-        _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm)
+        if (encoder is not null)
         {
-            Dropout = _options.Dropout,
-            Features = _data.Train.Features,
-            InputValues = _data.Train.InputValues,
-            TargetValues = _data.Train.TargetValues,
-        };
+            // Windows as long as the longest source and the longest target + 1 (--seq-len does not apply).
+            _seq2seq = new Seq2SeqWindow(_net, _options.Batch, _data.MaxSourceLength, _data.MaxTargetLength + 1, _data.Vocabulary.StartToken,
+                _data.Vocabulary.StopToken, _workers, _gemm) { Dropout = _options.Dropout };
+            _window = _seq2seq.Decoder;
+        }
+        else
+        {
+            _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm)
+            {
+                Dropout = _options.Dropout,
+                Features = _data.Train.Features,
+                InputValues = _data.Train.InputValues,
+                TargetValues = _data.Train.TargetValues,
+            };
+        }
+
         _optimizer = new Optimizer(_net.Parameters, _options.Optimizer, _workers) { Clip = _options.Clip, Momentum = _options.Momentum };
         _dropoutSeed = _options.Seed ^ 0xD1B54A32D192ED03UL;
         Schedule = new LearningRateSchedule(_options);
         _tracker = new ValidationTracker(_net, _options.Patience, _options.KeepBest);
         _streamLength = _data.Train.Length / _options.Batch;
-        _windowsPerEpoch = _streamLength / _options.SeqLen;
+        _windowsPerEpoch = _data.TrainPairs is { } pairs ? (pairs.Count + _options.Batch - 1) / _options.Batch : _streamLength / _options.SeqLen;
         if (_windowsPerEpoch < 1)
         {
             throw new InvalidDataException(
@@ -105,7 +139,7 @@ public sealed class TrainingSession
 
         if (checkpoint is not null)
         {
-            TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.Signature, _net, _optimizer, _window, _position, _tracker, _curve);
+            TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.CheckpointVocabulary, _net, _optimizer, _window, _position, _tracker, _curve);
             if (_position.WindowIndex >= _windowsPerEpoch)
             {
                 // Resumed on another corpus with the same vocabulary (or columns) that has fewer windows: a new epoch.
@@ -142,12 +176,19 @@ public sealed class TrainingSession
         double lastProgress = 0, lastEval = 0, lastSample = 0, lastCheckpoint = 0;
         string stopReason = "step limit";
         _observer.Message?.Invoke(
-            $"{_data.Task.ToString().ToLowerInvariant()} task: {_data.Train.Length:N0} training / {_data.Validation.Length:N0} validation positions, "
+            $"{_data.Task.ToString().ToLowerInvariant()} task: "
+            + (_data.TrainPairs is { } pairs
+                ? $"{pairs.Count:N0} training / {_data.ValidationPairs!.Count:N0} held-out pairs (sources up to {_data.MaxSourceLength}, targets up to {_data.MaxTargetLength} tokens), source vocabulary {_data.SourceVocabulary!.Count}, target "
+                : $"{_data.Train.Length:N0} training / {_data.Validation.Length:N0} validation positions, ")
             + (_data.InputColumns is { } inputs
                 ? $"{inputs.Count} inputs ({string.Join(", ", inputs)}) → {_data.TargetColumns!.Count} targets ({string.Join(", ", _data.TargetColumns)}), "
                 : $"vocabulary {_data.Vocabulary.Count}, ")
             + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
-            + $"H={_options.Hidden} L={_options.Layers}" + (_data.InputColumns is null ? $" E={_options.Embedding}" : "") + $" B={b} T={t}, {_workers.Count} threads"
+            + $"H={_options.Hidden} L={_options.Layers}" + (_data.InputColumns is null ? $" E={_options.Embedding}" : "")
+            + (_seq2seq is not null
+                ? $" (target {_net.Shape.Embedding}) B={b}, windows of {_seq2seq.Encoder.Steps} source and {_seq2seq.Decoder.Steps} target steps"
+                : $" B={b} T={t}")
+            + $", {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
 
         while (true)
@@ -173,7 +214,7 @@ public sealed class TrainingSession
             float lr = Schedule.At(_position.Step);
             double loss = TrainStep(lr);
             long step = _position.Step;
-            tokensThisRun += (long)b * t;
+            tokensThisRun += _lastStepTokens;
             smoothed = double.IsNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
             if (step % 10 == 0 || step == 1)
             {
@@ -201,7 +242,7 @@ public sealed class TrainingSession
             if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task is not (TrainTask.Caption or TrainTask.Classify or TrainTask.Regress))
             {
                 lastSample = now;
-                _observer.Sample?.Invoke(TextSampler.Sample(_net, _data, _options.SampleLength, step));
+                _observer.Sample?.Invoke(Sample(_options.SampleLength, step));
             }
 
             if (_options.CheckpointSeconds > 0 && now - lastCheckpoint >= _options.CheckpointSeconds)
@@ -247,6 +288,12 @@ public sealed class TrainingSession
     /// <summary>One optimizer step on the next window; returns the mean training loss of the window (nats/token).</summary>
     public double TrainStep(float lr)
     {
+        if (_seq2seq is not null)
+        {
+            return TrainSequenceStep(lr, _seq2seq);
+        }
+
+        _lastStepTokens = (long)_window.Batch * _window.Steps;
         FillWindow(_window, _data.Train, _position.WindowIndex);
         _net.ZeroGrad();
         double sum = _window.Forward(_options.Dropout > 0 ? DropoutSeed(_position.Step) : null);
@@ -269,9 +316,25 @@ public sealed class TrainingSession
         return count > 0 ? sum / count : 0;
     }
 
-    /// <summary>Mean cross-entropy (nats/token) on the validation stream, cut into EvalStreams zero-state streams.</summary>
+    /// <summary>
+    /// Mean cross-entropy (nats/token) on the validation stream, cut into EvalStreams zero-state streams; for seq2seq
+    /// on the held-out pairs (EvalStreams per batch), with greedy exact match and token accuracy.
+    /// </summary>
     public EvalResult Evaluate(TimeSpan elapsed)
     {
+        if (_data.ValidationPairs is { } held)
+        {
+            _evalSeq2Seq ??= new Seq2SeqWindow(_net, Math.Max(1, Math.Min(_options.EvalStreams, held.Count)), _data.MaxSourceLength,
+                _data.MaxTargetLength + 1, _data.Vocabulary.StartToken, _data.Vocabulary.StopToken, _workers, _gemm);
+            var sequences = new SequenceReport();
+            double pairLoss = Seq2SeqEvaluation.Evaluate(_evalSeq2Seq, held, _data.MaxTargetLength, sequences, out long pairTokens);
+            var pairResult = new EvalResult(_position.Step, elapsed, pairLoss, pairTokens) { Sequences = sequences };
+            _lastEval = pairResult;
+            _curve.Validation.Add((_position.Step, pairLoss));
+            _observer.Evaluated?.Invoke(pairResult);
+            return pairResult;
+        }
+
         int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
         _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm)
         {
@@ -292,8 +355,37 @@ public sealed class TrainingSession
         return result;
     }
 
-    /// <summary>Generated text from the current weights (<see cref="TextSampler"/>).</summary>
-    public string Sample(int length, long seed) => TextSampler.Sample(_net, _data, length, seed);
+    /// <summary>
+    /// Generated text from the current weights (<see cref="TextSampler"/>); for seq2seq a few held-out sources and
+    /// their greedy decodings (<see cref="Seq2SeqEvaluation.Sample"/>).
+    /// </summary>
+    public string Sample(int length, long seed) => _seq2seq is not null
+        ? Seq2SeqEvaluation.Sample(_evalSeq2Seq ?? _seq2seq, _data, 3)
+        : TextSampler.Sample(_net, _data, length, seed);
+
+    /// <summary>
+    /// Seq2seq: greedy decodings of <paramref name="pairs"/> (source and target ids) with the trainer's own forward
+    /// pass, at most <paramref name="maxLength"/> tokens each (the stop token not included).
+    /// </summary>
+    public int[][] DecodeGreedy(IReadOnlyList<SequencePair> pairs, int maxLength)
+    {
+        Seq2SeqWindow window = _seq2seq ?? throw new InvalidOperationException("Greedy decoding is for the seq2seq task.");
+        var result = new int[pairs.Count][];
+        var output = new int[window.Batch * maxLength];
+        var lengths = new int[window.Batch];
+        for (int start = 0; start < pairs.Count; start += window.Batch)
+        {
+            int n = Math.Min(window.Batch, pairs.Count - start);
+            int[] indices = Enumerable.Range(start, n).ToArray();
+            window.DecodeGreedy(pairs, indices, maxLength, output, lengths);
+            for (int i = 0; i < n; i++)
+            {
+                result[start + i] = output.AsSpan(i * maxLength, lengths[i]).ToArray();
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>The model with metadata (vocabulary, architecture, training record).</summary>
     public ModelSpec ToSpec(EvalResult? validation, double trainLoss, double tokensPerSecond, TimeSpan elapsed)
@@ -353,9 +445,16 @@ public sealed class TrainingSession
                 Put("val_accuracy", F(report.Accuracy));
                 Put("val_sequences", report.Total.ToString(CultureInfo.InvariantCulture));
             }
+
+            if (validation.Sequences is { } sequences)
+            {
+                Put("val_exact_match", F(sequences.ExactMatch));
+                Put("val_token_accuracy", F(sequences.TokenAccuracy));
+                Put("val_sequences", sequences.Sequences.ToString(CultureInfo.InvariantCulture));
+            }
         }
 
-        if (_data.Task == TrainTask.Classify)
+        if (_data.Task is TrainTask.Classify or TrainTask.Seq2Seq)
         {
             Put("tokens", _options.Tokens.ToString().ToLowerInvariant());
         }
@@ -367,7 +466,16 @@ public sealed class TrainingSession
             return _net.ToSpec(null, _data.TaskKind, meta);
         }
 
-        return _net.ToSpec(_data.Vocabulary, _data.TaskKind, meta, _data.Labels);
+        if (_data.Task == TrainTask.Seq2Seq)
+        {
+            Put("target_embedding", _net.Shape.Embedding.ToString(CultureInfo.InvariantCulture));
+            if (_options.ValCorpus is not null)
+            {
+                Put("val_corpus", Path.GetFileName(_options.ValCorpus));
+            }
+        }
+
+        return _net.ToSpec(_data.Vocabulary, _data.TaskKind, meta, _data.Labels, _data.SourceVocabulary);
     }
 
     public static string CellName(TrainCell cell) => cell switch
@@ -383,7 +491,7 @@ public sealed class TrainingSession
     {
         ModelSpec model = ToSpec(_lastEval, trainLoss, 0, elapsed);
         TrainingCheckpoint.Write(CheckpointPath, model, _options, _net, _optimizer, _window, _position, _tracker, _curve,
-            elapsed.TotalSeconds, _data.Signature);
+            elapsed.TotalSeconds, _data.CheckpointVocabulary);
         _observer.Checkpointed?.Invoke(CheckpointPath);
     }
 
@@ -422,6 +530,62 @@ public sealed class TrainingSession
         }
 
         return bySteps is null || byTime < bySteps ? byTime : bySteps;
+    }
+
+    // Seq2seq: the next batch of pairs in this epoch's order, forward, backward through both stacks, optimizer step.
+    private double TrainSequenceStep(float lr, Seq2SeqWindow window)
+    {
+        IReadOnlyList<SequencePair> pairs = _data.TrainPairs!;
+        int[] order = EpochOrder(_position.Epoch, pairs.Count);
+        int start = _position.WindowIndex * window.Batch;
+        int n = Math.Min(window.Batch, pairs.Count - start);
+        window.Fill(pairs, order.AsSpan(start, n));
+        _net.ZeroGrad();
+        double sum = window.Forward(_options.Dropout > 0 ? DropoutSeed(_position.Step) : null);
+        int count = window.TargetCount;
+        long sourceTokens = 0;
+        for (int i = 0; i < n; i++)
+        {
+            sourceTokens += pairs[order[start + i]].Source.Length;
+        }
+
+        _lastStepTokens = sourceTokens + count;
+        if (count > 0)
+        {
+            window.Backward(1f / count);
+            _optimizer.Step(lr);
+        }
+
+        _position.Step++;
+        _position.WindowIndex++;
+        if (_position.WindowIndex >= _windowsPerEpoch)
+        {
+            _position.WindowIndex = 0;
+            _position.Epoch++;
+        }
+
+        return count > 0 ? sum / count : 0;
+    }
+
+    // The training pairs' order in an epoch: a permutation drawn from (--seed, epoch), so a resume needs no saved order.
+    private int[] EpochOrder(int epoch, int count)
+    {
+        if (_order is not null && _orderEpoch == epoch)
+        {
+            return _order;
+        }
+
+        ulong s = (_options.Seed ^ 0xA0761D6478BD642FUL) + (ulong)epoch;
+        var rng = new Xoshiro128StarStar(Xoshiro128StarStar.SplitMix64(ref s));
+        _order = Enumerable.Range(0, count).ToArray();
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = (int)(rng.NextDouble() * (i + 1));
+            (_order[i], _order[j]) = (_order[j], _order[i]);
+        }
+
+        _orderEpoch = epoch;
+        return _order;
     }
 
     private void FillWindow(Window window, TokenStream stream, int windowIndex)

@@ -48,7 +48,7 @@ public sealed class Window
             _drop[k] = [];
         }
 
-        _logits = new float[_n * s.OutputCount];
+        _logits = net.HasHead ? new float[_n * s.OutputCount] : [];
         _rowLoss = new double[_n];
         _head = HeadForward;
         _logitGradient = LogitGradient;
@@ -101,6 +101,37 @@ public sealed class Window
             Array.Clear(l.HState);
             Array.Clear(l.CState);
         }
+    }
+
+    /// <summary>Values in <see cref="GetState"/>.</summary>
+    public int StateLength => StateOffset(_pass.Layers.Length);
+
+    /// <summary>Copies the carried state into <paramref name="target"/>, a window of the same state layout (seq2seq hand-over).</summary>
+    public void CopyStateTo(Window target)
+    {
+        if (target.StateLength != StateLength || target.Batch != Batch)
+        {
+            throw new ArgumentException("The target window's state has another layout.", nameof(target));
+        }
+
+        for (int k = 0; k < _pass.Layers.Length; k++)
+        {
+            LayerBuffers from = _pass.Layers[k], to = target._pass.Layers[k];
+            Array.Copy(from.HState, to.HState, from.HState.Length);
+            Array.Copy(from.CState, to.CState, from.CState.Length);
+        }
+    }
+
+    // Where layer k's h starts in GetState's layout.
+    private int StateOffset(int k)
+    {
+        int at = 0;
+        for (int i = 0; i < k; i++)
+        {
+            at += _pass.Layers[i].HState.Length + _pass.Layers[i].CState.Length;
+        }
+
+        return at;
     }
 
     /// <summary>The carried state: per layer h (B·H) then c (B·H, LSTM only).</summary>
@@ -187,6 +218,13 @@ public sealed class Window
             }
         }
 
+        if (!_net.HasHead)
+        {
+            // A seq2seq encoder: its output is the state it carries (GetState), nothing is scored here.
+            TargetCount = 0;
+            return 0;
+        }
+
         // Head: logits (N, V) = H (N, H) · W_headᵀ + b_head; then softmax cross-entropy per row.
         _workers.Run(_head);
         double loss = 0;
@@ -208,18 +246,41 @@ public sealed class Window
     /// Backward pass after <see cref="Forward"/>: adds d(loss · <paramref name="scale"/>)/dθ to every parameter's
     /// Grad, where loss is the summed cross-entropy Forward returned.
     /// </summary>
-    public void Backward(float scale)
+    public void Backward(float scale) => Backward(scale, null, null);
+
+    /// <summary>
+    /// As <see cref="Backward(float)"/>, with the window's edge states in the graph (seq2seq).
+    /// <paramref name="finalStateGradient"/> (laid out as <see cref="GetState"/>) is d loss / d(the state after the
+    /// last step) — for a network without a head (an encoder) the only gradient there is;
+    /// <paramref name="initialStateGradient"/> (same layout) receives d loss / d(the state before step 0).
+    /// </summary>
+    public void Backward(float scale, float[]? finalStateGradient, float[]? initialStateGradient)
     {
         NetworkShape s = _net.Shape;
-        _scale = scale;
-        _workers.Run(_logitGradient);
-        _workers.Run(_headBackward);
-        RecurrentPass.ColumnSums(_logits, _n, s.OutputCount, _net.HeadB.Grad);
-
         WindowBuffers shared = _pass.Shared;
+        if (_net.HasHead)
+        {
+            _scale = scale;
+            _workers.Run(_logitGradient);
+            _workers.Run(_headBackward);
+            RecurrentPass.ColumnSums(_logits, _n, s.OutputCount, _net.HeadB.Grad);
+        }
+        else
+        {
+            Array.Clear(shared.DH, 0, _n * _h);
+        }
+
+        int stateLength = StateLength;
+        if (finalStateGradient is not null && finalStateGradient.Length != stateLength
+            || initialStateGradient is not null && initialStateGradient.Length != stateLength)
+        {
+            throw new ArgumentException($"A state gradient of this window has {stateLength} values (GetState's layout).");
+        }
+
         for (int k = s.Layers - 1; k >= 0; k--)
         {
-            _pass.Backward(k);
+            int at = StateOffset(k);
+            _pass.Backward(k, finalStateGradient, at, initialStateGradient, at);
             if (k > 0)
             {
                 // Through the dropout between layer k−1 and k.

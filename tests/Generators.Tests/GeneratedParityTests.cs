@@ -136,7 +136,7 @@ public class GeneratedParityTests
         }
 
         Type type = s_assemblies[width].Value.GetType(TypeName(name, width), throwOnError: true)!;
-        foreach (int n in new[] { 1, 3, 4, 9, 17 })
+        foreach (int n in new[] { 1, 3, 4, 9, 16, 17, 33 }) // one and two groups of 8 per pass; 1, 2 and 3 passes of 16
         {
             if (fx.InputKind == "dense")
             {

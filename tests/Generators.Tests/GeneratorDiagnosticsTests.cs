@@ -141,6 +141,59 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error));
     }
 
+    [Fact]
+    public void ReverseModel_ReportsInfoRnn0100_AndHasRunButNoStep()
+    {
+        // A reverse-only layer (docs/model-format.md, "Layer directions") needs the whole sequence, as a bidirectional one.
+        var rng = new Random(6);
+        int e = 4, h = 5;
+        DirectionWeights Dir() => new() { W_ih = TestModels.M(rng, h, e), W_hh = TestModels.M(rng, h, h), b_ih = TestModels.V(rng, h), b_hh = TestModels.V(rng, h) };
+        var spec = new ModelSpec
+        {
+            InputKind = InputKind.Dense,
+            InputSize = e,
+            Layers = new[] { new LayerSpec { Cell = CellKind.Rnn, InputSize = e, HiddenSize = h, Forward = Dir(), Reverse = true } },
+        };
+        var (driver, output, _) = GeneratorHarness.Run(GeneratorHarness.CreateDriver(new[] { new ModelItem("Demo.Rev", TestModels.ToBytes(spec)) }));
+        Diagnostic d = Assert.Single(driver.GetRunResult().Diagnostics);
+        Assert.Equal("RNN0100", d.Id);
+        Assert.Equal(DiagnosticSeverity.Info, d.Severity);
+        Assert.Contains("Rev runs its layers in reverse: it has no Step", d.GetMessage());
+        Assert.Empty(output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error));
+        string source = string.Join("\n", output.SyntaxTrees.Select(t => t.ToString()));
+        Assert.Contains("for (int t = steps - 1; t >= 0; t--)", source);
+        Assert.Contains("IDenseSequenceModel<Rev>", source);
+        Assert.DoesNotContain("IDenseModel<", source);
+        Assert.DoesNotContain("void Step(", source);
+    }
+
+    [Fact]
+    public void ReverseCaptionDecoder_ReportsRnn0001NamingTheReverseTensor()
+    {
+        var rng = new Random(10);
+        int v = 5, e = 4, h = 3, f = 6;
+        DirectionWeights Dir() => new() { W_ih = TestModels.M(rng, 4 * h, e), W_hh = TestModels.M(rng, 4 * h, h), b_ih = TestModels.V(rng, 4 * h), b_hh = TestModels.V(rng, 4 * h) };
+        var wordLm = new ModelSpec
+        {
+            InputKind = InputKind.Embedding,
+            InputSize = v,
+            Embedding = TestModels.M(rng, v, e),
+            Layers = new[] { new LayerSpec { Cell = CellKind.Lstm, InputSize = e, HiddenSize = h, Forward = Dir(), Reverse = true } },
+            Head = new DenseSpec { W = TestModels.M(rng, v, h), b = TestModels.V(rng, v) },
+            Task = ModelTask.WordLm,
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Words, new[] { "<start>", "<stop>", "<unk>", "a", "red" }),
+        };
+
+        (IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string> metadata) = ModelWriter.ToTensors(wordLm);
+        var captionTensors = tensors.Append(new Tensor("image_proj.weight", new[] { e, f }, TestModels.V(rng, e * f))).ToList();
+        var captionMetadata = new Dictionary<string, string>(metadata) { ["rnn.task"] = "caption", ["rnn.image_projection"] = "image_proj" };
+        Diagnostic d = Single(new ModelItem("Demo.Caption", SafeTensorsWriter.Write(captionTensors, captionMetadata), "models/caption.safetensors"));
+
+        Assert.Equal("RNN0001", d.Id);
+        Assert.Contains("rnn.weight_ih_l0_reverse", d.GetMessage());
+        Assert.Contains("cannot be bidirectional or reverse", d.GetMessage());
+    }
+
     /// <summary>
     /// A bidirectional caption decoder used to pass the builder and fail in the emitter (RNN0002); the model-space
     /// test found it, and the builder now rejects it, so it is an invalid weight file naming the reverse tensor.

@@ -8,7 +8,7 @@ namespace RnnEmbedded.Tests;
 
 /// <summary>
 /// The whole model space (docs/generator.md, "The model-space test"): cell variant × input route × task × layers ×
-/// direction × projection × bias × head, with seeded odd sizes. Every combination the builder accepts must generate,
+/// direction (forward, reverse, bidirectional) × projection × bias × head, with seeded odd sizes. Every combination the builder accepts must generate,
 /// compile and match the reference engine at every vector width; every combination it rejects must be rejected with
 /// RnnFormatException. RNN_MODELSPACE_ITERATIONS=N runs N random batches instead of one (the long run),
 /// RNN_MODELSPACE_SEED picks their seed, RNN_MODELSPACE_LOG names a file that receives progress and failures as they happen.
@@ -77,7 +77,7 @@ public class ModelSpaceTests
                     bool head = headLayers > 0 || task != ModelTask.Generic || i % 3 != 0;
                     cases.Add(new ModelCase(cells[i % cells.Length], input, task, Layers: 1 + i % 2, Bidirectional: task != ModelTask.Caption && i % 5 == 1,
                         Projection: false, Bias: i % 2 == 0, head, Vocabulary: task != ModelTask.Generic, PerLayer: false, Seed: 5_000 + i,
-                        InputLayers: inputLayers, HeadLayers: headLayers, Output: output));
+                        InputLayers: inputLayers, HeadLayers: headLayers, Output: output, Reverse: i % 5 == 3));
                     i++;
                 }
             }
@@ -154,7 +154,7 @@ public class ModelSpaceTests
     {
         static int[] Values(ModelCase c) => new[]
         {
-            (int)c.Cell, (int)c.Input, (int)c.Task, c.Layers, c.Bidirectional ? 1 : 0, c.Projection ? 1 : 0, c.Bias ? 1 : 0, c.Head ? 1 : 0, c.Vocabulary ? 1 : 0, c.PerLayer ? 1 : 0, (int)c.Weights,
+            (int)c.Cell, (int)c.Input, (int)c.Task, c.Layers, c.Bidirectional ? 1 : c.IsReverse ? 2 : 0, c.Projection ? 1 : 0, c.Bias ? 1 : 0, c.Head ? 1 : 0, c.Vocabulary ? 1 : 0, c.PerLayer ? 1 : 0, (int)c.Weights,
         };
 
         static IEnumerable<(int, int, int, int)> Pairs(int[] v)

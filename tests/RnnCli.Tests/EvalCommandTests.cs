@@ -99,6 +99,57 @@ public sealed class EvalCommandTests
         }
     }
 
+    /// <summary>
+    /// Word models split lines as the trainer and compiled apps do (the runtime's WordTokenizer, lower-cased for a
+    /// lower-case vocabulary): "In the beginning, God said." is in, the, &lt;unk&gt;, ",", god, said, ".", so a
+    /// punctuation mark glued to a word is a token of its own rather than turning the word into &lt;unk&gt;.
+    /// </summary>
+    [Fact]
+    public void Eval_WordModel_EncodesLinesWithTheRuntimeTokenizer()
+    {
+        string[] tokens = { "<start>", "<stop>", "<unk>", "in", "the", ",", ".", "god", "said" };
+        ModelSpec chars = CharModels.Lstm(hidden: 6, layers: 1, seed: 3);
+        var rng = new Random(5);
+        Matrix Random(int rows, int cols) => new(rows, cols, Enumerable.Range(0, rows * cols).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray());
+        var spec = new ModelSpec
+        {
+            InputKind = InputKind.Embedding,
+            InputSize = tokens.Length,
+            Embedding = Random(tokens.Length, 8),
+            Layers = chars.Layers,
+            Head = new DenseSpec { W = Random(tokens.Length, 6), b = Random(1, tokens.Length).Data },
+            Vocabulary = new Vocabulary(ModelVocabularyKind.Words, tokens),
+            Task = ModelTask.WordLm,
+        };
+        string model = CharModels.WriteTemp(spec);
+        string corpus = TempFile("In the beginning, God said.\n\n");
+        try
+        {
+            var output = new StringWriter();
+            IReadOnlyList<EvalCommand.Result> results = EvalCommand.Execute(ModelLoader.Load(model), model, corpus, "float32", 1.0, 0, output);
+            int[] ids = { 0, 3, 4, 2, 5, 7, 8, 6, 1 };
+            Assert.Equal(ids.Length - 1, results[0].Predictions);
+            Assert.Contains("non-empty lines 0..1 of 1", output.ToString());
+            var engine = new ReferenceEngine(ModelLoader.Load(model));
+            var logits = new float[tokens.Length];
+            var logProbs = new float[tokens.Length];
+            double total = 0;
+            for (int t = 0; t + 1 < ids.Length; t++)
+            {
+                engine.Step(ids[t], logits);
+                ReferenceEngine.LogSoftmax(logits, logProbs);
+                total -= logProbs[ids[t + 1]];
+            }
+
+            Assert.True(Math.Abs(total / (ids.Length - 1) - results[0].MeanCrossEntropy) <= 1e-5, $"printed {results[0].MeanCrossEntropy}, expected {total / (ids.Length - 1)}");
+        }
+        finally
+        {
+            File.Delete(model);
+            File.Delete(corpus);
+        }
+    }
+
     private static double MeanCrossEntropy(ModelSpec spec, string text)
     {
         var index = new Dictionary<string, int>();

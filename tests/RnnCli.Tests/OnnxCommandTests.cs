@@ -51,6 +51,50 @@ public sealed class OnnxCommandTests
         AssertClose(fx.Outputs, ParseVectors(r.Output));
     }
 
+    [Fact]
+    public void ReverseOnnx_InspectsRunsAndConverts()
+    {
+        // direction = reverse (docs/model-format.md, "Layer directions"): inspect names the direction, run feeds the
+        // whole sequence and prints PyTorch's outputs, convert writes the '_reverse' tensors alone and runs the same.
+        const string name = "reverse_lstm_2layer";
+        CliResult i = Run("inspect", Onnx(name));
+        Assert.Equal(0, i.ExitCode);
+        string[] lines = i.Output.Split('\n');
+        Assert.Contains("  0: LSTM (standard)  in 3  H 4  P -  reverse  bias  out 4", lines);
+        Assert.Contains("  1: LSTM (standard)  in 4  H 4  P -  reverse  bias  out 4", lines);
+
+        ExpectedFixture fx = ExpectedFixture.LoadFrom(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", name + ".expected.txt"));
+        string csv = TempFile(string.Join("\n", fx.Dense.Select(row => string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture))))));
+        CliResult r = Run("run", Onnx(name), "--inputs", csv);
+        Assert.Equal(0, r.ExitCode);
+        AssertClose(fx.Outputs, ParseVectors(r.Output));
+
+        string output = Path.Combine(TempDirectory(), name + ".safetensors");
+        Assert.Equal(0, Run("convert", Onnx(name), "--out", output).ExitCode);
+        WeightFile converted = SafeTensorsReader.ReadFile(output);
+        Assert.Contains(converted.Tensors, t => t.Name == "rnn.weight_ih_l1_reverse");
+        Assert.DoesNotContain(converted.Tensors, t => t.Name == "rnn.weight_ih_l0");
+        CliResult again = Run("run", output, "--inputs", csv);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(r.Output, again.Output);
+    }
+
+    [Fact]
+    public void ReverseOnnx_RunWithNoSteps_SaysTheModelNeedsOne()
+    {
+        CliResult r = Run("run", Onnx("reverse_lstm"), "--inputs", TempFile(""));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("a reverse model needs at least one input step", r.Error);
+    }
+
+    [Fact]
+    public void MixedDirectionsOnnx_IsRejectedNamingTheNode()
+    {
+        CliResult r = Run("inspect", Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", "reject", "mixed_directions.onnx"));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("node 'lstm1' (LSTM): differs from the first recurrent layer (node 'lstm0' (LSTM)) in its direction", r.Error);
+    }
+
     private static void AssertClose(List<float[]> expected, float[][] actual)
     {
         Assert.Equal(expected.Count, actual.Length);

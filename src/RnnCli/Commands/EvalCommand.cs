@@ -11,7 +11,8 @@ namespace RnnEmbedded.Cli.Commands;
 /// model on a slice of a text, computed by the reference engine with the model's streamed matrices in each given
 /// weight type (docs/cli.md, "rnn eval"; the quantization is docs/model-format.md's "Weight types"). Character models
 /// read the slice as one stream from the zero state; word models read it line by line, each line
-/// <c>&lt;start&gt; w1 … wn</c> → <c>w1 … wn &lt;stop&gt;</c> from the zero state, as the trainer validates.
+/// <c>&lt;start&gt; w1 … wn</c> → <c>w1 … wn &lt;stop&gt;</c> from the zero state, split into words by the runtime's
+/// <see cref="RnnEmbedded.Runtime.WordTokenizer"/>, as the trainer validates.
 /// </summary>
 public static class EvalCommand
 {
@@ -64,9 +65,9 @@ public static class EvalCommand
     /// <summary>Scores <paramref name="spec"/> on the slice for each weight type and prints a table.</summary>
     public static IReadOnlyList<Result> Execute(ModelSpec spec, string modelPath, string corpusPath, string weightTypes, double fraction, int limit, TextWriter output)
     {
-        if (!spec.HasTokenInput || spec.Bidirectional || spec.Vocabulary is null || spec.Head is null || spec.OutputSize != spec.InputSize)
+        if (!spec.HasTokenInput || spec.RunOnly || spec.Vocabulary is null || spec.Head is null || spec.OutputSize != spec.InputSize)
         {
-            throw new CommandException($"{modelPath}: rnn eval scores next-token predictions, so it needs a unidirectional token model with a vocabulary and a head with one logit per token");
+            throw new CommandException($"{modelPath}: rnn eval scores next-token predictions, so it needs a forward (not bidirectional or reverse) token model with a vocabulary and a head with one logit per token");
         }
 
         if (!(fraction > 0 && fraction <= 1))
@@ -104,7 +105,8 @@ public static class EvalCommand
         }
         else
         {
-            string[] lines = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToArray();
+            // The trainer's split of a word corpus: lines with at least one word (RnnTrainer Dataset, "Words").
+            string[] lines = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => RnnEmbedded.Runtime.WordTokenizer.Count(l) > 0).ToArray();
             int start = lines.Length - (int)(lines.Length * fraction);
             int count = lines.Length - start;
             int max = limit < 0 ? 10_000 : limit;
@@ -113,7 +115,8 @@ public static class EvalCommand
                 count = max;
             }
 
-            sequences = lines.Skip(start).Take(count).Select(l => Words(spec.Vocabulary, l)).ToList();
+            RnnEmbedded.Runtime.WordVocabulary words = WordsOf(spec.Vocabulary);
+            sequences = lines.Skip(start).Take(count).Select(l => Words(words, l)).ToList();
             slice = $"non-empty lines {start:N0}..{start + count:N0} of {lines.Length:N0}";
         }
 
@@ -198,37 +201,45 @@ public static class EvalCommand
         return result.ToArray();
     }
 
-    private static int[] Words(Vocabulary vocabulary, string line)
+    /// <summary>
+    /// The runtime's word vocabulary over the model's tokens, lower-casing input exactly when every stored word is
+    /// lower case (as <c>WordVocabulary.FromModel</c> does for a compiled model).
+    /// </summary>
+    private static RnnEmbedded.Runtime.WordVocabulary WordsOf(Vocabulary vocabulary)
     {
         if (vocabulary.StartToken < 0 || vocabulary.StopToken < 0)
         {
             throw new CommandException("a word model needs <start> and <stop> tokens in its vocabulary to score lines");
         }
 
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var offsets = new int[vocabulary.Tokens.Count + 1];
         for (int i = 0; i < vocabulary.Tokens.Count; i++)
         {
-            ids[vocabulary.Tokens[i]] = i;
+            offsets[i + 1] = offsets[i] + vocabulary.Tokens[i].Length;
         }
 
-        var result = new List<int> { vocabulary.StartToken };
-        foreach (string word in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        bool lowercase = vocabulary.Tokens.All(t => t == t.ToLowerInvariant());
+        return new RnnEmbedded.Runtime.WordVocabulary(string.Concat(vocabulary.Tokens), offsets, vocabulary.StartToken, vocabulary.StopToken, vocabulary.UnknownToken, lowercase);
+    }
+
+    /// <summary>
+    /// One line as the trainer and a compiled word model's app encode it (the runtime's <see cref="RnnEmbedded.Runtime.WordTokenizer"/>:
+    /// punctuation marks are words of their own): &lt;start&gt; words &lt;stop&gt;, unknown words → &lt;unk&gt;.
+    /// </summary>
+    private static int[] Words(RnnEmbedded.Runtime.WordVocabulary vocabulary, string line)
+    {
+        var ids = new int[vocabulary.GetEncodedLength(line)];
+        int n = vocabulary.Encode(line, ids);
+        int position = 0;
+        for (int k = 1; k + 1 < n; k++)
         {
-            if (ids.TryGetValue(word, out int id) || ids.TryGetValue(word.ToLowerInvariant(), out id))
+            RnnEmbedded.Runtime.WordTokenizer.Next(line, ref position, out int start, out int length);
+            if (ids[k] < 0)
             {
-                result.Add(id);
-            }
-            else if (vocabulary.UnknownToken >= 0)
-            {
-                result.Add(vocabulary.UnknownToken);
-            }
-            else
-            {
-                throw new CommandException($"word '{TextFormat.Printable(word)}' is not in the model's vocabulary, which has no <unk>");
+                throw new CommandException($"word '{TextFormat.Printable(line.Substring(start, length))}' is not in the model's vocabulary, which has no <unk>");
             }
         }
 
-        result.Add(vocabulary.StopToken);
-        return result.ToArray();
+        return ids.AsSpan(0, n).ToArray();
     }
 }

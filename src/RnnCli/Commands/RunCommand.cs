@@ -11,7 +11,7 @@ namespace RnnEmbedded.Cli.Commands;
 /// through the reference engine and prints one line per step, the output vector as space-separated round-trip
 /// floats. Models with a vocabulary also take <c>--text</c> (characters or space-separated words). Caption decoders
 /// may take <c>--image features.csv</c> (one line), fed before the tokens.
-/// Bidirectional models see the whole sequence at once.
+/// Bidirectional and reverse models (docs/model-format.md, "Layer directions") see the whole sequence at once.
 /// </summary>
 public static class RunCommand
 {
@@ -252,11 +252,11 @@ public static class RunCommand
 
     private static void RunTokens(ModelSpec spec, int[] ids, float[]? image, TextWriter output)
     {
-        if (spec.Bidirectional)
+        if (spec.RunOnly)
         {
             if (ids.Length == 0)
             {
-                throw new CommandException("a bidirectional model needs at least one token");
+                throw new CommandException($"a {(spec.Bidirectional ? "bidirectional" : "reverse")} model needs at least one token");
             }
 
             WriteAll(ReferenceEngine.Run(spec, ids), output);
@@ -280,11 +280,11 @@ public static class RunCommand
 
     private static void RunDense(ModelSpec spec, float[][] steps, TextWriter output)
     {
-        if (spec.Bidirectional)
+        if (spec.RunOnly)
         {
             if (steps.Length == 0)
             {
-                throw new CommandException("a bidirectional model needs at least one input step");
+                throw new CommandException($"a {(spec.Bidirectional ? "bidirectional" : "reverse")} model needs at least one input step");
             }
 
             WriteAll(ReferenceEngine.Run(spec, steps), output);

@@ -15,10 +15,11 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), or 'f1 ... fF<TAB>caption' lines (caption)." };
+        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), 'f1 ... fF<TAB>caption' lines (caption), 'text<TAB>label' (classify), 'source<TAB>target' (seq2seq) or a CSV (regress)." };
         var task = new Option<string>("--task")
         {
-            Description = "char | word | caption | classify ('text<TAB>label' lines) | regress (CSV, one row per time step)", DefaultValueFactory = _ => "char",
+            Description = "char | word | caption | classify ('text<TAB>label' lines) | seq2seq ('source<TAB>target' lines) | regress (CSV, one row per time step)",
+            DefaultValueFactory = _ => "char",
         };
         var targetColumns = new Option<string>("--target-columns")
         {
@@ -29,7 +30,9 @@ public static class TrainCommand
         {
             Description = "Regress task: the CSV's sequence-id column (default: 'sequence' when the header has it, else the file is one sequence).",
         };
-        var tokens = new Option<string>("--tokens") { Description = "Classify task: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
+        var tokens = new Option<string>("--tokens") { Description = "Classify and seq2seq tasks: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
+        var valCorpus = new Option<string>("--val-corpus") { Description = "Seq2seq: held-out 'source<TAB>target' file (default: a split of --corpus)." };
+        var targetEmbedding = new Option<int>("--target-embedding") { Description = "Seq2seq: the decoder's embedding size (default: --embedding)." };
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
         var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
         var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
@@ -68,9 +71,9 @@ public static class TrainCommand
         var keepCase = new Option<bool>("--keep-case") { Description = "Word/caption tasks: do not lower-case words." };
         var json = new Option<bool>("--json") { Description = "Print a final JSON object (val_loss, tokens_per_second, steps, elapsed_seconds, ...)." };
 
-        var command = new Command("train", "Train a char, word or caption model on the CPU and write a weight file.")
+        var command = new Command("train", "Train a char, word, caption, classify, seq2seq or regress model on the CPU and write a weight file.")
         {
-            corpus, task, tokens, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
         };
@@ -88,10 +91,12 @@ public static class TrainCommand
             {
                 Corpus = corpusPath ?? "",
                 Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption),
-                    ("classify", TrainTask.Classify), ("regress", TrainTask.Regress)),
+                    ("classify", TrainTask.Classify), ("seq2seq", TrainTask.Seq2Seq), ("regress", TrainTask.Regress)),
                 TargetColumns = parseResult.GetValue(targetColumns)!,
                 SequenceColumn = parseResult.GetValue(sequenceColumn),
                 Tokens = Parse(parseResult.GetValue(tokens)!, "--tokens", ("chars", ClassifyTokens.Chars), ("words", ClassifyTokens.Words)),
+                ValCorpus = parseResult.GetValue(valCorpus),
+                TargetEmbedding = parseResult.GetValue(targetEmbedding),
                 Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
                 Peepholes = parseResult.GetValue(peepholes),
@@ -178,6 +183,9 @@ public static class TrainCommand
                     $"validation at step {e.Step}: {e.Loss:F4} nats/sequence, accuracy {c.Accuracy:P2} ({c.Correct:N0}/{c.Total:N0} sequences)")
                 : e.Regression is { } fit
                 ? "validation at step " + e.Step.ToString(CultureInfo.InvariantCulture) + ": " + FormatFit(fit)
+                : e.Sequences is { } q
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"validation at step {e.Step}: {e.Loss:F4} nats/token, exact match {q.ExactMatch:P2} ({q.ExactMatches:N0}/{q.Sequences:N0}), token accuracy {q.TokenAccuracy:P2}")
                 : string.Create(CultureInfo.InvariantCulture,
                     $"validation at step {e.Step}: {e.Loss:F4} nats/token, perplexity {e.Perplexity:F3}, {e.BitsPerToken:F4} bits/token ({e.Tokens:N0} tokens)")),
             Sample = s => Line("sample: " + s.ReplaceLineEndings(" ⏎ ")),
@@ -225,6 +233,11 @@ public static class TrainCommand
         {
             Line("validation: " + FormatFit(heldOut));
         }
+        else if (val?.Sequences is { } sequences)
+        {
+            Line(string.Create(CultureInfo.InvariantCulture,
+                $"validation: {val.Loss:F4} nats/token, exact match {sequences.ExactMatch:P2} ({sequences.ExactMatches:N0}/{sequences.Sequences:N0} held-out pairs, greedy), token accuracy {sequences.TokenAccuracy:P2}"));
+        }
         else if (val is not null)
         {
             string unit = trainer.Data.Task == TrainTask.Char ? "bits/char" : "bits/token";
@@ -269,6 +282,14 @@ public static class TrainCommand
                 summary["labels"] = c.Labels;
                 summary["confusion"] = Enumerable.Range(0, c.Labels.Count).Select(t => c.Confusion.AsSpan(t * c.Labels.Count, c.Labels.Count).ToArray()).ToArray();
             }
+
+            if (val?.Sequences is { } q)
+            {
+                summary["val_exact_match"] = q.ExactMatch;
+                summary["val_token_accuracy"] = q.TokenAccuracy;
+                summary["val_sequences"] = q.Sequences;
+            }
+
             stdout.WriteLine(JsonSerializer.Serialize(summary));
         }
 

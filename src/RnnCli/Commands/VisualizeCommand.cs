@@ -133,10 +133,10 @@ public static class VisualizeCommand
             throw new CommandException($"{path}: the model has a word vocabulary, but the page shades single characters; {Rule}");
         }
 
-        if (spec.Bidirectional)
+        if (spec.RunOnly)
         {
             throw new CommandException(
-                $"{path}: the model is bidirectional, so its state at a character depends on the text after it; {Rule}");
+                $"{path}: the model is {(spec.Bidirectional ? "bidirectional" : "reverse")}, so its state at a character depends on the text after it; {Rule}");
         }
 
         if (spec.ImageProjection is not null)

@@ -54,13 +54,13 @@ public sealed partial class ModelPlan
     /// <summary>Caption decoders: the image projection in front of layer 0's vector route.</summary>
     public required ImagePlan? Image { get; init; }
 
-    /// <summary>Per layer, the instance state (empty for bidirectional models, which have no state).</summary>
+    /// <summary>Per layer, the instance state (empty for bidirectional or reverse models, which have no state).</summary>
     public required IReadOnlyList<LayerStatePlan> State { get; init; }
 
-    /// <summary>One cell per layer and direction, in order (forward before reverse).</summary>
+    /// <summary>One cell per layer and direction, in order (forward before reverse; a reverse-only layer has one, Reverse).</summary>
     public required IReadOnlyList<CellPlan> Cells { get; init; }
 
-    /// <summary>Per layer: its output width and the cells that write it (bidirectional Run only).</summary>
+    /// <summary>Per layer: its output width and the cells that write it (Run without state only).</summary>
     public required IReadOnlyList<LayerPlan> Layers { get; init; }
 
     public required HeadPlan Head { get; init; }
@@ -129,7 +129,7 @@ public sealed class ModelSurface
 
     /// <summary>
     /// Instance state, <c>CopyHiddenState</c>, and a <c>Run</c> that steps a local copy (unidirectional models);
-    /// without state (bidirectional), <c>Run</c> goes layer by layer over the whole sequence.
+    /// without state (bidirectional or reverse layers), <c>Run</c> goes layer by layer over the whole sequence.
     /// </summary>
     public required bool State { get; init; }
 }

@@ -17,11 +17,11 @@ public static partial class ModelPlanner
             return null;
         }
 
-        if (encoder.Bidirectional || spec.Bidirectional || !encoder.HasTokenInput || encoder.Layers.Count != spec.Layers.Count)
+        if (encoder.RunOnly || spec.RunOnly || !encoder.HasTokenInput || encoder.Layers.Count != spec.Layers.Count)
         {
             throw new CSharpEmitter.EmitException(
                 "unsupported",
-                "a seq2seq model needs a unidirectional token-input encoder with as many layers as its unidirectional decoder.");
+                "a seq2seq model needs a forward token-input encoder with as many layers as its forward decoder.");
         }
 
         for (int l = 0; l < encoder.Layers.Count; l++)

@@ -46,9 +46,9 @@ public static partial class ModelPlanner
             throw new CSharpEmitter.EmitException("unsupported", "the model has no recurrent layers.");
         }
 
-        if (spec.ImageProjection is not null && spec.Bidirectional)
+        if (spec.ImageProjection is not null && spec.RunOnly)
         {
-            throw new CSharpEmitter.EmitException("unsupported", "a caption decoder decodes word by word, so it cannot have a bidirectional layer (it would need the whole caption in advance).");
+            throw new CSharpEmitter.EmitException("unsupported", "a caption decoder decodes word by word, so it cannot have a bidirectional or reverse layer (it would need the whole caption in advance).");
         }
 
         if (spec.ImageProjection is not null && !spec.HasTokenInput)
@@ -79,7 +79,7 @@ public static partial class ModelPlanner
         {
             LayerSpec layer = spec.Layers[l];
             var indices = new List<int> { cells.Count };
-            cells.Add(PlanCell(spec, l, layer, layer.Forward, reverse: false, tokenInput, image is not null, weights, options.WeightType));
+            cells.Add(PlanCell(spec, l, layer, layer.Forward, reverse: layer.Reverse, tokenInput, image is not null, weights, options.WeightType));
             if (layer.Backward is not null)
             {
                 indices.Add(cells.Count);
@@ -124,7 +124,7 @@ public static partial class ModelPlanner
                 $"the packed weights take {total} floats ({total * 4 / (1024 * 1024)} MB); weights embedded as string literals are limited to {WeightBlob.MaxFloats} floats ({WeightBlob.MaxFloats * 4 / (1024 * 1024)} MB) per assembly by the 2^24-byte user-string heap (CS8103). Build through RnnEmbedded.targets (weights in a manifest resource, no such limit) or reduce H.");
         }
 
-        bool bidirectional = spec.Bidirectional;
+        bool bidirectional = spec.RunOnly; // bidirectional or reverse layers: Run only, no state
         var state = new List<LayerStatePlan>();
         var inlineSizes = new SortedSet<int>();
         int maxWidth = 0;
@@ -188,7 +188,7 @@ public static partial class ModelPlanner
     private static ModelSurface PlanSurface(ModelSpec spec)
     {
         bool token = spec.HasTokenInput;
-        bool bidi = spec.Bidirectional;
+        bool bidi = spec.RunOnly; // bidirectional or reverse layers: Run only
         bool caption = spec.ImageProjection is not null;
         bool vocabulary = spec.Vocabulary is not null;
         var interfaces = new List<string>();
@@ -544,6 +544,11 @@ public static partial class ModelPlanner
             if (l.Bidirectional)
             {
                 sb.Append(", bidirectional");
+            }
+
+            if (l.Reverse)
+            {
+                sb.Append(", reverse");
             }
 
             sb.Append(')');

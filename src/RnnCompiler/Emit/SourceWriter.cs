@@ -729,9 +729,9 @@ public static partial class SourceWriter
             LayerPlan layer = plan.Layers[l];
             string inW = Int(layer.InputWidth);
             string outW = Int(layer.OutputWidth);
-            foreach (int index in layer.Cells)
+            for (int slot = 0; slot < layer.Cells.Count; slot++)
             {
-                CellPlan cell = plan.Cells[index];
+                CellPlan cell = plan.Cells[layer.Cells[slot]];
                 w.Line();
                 w.Open($"// {cell.Method}: {cell.Description}");
                 w.Line($"Floats{Int(cell.StateSize)} h = default; // ({cell.StateSize},)");
@@ -744,7 +744,8 @@ public static partial class SourceWriter
                 w.Open(cell.Reverse ? "for (int t = steps - 1; t >= 0; t--)" : "for (int t = 0; t < steps; t++)");
                 string x = l == 0 ? layer0Input : $"previous.Slice(t * {inW}, {inW})";
                 w.Line($"{cell.Method}({x}, h{(lstm ? ", c" : "")});");
-                string at = cell.Reverse ? $"t * {outW} + {Int(cell.StateSize)}" : $"t * {outW}";
+                // [h_forward, h_backward] per step; a reverse-only layer's one cell writes slot 0.
+                string at = slot > 0 ? $"t * {outW} + {Int(slot * cell.StateSize)}" : $"t * {outW}";
                 w.Line($"((ReadOnlySpan<float>)h).CopyTo(current.Slice({at}, {Int(cell.StateSize)}));");
                 w.Close();
                 w.Close();

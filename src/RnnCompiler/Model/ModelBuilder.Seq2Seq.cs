@@ -78,6 +78,11 @@ public static partial class ModelBuilder
                 {
                     throw Error(encoderBuilder.Name(WeightIh, l, true), "a seq2seq encoder must be unidirectional: its final state per layer starts the decoder's layer, and a reverse direction has no single final state to hand over (concatenate or sum them yourself and store a unidirectional encoder)");
                 }
+
+                if (encoder.Layers[l].Reverse)
+                {
+                    throw Error(encoderBuilder.Name(WeightIh, l, true), "a seq2seq encoder must run forward: a reverse-only encoder is not supported (its final state is the one after the first token; reverse the source tokens and store the layer as a forward one for the same result)");
+                }
             }
 
             for (int l = 0; l < decoder.Layers.Count; l++)
@@ -85,6 +90,11 @@ public static partial class ModelBuilder
                 if (decoder.Layers[l].Bidirectional)
                 {
                     throw Error(decoderBuilder.Name(WeightIh, l, true), "a seq2seq decoder writes the target token by token, so its layers cannot be bidirectional");
+                }
+
+                if (decoder.Layers[l].Reverse)
+                {
+                    throw Error(decoderBuilder.Name(WeightIh, l, true), "a seq2seq decoder writes the target token by token, so its layers cannot run in reverse");
                 }
             }
 

@@ -118,7 +118,7 @@ public static partial class ModelBuilder
             int inputSize = inputLayers.Count > 0 ? inputLayers[0].InputSize : embedding?.Rows ?? firstInput;
             Vocabulary? vocabulary = BuildVocabulary();
             ModelTask task = _task ?? ModelTask.Generic;
-            CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection, layers[0].Bidirectional);
+            CheckTask(task, inputKind, inputSize, vocabulary, head, imageProjection, layers[0].Bidirectional || layers[0].Reverse);
             CheckOutput(task);
 
             return new ModelSpec
@@ -388,7 +388,7 @@ public static partial class ModelBuilder
 
                 if (bidirectional)
                 {
-                    throw Error(Name(WeightIh, 0, true), "a caption decoder (rnn.task=caption) decodes word by word from the image, so its layers cannot be bidirectional: the reverse direction would need the whole caption in advance");
+                    throw Error(Name(WeightIh, 0, true), "a caption decoder (rnn.task=caption) decodes word by word from the image, so its layers cannot be bidirectional or reverse: a reverse direction would need the whole caption in advance");
                 }
 
                 if (vocabulary.StartToken < 0 || vocabulary.StopToken < 0)
@@ -428,8 +428,27 @@ public static partial class ModelBuilder
 
             _prefix = prefix;
             int count = Math.Max(forward.Count == 0 ? 0 : forward.Max, reverse.Count == 0 ? 0 : reverse.Max) + 1;
+            bool reverseOnly = forward.Count == 0; // only '_reverse' tensors: every layer runs from the last step to the first
+            foreach (int k in reverse)
+            {
+                if (!reverseOnly && !forward.Contains(k))
+                {
+                    throw Error(Name(WeightIh, k, false), $"missing: layer {k} has only '_reverse' tensors (a reverse-only layer) but layer {forward.Min} runs forward; all layers of a module share one direction: forward (no '_reverse' tensors), reverse (only '_reverse' tensors) or bidirectional (both)");
+                }
+            }
+
             for (int k = 0; k < count; k++)
             {
+                if (reverseOnly)
+                {
+                    if (!reverse.Contains(k))
+                    {
+                        throw Error(Name(WeightIh, k, true), $"missing: layers must be numbered 0..{count - 1} with no gaps, and layer {count - 1} exists (a reverse-only module: only '_reverse' tensors)");
+                    }
+
+                    continue;
+                }
+
                 if (!forward.Contains(k))
                 {
                     throw Error(Name(WeightIh, k, false), $"missing: layers must be numbered 0..{count - 1} with no gaps, and layer {count - 1} exists");
@@ -441,28 +460,29 @@ public static partial class ModelBuilder
                 }
             }
 
-            bool bidirectional = reverse.Count > 0;
+            bool bidirectional = !reverseOnly && reverse.Count > 0;
             var layers = new List<LayerSpec>(count);
             for (int k = 0; k < count; k++)
             {
                 int? inputSize = k == 0 ? null : layers[k - 1].OutputSize;
-                layers.Add(BuildLayer(k, inputSize, bidirectional, k == 0 ? null : layers[0].Cell));
+                layers.Add(BuildLayer(k, inputSize, bidirectional, reverseOnly, k == 0 ? null : layers[0].Cell));
             }
 
             return layers;
         }
 
-        private LayerSpec BuildLayer(int k, int? expectedInput, bool bidirectional, CellKind? firstCell)
+        private LayerSpec BuildLayer(int k, int? expectedInput, bool bidirectional, bool reverseOnly, CellKind? firstCell)
         {
-            string hhName = Name(WeightHh, k, false);
+            bool first = reverseOnly; // the first (or only) direction's tensors: '_reverse' ones in a reverse-only module
+            string hhName = Name(WeightHh, k, first);
             Tensor hh = Require(hhName, "(G·H, H) recurrent weights");
             if (hh.Shape.Length != 2 || hh.Shape[0] <= 0 || hh.Shape[1] <= 0)
             {
                 throw Error(hhName, $"shape {hh.ShapeText} must be 2-D (G·H, H) with positive sizes");
             }
 
-            string hrName = Name(WeightHr, k, false);
-            string peepName = Name(Peephole, k, false);
+            string hrName = Name(WeightHr, k, first);
+            string peepName = Name(Peephole, k, first);
             bool hasProjection = _tensors.ContainsKey(hrName);
             bool hasPeepholes = _tensors.ContainsKey(peepName);
             bool cifg = _cifg == true;
@@ -526,7 +546,7 @@ public static partial class ModelBuilder
             };
             int stateSize = projection > 0 ? projection : hidden;
 
-            string ihName = Name(WeightIh, k, false);
+            string ihName = Name(WeightIh, k, first);
             Tensor ih = _tensors[ihName];
             int input = expectedInput ?? (ih.Shape.Length == 2 && ih.Shape[1] > 0 ? ih.Shape[1] : -1);
             if (input <= 0)
@@ -534,22 +554,22 @@ public static partial class ModelBuilder
                 throw Error(ihName, $"shape {ih.ShapeText} must be 2-D ({gates * hidden}, In) with In > 0");
             }
 
-            bool hasBias = _tensors.ContainsKey(Name(BiasIh, k, false)) || _tensors.ContainsKey(Name(BiasHh, k, false));
+            bool hasBias = _tensors.ContainsKey(Name(BiasIh, k, first)) || _tensors.ContainsKey(Name(BiasHh, k, first));
             DirectionWeights Direction(bool rev) => new()
             {
                 W_ih = ReadMatrix(Name(WeightIh, k, rev), gates * hidden, input, GateText(cell, cifg, hidden) + " × input " + InputText(k, input)),
                 W_hh = ReadMatrix(Name(WeightHh, k, rev), gates * hidden, stateSize, GateText(cell, cifg, hidden) + " × " + (projection > 0 ? $"P={projection}" : $"H={hidden}")),
-                b_ih = hasBias ? ReadVector(Name(BiasIh, k, rev), gates * hidden, $"bias_hh_l{k}{(rev ? ReverseSuffix : "")} exists, so this bias must too: " + GateText(cell, cifg, hidden)) : Absent<float[]>(Name(BiasIh, k, rev), $"layer {k} has no bias ({Name(BiasIh, k, false)} and {Name(BiasHh, k, false)} are absent)"),
-                b_hh = hasBias ? ReadVector(Name(BiasHh, k, rev), gates * hidden, $"bias_ih_l{k}{(rev ? ReverseSuffix : "")} exists, so this bias must too: " + GateText(cell, cifg, hidden)) : Absent<float[]>(Name(BiasHh, k, rev), $"layer {k} has no bias ({Name(BiasIh, k, false)} and {Name(BiasHh, k, false)} are absent)"),
+                b_ih = hasBias ? ReadVector(Name(BiasIh, k, rev), gates * hidden, $"bias_hh_l{k}{(rev ? ReverseSuffix : "")} exists, so this bias must too: " + GateText(cell, cifg, hidden)) : Absent<float[]>(Name(BiasIh, k, rev), $"layer {k} has no bias ({Name(BiasIh, k, first)} and {Name(BiasHh, k, first)} are absent)"),
+                b_hh = hasBias ? ReadVector(Name(BiasHh, k, rev), gates * hidden, $"bias_ih_l{k}{(rev ? ReverseSuffix : "")} exists, so this bias must too: " + GateText(cell, cifg, hidden)) : Absent<float[]>(Name(BiasHh, k, rev), $"layer {k} has no bias ({Name(BiasIh, k, first)} and {Name(BiasHh, k, first)} are absent)"),
                 W_hr = projection > 0 ? ReadMatrix(Name(WeightHr, k, rev), projection, hidden, "(P, H) projection") : Absent<Matrix>(Name(WeightHr, k, rev), $"layer {k}'s forward direction has no projection"),
                 Peepholes = hasPeepholes ? ReadMatrix(Name(Peephole, k, rev), 3, hidden, "(3, H) rows p_i, p_f, p_o") : Absent<Matrix>(Name(Peephole, k, rev), $"layer {k}'s forward direction has no peepholes"),
             };
 
-            DirectionWeights forward = Direction(false);
+            DirectionWeights forward = Direction(first);
             DirectionWeights? backward = bidirectional ? Direction(true) : null;
             if (cifg && forward.Peepholes is not null)
             {
-                CheckCifgPeepholeRow(Name(Peephole, k, false), forward.Peepholes);
+                CheckCifgPeepholeRow(Name(Peephole, k, first), forward.Peepholes);
                 if (backward?.Peepholes is not null)
                 {
                     CheckCifgPeepholeRow(Name(Peephole, k, true), backward.Peepholes);
@@ -567,6 +587,7 @@ public static partial class ModelBuilder
                 Cifg = cell == CellKind.Lstm && cifg,
                 Forward = forward,
                 Backward = backward,
+                Reverse = reverseOnly,
             };
         }
 

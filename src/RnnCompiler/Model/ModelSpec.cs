@@ -80,7 +80,11 @@ public sealed class DirectionWeights
     public Matrix? Peepholes { get; init; }
 }
 
-/// <summary>One recurrent layer (both directions when bidirectional).</summary>
+/// <summary>
+/// One recurrent layer: forward (<see cref="Forward"/> only), reverse (<see cref="Forward"/> only, with
+/// <see cref="Reverse"/>: the one direction reads the sequence from the last step to the first) or bidirectional
+/// (<see cref="Forward"/> and <see cref="Backward"/>).
+/// </summary>
 public sealed class LayerSpec
 {
     public required CellKind Cell { get; init; }
@@ -107,6 +111,14 @@ public sealed class LayerSpec
 
     public bool Bidirectional => Backward is not null;
 
+    /// <summary>
+    /// A reverse-only layer (ONNX <c>direction = reverse</c>; <c>_reverse</c> tensors alone in the safetensors scheme):
+    /// its one direction, <see cref="Forward"/>, runs from the last step to the first, so a model with such a layer has
+    /// no Step, only Run (<see cref="ModelSpec.RunOnly"/>). Never true together with <see cref="Backward"/>.
+    /// </summary>
+    public bool Reverse { get; init; }
+
+    /// <summary>The first direction's weights: the only direction of a forward or reverse layer.</summary>
     public required DirectionWeights Forward { get; init; }
 
     public DirectionWeights? Backward { get; init; }

@@ -45,7 +45,7 @@ public static partial class ModelWriter
         {
             LayerSpec layer = spec.Layers[k];
             if (layer.Cell != first.Cell || layer.Activation != first.Activation || layer.GruForm != first.GruForm
-                || layer.Cifg != first.Cifg || layer.Bidirectional != first.Bidirectional)
+                || layer.Cifg != first.Cifg || layer.Bidirectional != first.Bidirectional || layer.Reverse != first.Reverse)
             {
                 throw new ArgumentException(
                     $"Layer {k} differs from layer 0 in cell kind, nonlinearity, GRU form, CIFG or direction; the weight file's metadata describes them once for all layers.",
@@ -73,7 +73,7 @@ public static partial class ModelWriter
         for (int k = 0; k < spec.Layers.Count; k++)
         {
             LayerSpec layer = spec.Layers[k];
-            AddDirection(tensors, k, "", layer.Forward);
+            AddDirection(tensors, k, layer.Reverse ? "_reverse" : "", layer.Forward); // reverse-only: '_reverse' tensors alone
             if (layer.Backward is not null)
             {
                 AddDirection(tensors, k, "_reverse", layer.Backward);

@@ -157,6 +157,7 @@ public static class WeightQuantizer
                 Cifg = layer.Cifg,
                 Forward = Direction(layer.Forward, keepInput),
                 Backward = layer.Backward is null ? null : Direction(layer.Backward, keepInput),
+                Reverse = layer.Reverse,
             });
         }
 

@@ -313,8 +313,9 @@ public sealed partial class ReferenceEngine
             var forward = new float[steps][];
             float[] h = new float[layer.StateSize];                                  // (StateSize,)
             float[] c = new float[layer.Cell == CellKind.Lstm ? layer.HiddenSize : 0]; // (H,)
-            for (int t = 0; t < steps; t++)
+            for (int i = 0; i < steps; i++)
             {
+                int t = layer.Reverse ? steps - 1 - i : i; // a reverse-only layer reads the sequence from the end
                 CellStep(layer, layer.Forward, xs[t], h, c);
                 forward[t] = (float[])h.Clone();
             }
@@ -614,9 +615,9 @@ public sealed partial class ReferenceEngine
 
     private void RequireUnidirectional()
     {
-        if (_spec.Bidirectional)
+        if (_spec.RunOnly)
         {
-            throw new InvalidOperationException("The model is bidirectional: it needs the whole sequence. Use ReferenceEngine.Run(spec, ...).");
+            throw new InvalidOperationException($"The model is {(_spec.Bidirectional ? "bidirectional" : "reverse")}: it needs the whole sequence. Use ReferenceEngine.Run(spec, ...).");
         }
     }
 

@@ -11,51 +11,29 @@ namespace RnnEmbedded.Runtime;
 public sealed class Seq2SeqDecoder<TModel>
     where TModel : struct, ISequenceToSequenceModel<TModel>
 {
-    private readonly BeamSearch<TModel> _beam;
-    private readonly float[] _logits;        // (V,)
-    private readonly int[] _resultTokens;    // (MaxResults, MaxLength)
-    private readonly int[] _resultLengths;   // (MaxResults,)
+    private readonly StartStopDecoding<TModel> _decoding;
 
     /// <summary>A decoder writing at most <paramref name="maxLength"/> target tokens per source.</summary>
     /// <param name="maxLength">Most target tokens (the stop token not counted); ≥ 1.</param>
     /// <param name="beamWidth">Hypotheses kept after each step by <see cref="DecodeBeam"/>.</param>
     /// <param name="maxResults">Most results <see cref="DecodeBeam"/> returns.</param>
-    public Seq2SeqDecoder(int maxLength, int beamWidth = 3, int maxResults = 3)
-    {
-        if (maxLength < 1)
-        {
-            ThrowHelper.OutOfRange(nameof(maxLength), maxLength, "maxLength must be ≥ 1.");
-        }
-
-        BeamSearch<TModel>.CheckModel();
-        int v = TModel.OutputSize;
-        if ((uint)TModel.StartToken >= (uint)v || (uint)TModel.StopToken >= (uint)v)
-        {
-            ThrowHelper.Argument(nameof(TModel), $"{typeof(TModel).Name} needs start and stop token ids in [0, {v}) (has {TModel.StartToken} and {TModel.StopToken}).");
-        }
-
-        MaxLength = maxLength;
-        _beam = new BeamSearch<TModel>(beamWidth, maxLength, maxResults);
-        _beam.SetStopToken(TModel.StopToken);
-        _logits = new float[v];
-        _resultTokens = new int[maxResults * maxLength];
-        _resultLengths = new int[maxResults];
-    }
+    public Seq2SeqDecoder(int maxLength, int beamWidth = 3, int maxResults = 3) =>
+        _decoding = new StartStopDecoding<TModel>(maxLength, beamWidth, maxResults, TModel.StartToken, TModel.StopToken, "start and stop");
 
     /// <summary>Most target tokens in a result (the stop token not counted).</summary>
-    public int MaxLength { get; }
+    public int MaxLength => _decoding.MaxLength;
 
     /// <summary>Hypotheses the beam search keeps after each step.</summary>
-    public int BeamWidth => _beam.BeamWidth;
+    public int BeamWidth => _decoding.Search.BeamWidth;
 
     /// <summary>Most results <see cref="DecodeBeam"/> returns.</summary>
-    public int MaxResults => _beam.MaxResults;
+    public int MaxResults => _decoding.Search.MaxResults;
 
     /// <summary>α of the beam search's length normalization (score = log P / len^α, len counting the stop token).</summary>
     public float LengthPenalty
     {
-        get => _beam.LengthPenalty;
-        set => _beam.LengthPenalty = value;
+        get => _decoding.Search.LengthPenalty;
+        set => _decoding.Search.LengthPenalty = value;
     }
 
     /// <summary>Encodes <paramref name="source"/> into a fresh model, then steps it on the start token; <paramref name="logits"/> gets the first target token's logits.</summary>
@@ -79,29 +57,9 @@ public sealed class Seq2SeqDecoder<TModel>
     /// <param name="target">At least MaxLength ids.</param>
     public int DecodeGreedy(ReadOnlySpan<int> source, Span<int> target)
     {
-        if (target.Length < MaxLength)
-        {
-            ThrowHelper.TooShort(nameof(target), target.Length, MaxLength);
-        }
-
-        Start(source, out TModel state, _logits);
-        int stop = TModel.StopToken;
-        for (int i = 0; i < MaxLength; i++)
-        {
-            int token = Softmax.ArgMax(_logits);
-            if (token == stop)
-            {
-                return i;
-            }
-
-            target[i] = token;
-            if (i + 1 < MaxLength)
-            {
-                state.Step(token, _logits);
-            }
-        }
-
-        return MaxLength;
+        _decoding.CheckGreedy(target, nameof(target));
+        Start(source, out TModel state, _decoding.Logits);
+        return _decoding.DecodeGreedy(ref state, target);
     }
 
     /// <summary>
@@ -114,32 +72,8 @@ public sealed class Seq2SeqDecoder<TModel>
     /// <param name="scores">One score per result wanted.</param>
     public int DecodeBeam(ReadOnlySpan<int> source, Span<int> target, Span<int> lengths, Span<float> scores)
     {
-        int n = scores.Length;
-        if (n < 1 || n > MaxResults)
-        {
-            ThrowHelper.Argument(nameof(scores), $"scores has {n} elements; the number of results must be in [1, {MaxResults}].");
-        }
-
-        if (lengths.Length < n)
-        {
-            ThrowHelper.TooShort(nameof(lengths), lengths.Length, n);
-        }
-
-        if (target.Length < n * MaxLength)
-        {
-            ThrowHelper.TooShort(nameof(target), target.Length, n * MaxLength);
-        }
-
-        Start(source, out TModel state, _logits);
-        int found = _beam.Search(state, _logits, _resultTokens, _resultLengths.AsSpan(0, n), scores);
-        for (int r = 0; r < found; r++)
-        {
-            ReadOnlySpan<int> tokens = _resultTokens.AsSpan(r * MaxLength, _resultLengths[r]);
-            int length = tokens.Length > 0 && tokens[^1] == TModel.StopToken ? tokens.Length - 1 : tokens.Length;
-            tokens[..length].CopyTo(target.Slice(r * MaxLength, length));
-            lengths[r] = length;
-        }
-
-        return found;
+        _decoding.CheckBeam(target, nameof(target), lengths, scores, "results");
+        Start(source, out TModel state, _decoding.Logits);
+        return _decoding.DecodeBeam(state, target, lengths, scores);
     }
 }

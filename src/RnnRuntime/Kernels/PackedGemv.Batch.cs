@@ -9,7 +9,7 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 public static partial class PackedGemv
 {
     /// <summary>Inputs one pass over the weights serves; larger batches take one pass per group of this many.</summary>
-    public const int MaxLanes = 8;
+    public const int MaxLanes = 16;
 
     /// <summary>
     /// ys (count, PaddedRows) += W (PaddedRows, cols) @ xs (count, cols) for every b &lt; count, W packed: the same

@@ -5,14 +5,14 @@ namespace RnnEmbedded.Runtime;
 // ModelTask and ModelVocabularyKind live in src/Shared/ModelKinds.cs (one definition for the runtime and the compiler).
 
 // Capabilities as types (docs/architecture.md): a generated struct implements only the interfaces its model supports,
-// so giving a dense model to the keystroke engine, or calling Step on a bidirectional model, is a compile error.
+// so giving a dense model to the keystroke engine, or calling Step on a bidirectional or reverse model, is a compile error.
 //
 //   IRecurrentModel            sizes, task, Reset                       every generated model
 //   ├─ ITokenModel             Step(int token, …), static batched Step  unidirectional, embedding or one-hot input
 //   │  └─ ICaptionModel        StepImage(features, …)                   Show-and-Tell caption decoders
 //   ├─ IDenseModel             Step(input, …), static batched Step      unidirectional, dense input
-//   ├─ ITokenSequenceModel     static Run(tokens, outputs)              every token model (the only entry when bidirectional)
-//   ├─ IDenseSequenceModel     static Run(inputs, outputs)              every dense model (the only entry when bidirectional)
+//   ├─ ITokenSequenceModel     static Run(tokens, outputs)              every token model (the only entry with a bidirectional or reverse layer)
+//   ├─ IDenseSequenceModel     static Run(inputs, outputs)              every dense model (the only entry with a bidirectional or reverse layer)
 //   └─ IVocabularyModel        vocabulary text, offsets, special tokens models whose file has a vocabulary
 
 /// <summary>
@@ -108,7 +108,7 @@ public interface IDenseModel<TSelf> : IRecurrentModel<TSelf>
 
 /// <summary>
 /// A token model that processes a whole sequence from the zero state. Every token model has it; for a model with a
-/// bidirectional layer it is the only entry (the backward direction needs the whole sequence).
+/// bidirectional or reverse layer it is the only entry (the backward direction needs the whole sequence).
 /// </summary>
 /// <typeparam name="TSelf">The generated struct itself.</typeparam>
 public interface ITokenSequenceModel<TSelf> : IRecurrentModel<TSelf>
@@ -122,7 +122,7 @@ public interface ITokenSequenceModel<TSelf> : IRecurrentModel<TSelf>
 
 /// <summary>
 /// A dense model that processes a whole sequence from the zero state. Every dense model has it; for a model with a
-/// bidirectional layer it is the only entry.
+/// bidirectional or reverse layer it is the only entry.
 /// </summary>
 /// <typeparam name="TSelf">The generated struct itself.</typeparam>
 public interface IDenseSequenceModel<TSelf> : IRecurrentModel<TSelf>

@@ -45,7 +45,16 @@ internal abstract class RecurrentPass
     public abstract void Forward(int k);
 
     /// <summary>Layer k backward from Shared.DH: adds its parameter gradients and writes d loss / d X into Shared.DX.</summary>
-    public abstract void Backward(int k);
+    public void Backward(int k) => Backward(k, null, 0, null, 0);
+
+    /// <summary>
+    /// Layer k backward, as <see cref="Backward(int)"/>, with the state at the window's edges in the graph (seq2seq:
+    /// the encoder's final state starts the decoder). <paramref name="finalGradient"/> (at <paramref name="finalAt"/>:
+    /// h (B·H), then c (B·H) when the cell has one) is d loss / d(the state after the last step), added to what the
+    /// steps receive; <paramref name="initialGradient"/> (same layout) receives d loss / d(the state before step 0)
+    /// (zero for a row that resets at step 0).
+    /// </summary>
+    public abstract void Backward(int k, float[]? finalGradient, int finalAt, float[]? initialGradient, int initialAt);
 
     // h_prev (and c_prev) of step 0: the carried state, zero where the row resets.
     protected static void PrepareFirstStep(LayerBuffers l)
@@ -170,12 +179,30 @@ internal sealed class RecurrentPass<TCell> : RecurrentPass
         }
     }
 
-    public override void Backward(int k)
+    public override void Backward(int k, float[]? finalGradient, int finalAt, float[]? initialGradient, int initialAt)
     {
         LayerBuffers l = Layers[k];
         _layer = l;
-        Array.Clear(Shared.DhNext);
-        Array.Clear(Shared.DcNext);
+        int bh = l.Batch * l.Hidden;
+        if (finalGradient is null)
+        {
+            Array.Clear(Shared.DhNext);
+            Array.Clear(Shared.DcNext);
+        }
+        else
+        {
+            // The last step's h (and c) also feed what comes after the window: their gradient enters as dh_next, dc_next.
+            Array.Copy(finalGradient, finalAt, Shared.DhNext, 0, bh);
+            if (l.HasCellState)
+            {
+                Array.Copy(finalGradient, finalAt + bh, Shared.DcNext, 0, bh);
+            }
+            else
+            {
+                Array.Clear(Shared.DcNext);
+            }
+        }
+
         _t = l.Steps - 1;
         Workers.Run(_backwardLastStep);
         for (int t = l.Steps - 2; t >= 0; t--)
@@ -202,7 +229,19 @@ internal sealed class RecurrentPass<TCell> : RecurrentPass
             Workers.Run(_backwardSecondPhase);
         }
 
-        // No dh_prev for step 0: truncated BPTT stops at the window edge.
+        if (initialGradient is not null)
+        {
+            // dh_prev of step 0: the direct part the cell wrote plus W_hhᵀ dGh_0; dc_prev of step 0 as the cell wrote it.
+            _t = 0;
+            Workers.Run(_backwardRecurrent);
+            Array.Copy(Shared.DhNext, 0, initialGradient, initialAt, bh);
+            if (l.HasCellState)
+            {
+                Array.Copy(Shared.DcNext, 0, initialGradient, initialAt + bh, bh);
+            }
+        }
+
+        // Otherwise no dh_prev for step 0: truncated BPTT stops at the window edge.
         Workers.Run(_weightGradients);
         int n = l.Batch * l.Steps;
         ColumnSums(l.DGx, n, l.GateWidth, l.b_ih.Grad);

@@ -32,6 +32,10 @@ public enum CaseCell
 /// activations (the head's own too) and weights come from a second generator seeded by <see cref="Seed"/>, so the
 /// other dimensions draw the same models as before.
 /// </para>
+/// <para>
+/// Direction (docs/model-format.md, "Layer directions"): forward, <see cref="Reverse"/> (every layer reverse-only)
+/// or <see cref="Bidirectional"/>; <see cref="Reverse"/> is ignored when <see cref="Bidirectional"/> is set.
+/// </para>
 /// </summary>
 public sealed record ModelCase(
     CaseCell Cell,
@@ -48,7 +52,8 @@ public sealed record ModelCase(
     int InputLayers = 0,
     int HeadLayers = 0,
     OutputFunction Output = OutputFunction.None,
-    WeightType Weights = WeightType.Float32)
+    WeightType Weights = WeightType.Float32,
+    bool Reverse = false)
 {
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
     public static readonly int[] VocabularySizes = { 3, 5, 7, 13, 17, 33 };
@@ -73,7 +78,7 @@ public sealed record ModelCase(
                 {
                     for (int layers = 1; layers <= 3; layers++)
                     {
-                        foreach (bool bidirectional in new[] { false, true })
+                        foreach ((bool bidirectional, bool reverse) in new[] { (false, false), (true, false), (false, true) })
                         {
                             foreach (bool projection in new[] { false, true })
                             {
@@ -87,7 +92,7 @@ public sealed record ModelCase(
                                             {
                                                 // The weight type cycles with the index: the covering subset pairs it with every other dimension.
                                                 var weights = (WeightType)(i % 3);
-                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Weights: weights);
+                                                yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Weights: weights, Reverse: reverse);
                                             }
                                         }
                                     }
@@ -115,8 +120,13 @@ public sealed record ModelCase(
         int inputLayers = rng.Next(2) == 0 ? 0 : rng.Next(1, 3);
         int headLayers = head && rng.Next(2) == 1 ? rng.Next(1, 3) : 0;
         var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3));
+        // Half the unidirectional draws run in reverse; from the case seed, so the other dimensions draw as before.
+        bool reverse = !bidirectional && new Random(unchecked(seed * 31 + 7)).Next(2) == 0;
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3), reverse);
     }
+
+    /// <summary>Every layer reverse-only (forward otherwise, unless bidirectional).</summary>
+    public bool IsReverse => Reverse && !Bidirectional;
 
     public bool IsLstm => Cell is CaseCell.Lstm or CaseCell.LstmPeepholes or CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes;
 
@@ -173,6 +183,11 @@ public sealed record ModelCase(
         if (Task == ModelTask.Caption && Bidirectional)
         {
             return "a caption decoder decodes word by word, so it cannot be bidirectional";
+        }
+
+        if (Task is ModelTask.Seq2Seq or ModelTask.Caption && IsReverse)
+        {
+            return "a seq2seq decoder or caption decoder writes token by token, so its layers cannot run in reverse";
         }
 
         return null;
@@ -243,6 +258,7 @@ public sealed record ModelCase(
                 Cifg = Cell is CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes,
                 Forward = Direction(rng, layerInput, h, p, bias, peepholes),
                 Backward = Bidirectional ? Direction(rng, layerInput, h, p, bias, peepholes) : null,
+                Reverse = IsReverse,
             };
             layers.Add(layer);
             layerInput = layer.OutputSize;
@@ -298,7 +314,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights}, Reverse: {B(Reverse)})");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()

@@ -295,7 +295,7 @@ internal static partial class ModelSpaceRunner
 
         bool denseInput = spec.InputKind == InputKind.Dense;
         Compare(expected.Sequence, denseInput ? ModelRunner.RunDense(type, dense) : ModelRunner.RunTokens(type, tokens), where + " Run", failures);
-        if (!spec.Bidirectional)
+        if (!spec.RunOnly)
         {
             Compare(expected.Sequence, denseInput ? ModelRunner.StepDense(type, dense) : ModelRunner.StepTokens(type, tokens), where + " Step", failures);
         }

@@ -111,6 +111,32 @@ public class OnnxImportTests
         Assert.Equal(OutputFunction.LogSoftmax, tokens.Output);
     }
 
+    [Fact]
+    public void Import_DirectionReverse_MakesReverseOnlyLayers()
+    {
+        // direction = reverse: one direction per node, read from the last step to the first; the canonical file
+        // holds the '_reverse' tensors alone (docs/model-format.md, "Layer directions").
+        WeightFile imported = OnnxFile.ReadFile(ParityFixture.LoadOnnx("reverse_lstm_2layer").WeightsPath);
+        Assert.All(imported.Tensors, t => Assert.EndsWith("_reverse", t.Name));
+        ModelSpec spec = ModelBuilder.Build(imported);
+        Assert.Equal(2, spec.Layers.Count);
+        Assert.All(spec.Layers, l => Assert.True(l.Reverse && !l.Bidirectional));
+        Assert.True(spec.RunOnly);
+        Assert.False(spec.Bidirectional);
+        Assert.Equal(4, spec.OutputSize); // one direction: H, not 2H
+
+        ModelSpec gru = ModelLoader.Load(ParityFixture.LoadOnnx("reverse_gru_2layer_nobias").WeightsPath);
+        Assert.All(gru.Layers, l => Assert.True(l.Reverse && !l.HasBias && l.GruForm == GruForm.ResetAfter));
+    }
+
+    [Fact]
+    public void Import_RejectsAStackThatMixesDirections()
+    {
+        string path = Path.Combine(ParityFixture.OnnxDirectory, "reject", "mixed_directions.onnx");
+        RnnFormatException e = Assert.Throws<RnnFormatException>(() => OnnxFile.ReadFile(path));
+        Assert.Contains("node 'lstm1' (LSTM): differs from the first recurrent layer (node 'lstm0' (LSTM)) in its direction", e.Message);
+    }
+
     [Theory]
     [InlineData("relu_after_rnn", "node '/Relu' (Relu): an activation (Relu) on the recurrent layers' output is not supported")]
     [InlineData("dense_after_embedding", "node '/pre/MatMul' (MatMul): a dense layer between the embedding and the recurrent layers")]

@@ -10,7 +10,9 @@ public sealed class PackedGemvBatchTests
     // (cols + 2)·2^-23·Σ|terms| of the exact sum (PackedGemvTests), so they are within twice that of each other.
     private const double UnitRoundoff = 1.0 / (1 << 23);
 
-    private static readonly int[] s_counts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 17];
+    // Every group size of the Vector512 tiles (1..8 inputs), one and two groups per pass (MaxLanes = 16), and several
+    // passes.
+    private static readonly int[] s_counts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 33];
 
     public static TheoryData<VectorWidth, bool> WidthsAndModes()
     {
@@ -33,6 +35,8 @@ public sealed class PackedGemvBatchTests
         }
 
         yield return ((6 * 64) + 7, 257); // odd and large
+        yield return (112, 300); // two packed column chunks (256 at a time) at Vector512, a 48-row last panel
+        yield return (80, 600); // three chunks, a 16-row last panel
     }
 
     [Theory]
@@ -88,6 +92,69 @@ public sealed class PackedGemvBatchTests
                         $"{width} {rows}x{cols} count {count} input {b} row {r}: batched {got}, single {single[r]}");
                 }
             }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths), MemberType = typeof(KernelTestSupport))]
+    public void MultiplyAddBatch_EveryCountUpToThreePasses_EqualsSingleProducts_WithinRounding(VectorWidth width)
+    {
+        // Every count 1..(3·MaxLanes + 1) on shapes whose columns span packed chunks and whose last panel is narrow.
+        var random = new Random(77);
+        foreach ((int rows, int cols) in new[] { (112, 300), (64, 70), (48, 9) })
+        {
+            float[] w = Uniform(random, rows * cols, -1f, 1f);
+            float[] packed = PanelPacking.Pack(w, rows, cols);
+            int padded = PanelPacking.PaddedRows(rows);
+            for (int count = 1; count <= (3 * PackedGemv.MaxLanes) + 1; count++)
+            {
+                float[] xs = Uniform(random, count * cols, -2f, 2f);
+                float[] y0 = Uniform(random, count * padded, -3f, 3f);
+                float[] ys = (float[])y0.Clone();
+                PackedGemv.MultiplyAddBatch(packed, xs, ys, count, width);
+                for (int b = 0; b < count; b++)
+                {
+                    float[] single = y0.AsSpan(b * padded, padded).ToArray();
+                    PackedGemv.MultiplyAdd(packed, xs.AsSpan(b * cols, cols), single, width);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        double magnitude = Math.Abs(y0[(b * padded) + r]);
+                        for (int j = 0; j < cols; j++)
+                        {
+                            magnitude += Math.Abs((double)w[(r * cols) + j] * xs[(b * cols) + j]);
+                        }
+
+                        double bound = 2 * (cols + 2) * UnitRoundoff * magnitude;
+                        float got = ys[(b * padded) + r];
+                        Assert.True(Math.Abs(got - single[r]) <= bound,
+                            $"{width} {rows}x{cols} count {count} input {b} row {r}: batched {got}, single {single[r]}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths), MemberType = typeof(KernelTestSupport))]
+    public void MultiplyAddBatch_InputResult_DoesNotDependOnItsPositionOrTheCount(VectorWidth width)
+    {
+        // Each input's sum runs over the columns in one order whatever shares the call, so input 0 alone and the same
+        // input at any position of a larger call agree bit for bit (decoders may rely on it).
+        const int Rows = 112, Cols = 300;
+        var random = new Random(78);
+        float[] packed = PanelPacking.Pack(Uniform(random, Rows * Cols, -1f, 1f), Rows, Cols);
+        int padded = PanelPacking.PaddedRows(Rows);
+        float[] x = Uniform(random, Cols, -2f, 2f);
+        var alone = new float[padded];
+        PackedGemv.MultiplyBatch(packed, x, alone, 1, width);
+        foreach (int count in new[] { 2, 5, 9, 16, 21 })
+        {
+            float[] xs = Uniform(random, count * Cols, -2f, 2f);
+            int at = count / 2;
+            x.CopyTo(xs, at * Cols);
+            var ys = new float[count * padded];
+            PackedGemv.MultiplyBatch(packed, xs, ys, count, width);
+            Assert.Equal(alone, ys.AsSpan(at * padded, padded).ToArray());
         }
     }
 

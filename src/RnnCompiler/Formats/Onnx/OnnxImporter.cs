@@ -138,6 +138,9 @@ public static partial class OnnxImporter
 
         public required bool Bidirectional { get; init; }
 
+        /// <summary>direction = reverse: the one direction reads the sequence from the end (named '_reverse').</summary>
+        public bool Reverse { get; init; }
+
         public GruForm GruForm { get; init; }
 
         public ActivationKind Activation { get; init; }
@@ -1277,17 +1280,13 @@ public static partial class OnnxImporter
             }
 
             string direction = node.Attribute("direction")?.StringValue ?? "forward";
-            if (direction == "reverse")
-            {
-                throw NodeError(node, "direction 'reverse' (a layer that only runs backwards) is not supported; 'forward' and 'bidirectional' are. The model spec has no reverse-only layer (docs/model-format.md, \"Rejected, and why\"); if every layer runs in reverse, the same weights as direction 'forward' on the reversed sequence give the reversed outputs");
-            }
-
-            if (direction is not ("forward" or "bidirectional"))
+            if (direction is not ("forward" or "reverse" or "bidirectional"))
             {
                 throw NodeError(node, $"direction '{direction}' is not one of forward, reverse, bidirectional");
             }
 
             bool bidirectional = direction == "bidirectional";
+            bool reverse = direction == "reverse"; // one direction, from the last step to the first: '_reverse' tensors alone
             int dirs = bidirectional ? 2 : 1;
             long layout = node.Attribute("layout")?.I ?? 0;
             if (layout is not (0 or 1))
@@ -1409,7 +1408,7 @@ public static partial class OnnxImporter
             var tensors = new List<Tensor>();
             for (int d = 0; d < dirs; d++)
             {
-                string suffix = "_l" + k.ToString(CultureInfo.InvariantCulture) + (d == 1 ? "_reverse" : "");
+                string suffix = "_l" + k.ToString(CultureInfo.InvariantCulture) + (d == 1 || reverse ? "_reverse" : "");
                 string Name(string parameter) => ModelWriter.RecurrentModule + "." + parameter + suffix;
                 int[] order = GateOrder(cell, cifg);
                 int rows = order.Length * hidden;
@@ -1443,6 +1442,7 @@ public static partial class OnnxImporter
                 Hidden = hidden,
                 Input = input,
                 Bidirectional = bidirectional,
+                Reverse = reverse,
                 GruForm = form,
                 Activation = activation,
                 Cifg = cifg,
@@ -1573,7 +1573,7 @@ public static partial class OnnxImporter
 
             Layer first = _layers[0];
             string? what = layer.Cell != first.Cell ? "cell kind"
-                : layer.Bidirectional != first.Bidirectional ? "direction"
+                : layer.Bidirectional != first.Bidirectional || layer.Reverse != first.Reverse ? "direction"
                 : layer.GruForm != first.GruForm && layer.Cell == CellKind.Gru ? "linear_before_reset"
                 : layer.Activation != first.Activation ? "activation"
                 : layer.Cifg != first.Cifg ? "input_forget"

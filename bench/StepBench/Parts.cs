@@ -1,0 +1,276 @@
+using System.Runtime.InteropServices;
+using Bench;
+using RnnEmbedded.Runtime;
+using RnnEmbedded.Runtime.CompilerServices;
+
+/// <summary>
+/// Where the batched decoders' time goes (docs/benchmarks.md, "Where the time goes"): the packed product alone and
+/// batched over 1..16 inputs, the generated models' single and batched steps, and how many batched steps the
+/// keystroke engine's completions and a caption's beam take. Thread CPU time, median of 5. <see cref="Loop"/> runs
+/// one step kind for a while, for a profiler (perf record with DOTNET_PerfMapEnabled=1).
+/// </summary>
+internal static class Parts
+{
+    private const string Passage =
+        "And it came to pass, when the king heard the words of the law, that he rent his clothes. " +
+        "Then said the LORD unto Moses, Stretch out thine hand toward heaven, that there may be darkness over the land. " +
+        "Blessed are the meek: for they shall inherit the earth. In the beginning was the Word, and the Word was with God.";
+
+    private static readonly int[] s_counts = [1, 2, 3, 4, 8, 16];
+
+    public static void Run()
+    {
+        Console.WriteLine("packed product y = W x, V512: us per call (multiply-adds per ns)");
+        Product(384, 128, 20000);  // the caption model's W_hh (GRU H=128)
+        Product(1024, 256, 5000);  // the KJV model's W_hh (LSTM H=256)
+        Product(2048, 512, 1000);  // LSTM H=512
+        Console.WriteLine("generated step: us per call");
+        Steps<ToyCaption>("caption gru128", 20000);
+        Steps<KjvChar>("kjv lstm256", 5000);
+        Searches();
+    }
+
+    public static void Loop(string what, int count, int seconds)
+    {
+        if (what == "caption")
+        {
+            LoopOf<ToyCaption>(count, seconds);
+        }
+        else
+        {
+            LoopOf<KjvChar>(count, seconds);
+        }
+    }
+
+    private static void LoopOf<TModel>(int count, int seconds)
+        where TModel : struct, ITokenModel<TModel>
+    {
+        var models = new TModel[Math.Max(1, count)];
+        var tokens = new int[models.Length];
+        var outputs = new float[models.Length * TModel.OutputSize];
+        long end = Environment.TickCount64 + (seconds * 1000L);
+        long steps = 0;
+        while (Environment.TickCount64 < end)
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                if (count == 0)
+                {
+                    models[0].Step(tokens[0], outputs);
+                }
+                else
+                {
+                    TModel.Step(models, tokens, outputs);
+                }
+            }
+
+            steps += 1000;
+        }
+
+        Console.WriteLine($"{steps} calls");
+    }
+
+    private static void Product(int rows, int cols, int iterations)
+    {
+        var random = new Random(1);
+        float[] w = new float[rows * cols];
+        float[] x = new float[16 * cols];
+        float[] y = new float[16 * rows];
+        for (int i = 0; i < w.Length; i++)
+        {
+            w[i] = (float)random.NextDouble() - 0.5f;
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)random.NextDouble() - 0.5f;
+        }
+
+        double single = Time(() => PackedGemv.Multiply(w, x.AsSpan(0, cols), y.AsSpan(0, rows), VectorWidth.V512), iterations);
+        Console.Write(FormattableString.Invariant($"  {rows}x{cols,-4} single {single,7:F2} ({rows * (double)cols / single / 1000:F0})"));
+        foreach (int n in s_counts)
+        {
+            double t = Time(() => PackedGemv.MultiplyBatch(w, x.AsSpan(0, n * cols), y.AsSpan(0, n * rows), n, VectorWidth.V512), iterations);
+            Console.Write(FormattableString.Invariant($"  b{n} {t,7:F2} ({n * rows * (double)cols / t / 1000:F0})"));
+        }
+
+        Console.WriteLine();
+    }
+
+    private static void Steps<TModel>(string name, int iterations)
+        where TModel : struct, ITokenModel<TModel>
+    {
+        var models = new TModel[16];
+        var tokens = new int[16];
+        for (int b = 0; b < tokens.Length; b++)
+        {
+            tokens[b] = (b * 7) % TModel.InputSize;
+        }
+
+        var outputs = new float[16 * TModel.OutputSize];
+        Console.Write(FormattableString.Invariant($"  {name,-15} single {Time(() => models[0].Step(tokens[0], outputs), iterations),7:F2}"));
+        foreach (int n in s_counts)
+        {
+            double t = Time(() => TModel.Step(models.AsSpan(0, n), tokens.AsSpan(0, n), outputs), iterations);
+            Console.Write(FormattableString.Invariant($"  b{n} {t,7:F2}"));
+        }
+
+        Console.WriteLine();
+    }
+
+    // Batched calls (beam depths) and models stepped per keystroke's completions and per caption.
+    private static void Searches()
+    {
+        var options = new KeystrokeOptions { MaxCompletions = 3, CompletionBeamWidth = 4, MaxCompletionLength = 16 };
+        var engine = new KeystrokeEngine<Counting<KjvChar>>(CharVocabulary.FromModel<KjvChar>(UnknownCharPolicy.Skip), options);
+        var chars = new char[3 * engine.CompletionStride];
+        var lengths = new int[3];
+        var scores = new float[3];
+        var depths = new List<(long Calls, long Models)>();
+        for (int i = 0; i < Passage.Length; i++)
+        {
+            if (i % 17 == 16)
+            {
+                engine.Backspace();
+            }
+            else
+            {
+                engine.Type(Passage[i]);
+            }
+
+            long c0 = Counting<KjvChar>.Calls, m0 = Counting<KjvChar>.Models;
+            engine.Completions(chars, lengths, scores);
+            depths.Add((Counting<KjvChar>.Calls - c0, Counting<KjvChar>.Models - m0));
+        }
+
+        depths.Sort();
+        var histogram = new int[options.MaxCompletionLength + 1];
+        foreach ((long calls, _) in depths)
+        {
+            histogram[calls]++;
+        }
+
+        (long Calls, long Models) At(double q) => depths[Math.Min(depths.Count - 1, (int)(q * depths.Count))];
+        Console.WriteLine($"keystroke completions (KJV, beam 4): batched calls/models per keystroke p50 {At(0.5)} p90 {At(0.9)} " +
+            $"p99 {At(0.99)} max {depths[^1]}; keystrokes by calls 0..: {string.Join(' ', histogram)}");
+
+        var decoder = new CaptionDecoder<CountingCaption<ToyCaption>>(16, 3, 3);
+        var random = new Random(12);
+        var words = new int[48];
+        var features = new float[ToyCaption.ImageFeatureSize];
+        const int Images = 30;
+        for (int i = 0; i < Images; i++)
+        {
+            for (int j = 0; j < features.Length; j++)
+            {
+                features[j] = (float)random.NextDouble();
+            }
+
+            decoder.DecodeBeam(features, words, lengths, scores);
+        }
+
+        double captionCalls = Counting<ToyCaption>.Calls / (double)Images;
+        double models = Counting<ToyCaption>.Models / (double)Images;
+        double singles = CountingCaption<ToyCaption>.Singles / (double)Images;
+        Console.WriteLine(FormattableString.Invariant(
+            $"caption beam-3 (toy shapes): per caption {captionCalls:F1} batched calls, {models:F1} models, {singles:F1} single steps"));
+    }
+
+    private static double Time(Action action, int iterations)
+    {
+        for (int i = 0; i < iterations / 4; i++)
+        {
+            action();
+        }
+
+        var times = new double[5];
+        for (int r = 0; r < times.Length; r++)
+        {
+            long t0 = ThreadClock.Now();
+            for (int i = 0; i < iterations; i++)
+            {
+                action();
+            }
+
+            times[r] = (ThreadClock.Now() - t0) / 1000.0 / iterations;
+        }
+
+        Array.Sort(times);
+        return times[2];
+    }
+}
+
+/// <summary>A token model that counts its batched calls and the models they step, then steps them with TModel's.</summary>
+internal struct Counting<TModel> : ITokenModel<Counting<TModel>>
+    where TModel : struct, ITokenModel<TModel>
+{
+    public static long Calls;
+    public static long Models;
+    private TModel _model;
+
+    public static int InputSize => TModel.InputSize;
+
+    public static int OutputSize => TModel.OutputSize;
+
+    public static ModelTask Task => TModel.Task;
+
+    public void Reset() => _model.Reset();
+
+    public void Step(int token, Span<float> output) => _model.Step(token, output);
+
+    public static void Step(Span<Counting<TModel>> models, ReadOnlySpan<int> tokens, Span<float> outputs)
+    {
+        Calls++;
+        Models += models.Length;
+        TModel.Step(MemoryMarshal.Cast<Counting<TModel>, TModel>(models), tokens, outputs);
+    }
+}
+
+/// <summary>The caption form of <see cref="Counting{TModel}"/> (its counts go to Counting&lt;TModel&gt;), also counting single steps.</summary>
+internal struct CountingCaption<TModel> : ICaptionModel<CountingCaption<TModel>>, IVocabularyModel<CountingCaption<TModel>>
+    where TModel : struct, ICaptionModel<TModel>, IVocabularyModel<TModel>
+{
+    public static long Singles;
+    private TModel _model;
+
+    public static int InputSize => TModel.InputSize;
+
+    public static int OutputSize => TModel.OutputSize;
+
+    public static ModelTask Task => TModel.Task;
+
+    public static int ImageFeatureSize => TModel.ImageFeatureSize;
+
+    public static ModelVocabularyKind VocabularyKind => TModel.VocabularyKind;
+
+    public static ReadOnlySpan<char> VocabularyText => TModel.VocabularyText;
+
+    public static ReadOnlySpan<int> VocabularyOffsets => TModel.VocabularyOffsets;
+
+    public static int StartToken => TModel.StartToken;
+
+    public static int StopToken => TModel.StopToken;
+
+    public static int UnknownToken => TModel.UnknownToken;
+
+    public void Reset() => _model.Reset();
+
+    public void Step(int token, Span<float> output)
+    {
+        Singles++;
+        _model.Step(token, output);
+    }
+
+    public static void Step(Span<CountingCaption<TModel>> models, ReadOnlySpan<int> tokens, Span<float> outputs)
+    {
+        Counting<TModel>.Calls++;
+        Counting<TModel>.Models += models.Length;
+        TModel.Step(MemoryMarshal.Cast<CountingCaption<TModel>, TModel>(models), tokens, outputs);
+    }
+
+    public void StepImage(ReadOnlySpan<float> features, Span<float> output)
+    {
+        Singles++;
+        _model.StepImage(features, output);
+    }
+}
