@@ -22,11 +22,11 @@ public sealed partial class Dataset
     public IReadOnlyList<SequencePair>? ValidationPairs { get; private init; }
 
     /// <summary>
-    /// The vocabulary a checkpoint records to check a resume against: the (target) vocabulary's tokens, and for
-    /// seq2seq a marker and the source vocabulary's.
+    /// The vocabulary a checkpoint records to check a resume against: the (target) vocabulary's tokens (the regress
+    /// task's columns, <see cref="Signature"/>), and for seq2seq a marker and the source vocabulary's.
     /// </summary>
     public IReadOnlyList<string> CheckpointVocabulary => SourceVocabulary is null
-        ? Vocabulary.Tokens
+        ? Signature
         : [.. Vocabulary.Tokens, "<source vocabulary>", .. SourceVocabulary.Tokens];
 
     /// <summary>Seq2seq: the longest source (tokens) of either split: the encoder window's length.</summary>

@@ -23,6 +23,12 @@ public enum TrainTask
     /// <summary>Sequence classifier (many-to-one): each line "text&lt;TAB&gt;label", the label read after the last token.</summary>
     Classify,
 
+    /// <summary>
+    /// Regression over dense-input sequences: a CSV file, one row per time step, real-valued targets (empty where a
+    /// step has none), mean squared error (docs/training.md, "Regression").
+    /// </summary>
+    Regress,
+
     /// <summary>Sequence to sequence: each line "source&lt;TAB&gt;target"; an encoder reads the source, its final state starts the decoder.</summary>
     Seq2Seq,
 }
@@ -30,7 +36,9 @@ public enum TrainTask
 /// <summary>
 /// A token stream ready for truncated BPTT: at position i the model reads <see cref="Inputs"/>[i] and is trained to
 /// predict <see cref="Targets"/>[i] (−1: no loss); <see cref="Reset"/>[i] starts a new sequence from the zero state.
-/// Caption streams read image features at negative inputs −1−sample.
+/// Caption streams read image features at negative inputs −1−sample. Regression streams (dense input) read row
+/// Inputs[i] of <see cref="InputValues"/> and, where Targets[i] ≥ 0, are trained towards row Targets[i] of
+/// <see cref="TargetValues"/>.
 /// </summary>
 public sealed class TokenStream
 {
@@ -41,6 +49,12 @@ public sealed class TokenStream
         Reset = reset;
         Features = features;
     }
+
+    /// <summary>Regression: (rows, F) input values and (rows with a target, O) target values.</summary>
+    public float[]? InputValues { get; init; }
+
+    /// <summary>Regression: (rows with a target, O) target values, indexed by <see cref="Targets"/>.</summary>
+    public float[]? TargetValues { get; init; }
 
     public int[] Inputs { get; }
 
@@ -60,7 +74,11 @@ public sealed class TokenStream
             return this;
         }
 
-        return new TokenStream(Inputs[..count], Targets[..count], Reset[..count], Features);
+        return new TokenStream(Inputs[..count], Targets[..count], Reset[..count], Features)
+        {
+            InputValues = InputValues,
+            TargetValues = TargetValues,
+        };
     }
 }
 
@@ -76,10 +94,12 @@ public sealed partial class Dataset
     public const string Stop = WordVocabulary.StopWord;
     public const string Unknown = WordVocabulary.UnknownWord;
 
-    private Dataset(TrainTask task, Vocabulary vocabulary, TokenStream train, TokenStream validation, int imageFeatures, bool lowercase)
+    private readonly Vocabulary? _vocabulary;
+
+    private Dataset(TrainTask task, Vocabulary? vocabulary, TokenStream train, TokenStream validation, int imageFeatures, bool lowercase)
     {
         Task = task;
-        Vocabulary = vocabulary;
+        _vocabulary = vocabulary;
         Train = train;
         Validation = validation;
         ImageFeatures = imageFeatures;
@@ -88,7 +108,21 @@ public sealed partial class Dataset
 
     public TrainTask Task { get; }
 
-    public Vocabulary Vocabulary { get; }
+    /// <summary>The token vocabulary (every task but <see cref="TrainTask.Regress"/>, which has dense input and none).</summary>
+    public Vocabulary Vocabulary => _vocabulary ?? throw new InvalidOperationException("The regress task has dense input and no vocabulary.");
+
+    /// <summary>The regress task's input column names (F of them, in file order), else null.</summary>
+    public IReadOnlyList<string>? InputColumns { get; private init; }
+
+    /// <summary>The regress task's target column names (O of them), else null.</summary>
+    public IReadOnlyList<string>? TargetColumns { get; private init; }
+
+    /// <summary>What a checkpoint must match to resume on this data: the vocabulary, or the regress task's columns.</summary>
+    public IReadOnlyList<string> Signature => _vocabulary?.Tokens
+        ?? [.. InputColumns!.Select(c => "input:" + c), .. TargetColumns!.Select(c => "target:" + c)];
+
+    /// <summary>Token count V for token tasks, 0 for the regress task (dense input).</summary>
+    public int VocabularySize => _vocabulary?.Count ?? 0;
 
     public TokenStream Train { get; }
 
@@ -107,6 +141,7 @@ public sealed partial class Dataset
         TrainTask.Char => ModelTask.CharLm,
         TrainTask.Word => ModelTask.WordLm,
         TrainTask.Classify => ModelTask.Classify,
+        TrainTask.Regress => ModelTask.Generic,
         TrainTask.Seq2Seq => ModelTask.Seq2Seq,
         _ => ModelTask.Caption,
     };
@@ -138,6 +173,7 @@ public sealed partial class Dataset
         {
             TrainTask.Char => Chars(text, name, validationFraction, validationLimit),
             TrainTask.Word => Words(text, name, validationFraction, validationLimit, vocabularySize, lowercase),
+            TrainTask.Regress => throw new ArgumentException("The regress task reads a CSV file: use Dataset.LoadRegression or RegressionFromText."),
             _ => Captions(text, name, validationFraction, validationLimit, vocabularySize, lowercase),
         };
     }

@@ -17,13 +17,18 @@ public enum TrainCell
 /// <summary>
 /// Sizes of a trainable network: embedding (V, E) [+ image projection (E, F)] → L layers of H → head (O, H), where the
 /// head's outputs O are the vocabulary V for language models and the label count C for classifiers (<see cref="Outputs"/>).
+/// With <see cref="DenseInputs"/> F &gt; 0 (the regress task) there is no embedding: each row's F input values feed
+/// layer 0 directly, and the linear head's O = <see cref="Outputs"/> outputs are trained on mean squared error.
 /// A seq2seq network is the decoder's shape with <see cref="Encoder"/> set: the encoder's own shape (source vocabulary
 /// and embedding, the same cell, H and L, <see cref="Head"/> false); docs/training.md, "Sequence to sequence".
 /// </summary>
 public sealed record NetworkShape(
     int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0, bool Peepholes = false, bool Cifg = false,
-    bool GruResetBefore = false, int Outputs = 0, NetworkShape? Encoder = null, bool Head = true)
+    bool GruResetBefore = false, int Outputs = 0, NetworkShape? Encoder = null, bool Head = true, int DenseInputs = 0)
 {
+    /// <summary>True for dense input with a mean-squared-error head (the regress task).</summary>
+    public bool IsRegression => DenseInputs > 0;
+
     /// <summary>The tensor-name prefix of this network's own parameters: "decoder." when it has an encoder, else "".</summary>
     public string NamePrefix => Encoder is not null ? ModelBuilder.DecoderPrefix : "";
 
@@ -38,16 +43,19 @@ public sealed record NetworkShape(
         _ => 1,
     };
 
-    public int LayerInput(int k) => k == 0 ? Embedding : Hidden;
+    public int LayerInput(int k) => k > 0 ? Hidden : IsRegression ? DenseInputs : Embedding;
 
     public void Validate()
     {
-        Check(Vocab >= 2, "the vocabulary needs at least 2 tokens");
-        Check(Embedding >= 1, "--embedding must be at least 1");
+        Check(IsRegression || Vocab >= 2, "the vocabulary needs at least 2 tokens");
+        Check(IsRegression || Embedding >= 1, "--embedding must be at least 1");
         Check(Hidden >= 1, "--hidden must be at least 1");
         Check(Layers >= 1, "--layers must be at least 1");
         Check(ImageFeatures >= 0, "the image feature count cannot be negative");
-        Check(Outputs == 0 || Outputs >= 2, "a classifier needs at least 2 labels");
+        Check(DenseInputs >= 0, "the dense input count cannot be negative");
+        Check(!IsRegression || (Outputs >= 1 && ImageFeatures == 0), "a regression network needs at least 1 output and no image projection");
+        Check(IsRegression || Outputs == 0 || Outputs >= 2, "a classifier needs at least 2 labels");
+        Check(!IsRegression || (Encoder is null && Head), "a regression network has a head and no seq2seq encoder");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
         Check(Head || (Encoder is null && ImageFeatures == 0), "only a seq2seq encoder has no head");
@@ -134,7 +142,8 @@ public sealed class Network
             _all.AddRange(Encoder.Parameters);
         }
 
-        Embedding = Add(new Parameter(prefix + ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
+        Embedding = shape.IsRegression ? null
+            : Add(new Parameter(prefix + ModelWriter.EmbeddingModule + ".weight", shape.Vocab, shape.Embedding, false));
         if (shape.ImageFeatures > 0)
         {
             ImageW = Add(new Parameter(ModelWriter.ImageProjectionModule + ".weight", shape.Embedding, shape.ImageFeatures, false));
@@ -175,7 +184,8 @@ public sealed class Network
     /// <summary>False for a seq2seq encoder, whose final state is its output.</summary>
     public bool HasHead => _headW is not null;
 
-    public Parameter Embedding { get; }
+    /// <summary>(V, E); null for dense input (<see cref="NetworkShape.IsRegression"/>).</summary>
+    public Parameter? Embedding { get; }
 
     public Parameter? ImageW { get; }
 
@@ -264,7 +274,7 @@ public sealed class Network
 
     /// <summary>The model as the compiler's IR (arrays are copies, so training can go on).</summary>
     /// <param name="sourceVocabulary">A seq2seq network's source (encoder) vocabulary; required then.</param>
-    public ModelSpec ToSpec(Vocabulary vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null,
+    public ModelSpec ToSpec(Vocabulary? vocabulary, ModelTask task, IReadOnlyDictionary<string, string>? metadata = null,
         IReadOnlyList<string>? labels = null, Vocabulary? sourceVocabulary = null)
     {
         ModelSpec? encoder = null;
@@ -313,9 +323,9 @@ public sealed class Network
 
         return new ModelSpec
         {
-            InputKind = InputKind.Embedding,
-            InputSize = Shape.Vocab,
-            Embedding = ToMatrix(Embedding),
+            InputKind = Embedding is null ? InputKind.Dense : InputKind.Embedding,
+            InputSize = Embedding is null ? Shape.DenseInputs : Shape.Vocab,
+            Embedding = Embedding is null ? null : ToMatrix(Embedding),
             ImageProjection = ImageW is null ? null : new DenseSpec { W = ToMatrix(ImageW), b = (float[])ImageB!.Value.Clone() },
             Layers = layers,
             Head = _headW is null ? null : new DenseSpec { W = ToMatrix(_headW), b = (float[])_headB!.Value.Clone() },

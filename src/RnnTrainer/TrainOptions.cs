@@ -128,6 +128,12 @@ public sealed record TrainOptions
     /// <summary>Classify and seq2seq tasks: character or word tokens.</summary>
     public ClassifyTokens Tokens { get; init; } = ClassifyTokens.Chars;
 
+    /// <summary>Regress task: the target column names, comma-separated.</summary>
+    public string TargetColumns { get; init; } = "target";
+
+    /// <summary>Regress task: the sequence-id column; null uses "sequence" when the header has it (else one sequence).</summary>
+    public string? SequenceColumn { get; init; }
+
     /// <summary>Seq2seq: a held-out file of 'source&lt;TAB&gt;target' lines instead of a split of the corpus; null: split.</summary>
     public string? ValCorpus { get; init; }
 

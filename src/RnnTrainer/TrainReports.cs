@@ -9,6 +9,9 @@ public sealed record EvalResult(long Step, TimeSpan Elapsed, double Loss, long T
     /// <summary>Classify task: accuracy and confusion matrix of the held-out sequences; null otherwise.</summary>
     public ClassificationReport? Classification { get; init; }
 
+    /// <summary>Regress task: MSE, R² and the targets' variance on the held-out targets; null otherwise (Loss is the MSE).</summary>
+    public RegressionReport? Regression { get; init; }
+
     /// <summary>Seq2seq task: greedy exact match and token accuracy of the held-out pairs; null otherwise.</summary>
     public SequenceReport? Sequences { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using RnnEmbedded.Compiler.Formats;
 using RnnEmbedded.Compiler.Model;
 using RnnEmbedded.Runtime;
@@ -81,12 +82,15 @@ public sealed class TrainingSession
         {
             TrainTask.Classify => Dataset.LoadClassification(_options.Corpus, _options.Tokens, _options.ValFraction, _options.ValLimit, _options.VocabSize,
                 _options.Lowercase, _options.Seed),
+            TrainTask.Regress => Dataset.LoadRegression(_options.Corpus, _options.TargetColumns, _options.SequenceColumn, _options.ValFraction,
+                _options.ValLimit),
             TrainTask.Seq2Seq => Dataset.LoadSequencePairs(_options.Corpus, _options.ValCorpus, _options.Tokens, _options.ValFraction, _options.ValLimit,
                 _options.VocabSize, _options.Lowercase, _options.Seed),
             _ => Dataset.Load(_options.Corpus, _options.Task, _options.ValFraction, _options.ValLimit, _options.VocabSize, _options.Lowercase),
         };
         int evalStreams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
-        SizeLimits.CheckNetwork(_options, _data.Vocabulary.Count, _data.ImageFeatures, evalStreams);
+        int denseInputs = _data.InputColumns?.Count ?? 0;
+        SizeLimits.CheckNetwork(_options, _data.VocabularySize, _data.ImageFeatures, evalStreams);
         if (_data.TrainPairs is not null)
         {
             SizeLimits.CheckSequences(_options, _data.MaxSourceLength, _data.MaxTargetLength);
@@ -98,8 +102,9 @@ public sealed class TrainingSession
                 _options.GruResetBefore, Head: false)
             : null;
         int embedding = encoder is not null && _options.TargetEmbedding > 0 ? _options.TargetEmbedding : _options.Embedding;
-        var shape = new NetworkShape(_data.Vocabulary.Count, embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
-            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? 0, encoder);
+        var shape = new NetworkShape(_data.VocabularySize, embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
+            _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? _data.TargetColumns?.Count ?? 0, encoder,
+            DenseInputs: denseInputs);
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
         if (encoder is not null)
@@ -111,7 +116,13 @@ public sealed class TrainingSession
         }
         else
         {
-            _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm) { Dropout = _options.Dropout, Features = _data.Train.Features };
+            _window = new Window(_net, _options.Batch, _options.SeqLen, _workers, _gemm)
+            {
+                Dropout = _options.Dropout,
+                Features = _data.Train.Features,
+                InputValues = _data.Train.InputValues,
+                TargetValues = _data.Train.TargetValues,
+            };
         }
 
         _optimizer = new Optimizer(_net.Parameters, _options.Optimizer, _workers) { Clip = _options.Clip, Momentum = _options.Momentum };
@@ -129,6 +140,13 @@ public sealed class TrainingSession
         if (checkpoint is not null)
         {
             TrainingCheckpoint.Restore(checkpoint, _options.Corpus, _data.CheckpointVocabulary, _net, _optimizer, _window, _position, _tracker, _curve);
+            if (_position.WindowIndex >= _windowsPerEpoch)
+            {
+                // Resumed on another corpus with the same vocabulary (or columns) that has fewer windows: a new epoch.
+                _position.WindowIndex = 0;
+                _position.Epoch++;
+                _window.ResetState();
+            }
         }
     }
 
@@ -162,8 +180,11 @@ public sealed class TrainingSession
             + (_data.TrainPairs is { } pairs
                 ? $"{pairs.Count:N0} training / {_data.ValidationPairs!.Count:N0} held-out pairs (sources up to {_data.MaxSourceLength}, targets up to {_data.MaxTargetLength} tokens), source vocabulary {_data.SourceVocabulary!.Count}, target "
                 : $"{_data.Train.Length:N0} training / {_data.Validation.Length:N0} validation positions, ")
-            + $"vocabulary {_data.Vocabulary.Count}, " + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
-            + $"H={_options.Hidden} L={_options.Layers} E={_options.Embedding}"
+            + (_data.InputColumns is { } inputs
+                ? $"{inputs.Count} inputs ({string.Join(", ", inputs)}) → {_data.TargetColumns!.Count} targets ({string.Join(", ", _data.TargetColumns)}), "
+                : $"vocabulary {_data.Vocabulary.Count}, ")
+            + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
+            + $"H={_options.Hidden} L={_options.Layers}" + (_data.InputColumns is null ? $" E={_options.Embedding}" : "")
             + (_seq2seq is not null
                 ? $" (target {_net.Shape.Embedding}) B={b}, windows of {_seq2seq.Encoder.Steps} source and {_seq2seq.Decoder.Steps} target steps"
                 : $" B={b} T={t}")
@@ -218,7 +239,7 @@ public sealed class TrainingSession
                 }
             }
 
-            if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task is not (TrainTask.Caption or TrainTask.Classify))
+            if (_options.SampleSeconds > 0 && now - lastSample >= _options.SampleSeconds && _data.Task is not (TrainTask.Caption or TrainTask.Classify or TrainTask.Regress))
             {
                 lastSample = now;
                 _observer.Sample?.Invoke(Sample(_options.SampleLength, step));
@@ -257,6 +278,7 @@ public sealed class TrainingSession
         {
             TrainTask.Char => "nats/char",
             TrainTask.Classify => "nats/sequence",
+            TrainTask.Regress => "mean squared error",
             _ => "nats/token",
         });
         return new TrainResult(_position.Step, tokensThisRun, elapsed, tokensPerSecond, smoothed, validation, _options.Out, CheckpointPath, plot,
@@ -314,12 +336,19 @@ public sealed class TrainingSession
         }
 
         int streams = Math.Max(1, Math.Min(_options.EvalStreams, _data.Validation.Length));
-        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm) { Features = _data.Validation.Features };
+        _evalWindow ??= new Window(_net, streams, _options.SeqLen, _workers, _gemm)
+        {
+            Features = _data.Validation.Features,
+            InputValues = _data.Validation.InputValues,
+            TargetValues = _data.Validation.TargetValues,
+        };
         ClassificationReport? report = _data.Labels is { } labels
             ? new ClassificationReport(labels, new long[labels.Count * labels.Count])
             : null;
-        double loss = Validation.EvaluateStream(_evalWindow, _data.Validation, report is null ? null : report.Add, out long tokens);
-        var result = new EvalResult(_position.Step, elapsed, loss, tokens) { Classification = report };
+        RegressionReport? regression = _data.Task == TrainTask.Regress ? new RegressionReport() : null;
+        Action<Window>? scored = report is not null ? report.Add : regression is not null ? regression.Add : null;
+        double loss = Validation.EvaluateStream(_evalWindow, _data.Validation, scored, out long tokens);
+        var result = new EvalResult(_position.Step, elapsed, loss, tokens) { Classification = report, Regression = regression };
         _lastEval = result;
         _curve.Validation.Add((_position.Step, loss));
         _observer.Evaluated?.Invoke(result);
@@ -397,9 +426,20 @@ public sealed class TrainingSession
         if (validation is not null)
         {
             Put("val_loss", F(validation.Loss));
-            Put("val_perplexity", F(validation.Perplexity));
-            Put(_data.Task == TrainTask.Char ? "val_bits_per_char" : "val_bits_per_token", F(validation.BitsPerToken));
-            Put("val_tokens", validation.Tokens.ToString(CultureInfo.InvariantCulture));
+            if (validation.Regression is { } fit)
+            {
+                Put("val_mse", F(fit.MeanSquaredError));
+                Put("val_rmse", F(fit.RootMeanSquaredError));
+                Put("val_r2", F(fit.RSquared));
+                Put("val_target_variance", F(fit.TargetVariance));
+                Put("val_targets", fit.Rows.ToString(CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                Put("val_perplexity", F(validation.Perplexity));
+                Put(_data.Task == TrainTask.Char ? "val_bits_per_char" : "val_bits_per_token", F(validation.BitsPerToken));
+                Put("val_tokens", validation.Tokens.ToString(CultureInfo.InvariantCulture));
+            }
             if (validation.Classification is { } report)
             {
                 Put("val_accuracy", F(report.Accuracy));
@@ -417,6 +457,13 @@ public sealed class TrainingSession
         if (_data.Task is TrainTask.Classify or TrainTask.Seq2Seq)
         {
             Put("tokens", _options.Tokens.ToString().ToLowerInvariant());
+        }
+
+        if (_data.Task == TrainTask.Regress)
+        {
+            Put("inputs", JsonSerializer.Serialize(_data.InputColumns));
+            Put("targets", JsonSerializer.Serialize(_data.TargetColumns));
+            return _net.ToSpec(null, _data.TaskKind, meta);
         }
 
         if (_data.Task == TrainTask.Seq2Seq)

@@ -71,8 +71,17 @@ public sealed class Window
     /// <summary>(samples, F) image features for negative input ids (caption task).</summary>
     public float[]? Features { get; set; }
 
+    /// <summary>Regression (dense input): (rows, F) input values; row Inputs[r] feeds window row r.</summary>
+    public float[]? InputValues { get; set; }
+
+    /// <summary>Regression: (targets, O) target values; window row r is trained towards row Targets[r] (when ≥ 0).</summary>
+    public float[]? TargetValues { get; set; }
+
     /// <summary>Dropout probability between recurrent layers during training.</summary>
     public float Dropout { get; set; }
+
+    /// <summary>Row <paramref name="row"/>'s outputs after <see cref="Forward"/> (before <see cref="Backward"/>): the head's raw outputs for regression.</summary>
+    public ReadOnlySpan<float> Outputs(int row) => Probabilities(row);
 
     /// <summary>Row <paramref name="row"/>'s output probabilities after <see cref="Forward"/> (before <see cref="Backward"/>).</summary>
     public ReadOnlySpan<float> Probabilities(int row)
@@ -161,7 +170,8 @@ public sealed class Window
     }
 
     /// <summary>
-    /// Forward pass over the window; returns the summed cross-entropy (nats) over rows with a target.
+    /// Forward pass over the window; returns the summed cross-entropy (nats) over rows with a target — for regression
+    /// the summed squared error per row, each row's mean over its O outputs (so the mean over rows is the MSE).
     /// <paramref name="dropoutSeed"/> seeds the dropout masks (<see cref="Xoshiro128StarStar"/>); null means
     /// evaluation (no dropout).
     /// </summary>
@@ -171,19 +181,31 @@ public sealed class Window
         NetworkShape s = _net.Shape;
         int e = s.Embedding;
 
-        // Embedding lookup (or image projection) into the first layer's input.
+        // Embedding lookup (or image projection, or the dense input row) into the first layer's input.
         float[] x0 = _pass.Layers[0].X;
-        float[] emb = _net.Embedding.Value;
-        for (int r = 0; r < _n; r++)
+        if (s.IsRegression)
         {
-            int tok = Inputs[r];
-            if (tok >= 0)
+            float[] values = InputValues ?? throw new InvalidOperationException("A dense-input window needs Window.InputValues.");
+            int f = s.DenseInputs;
+            for (int r = 0; r < _n; r++)
             {
-                Array.Copy(emb, tok * e, x0, r * e, e);
+                Array.Copy(values, Inputs[r] * f, x0, r * f, f);
             }
-            else
+        }
+        else
+        {
+            float[] emb = _net.Embedding!.Value;
+            for (int r = 0; r < _n; r++)
             {
-                ProjectImage(-1 - tok, x0, r * e);
+                int tok = Inputs[r];
+                if (tok >= 0)
+                {
+                    Array.Copy(emb, tok * e, x0, r * e, e);
+                }
+                else
+                {
+                    ProjectImage(-1 - tok, x0, r * e);
+                }
             }
         }
 
@@ -271,6 +293,11 @@ public sealed class Window
             }
         }
 
+        if (_net.Embedding is null)
+        {
+            return; // dense input: no parameters before layer 0
+        }
+
         // Embedding rows (and the image projection) in row order: a fixed summation order.
         int e = s.Embedding;
         float[] dEmb = _net.Embedding.Grad;
@@ -306,18 +333,53 @@ public sealed class Window
         }
 
         _gemm.Multiply(r1 - r0, _h, hLast, r0 * _h, _h, 1, _net.HeadW.Transposed!, 0, v, _logits, r0 * v, v, true, 0, v);
+        if (_net.Shape.IsRegression)
+        {
+            float[] targets = TargetValues ?? throw new InvalidOperationException("A regression window needs Window.TargetValues.");
+            for (int r = r0; r < r1; r++)
+            {
+                _rowLoss[r] = Targets[r] < 0 ? 0.0 : SquaredError(new ReadOnlySpan<float>(_logits, r * v, v), new ReadOnlySpan<float>(targets, Targets[r] * v, v));
+            }
+
+            return;
+        }
+
         for (int r = r0; r < r1; r++)
         {
             _rowLoss[r] = SoftmaxLoss(new Span<float>(_logits, r * v, v), Targets[r]);
         }
     }
 
-    // d loss / d logits = (p − onehot(target)) · scale; rows without a target contribute nothing.
+    // d loss / d logits = (p − onehot(target)) · scale; rows without a target contribute nothing. Regression:
+    // d/dy of Σ_j (y_j − t_j)² / O is 2 (y − t) / O.
     private void LogitGradient(int p)
     {
         int v = _net.Shape.OutputCount;
         float scale = _scale;
         (int r0, int r1) = Workers.Split(_n, _workers.Count, p, 8);
+        if (_net.Shape.IsRegression)
+        {
+            float[] targets = TargetValues!;
+            float factor = 2f * scale / v;
+            for (int r = r0; r < r1; r++)
+            {
+                Span<float> row = new(_logits, r * v, v);
+                int target = Targets[r];
+                if (target < 0)
+                {
+                    row.Clear();
+                    continue;
+                }
+
+                for (int j = 0; j < v; j++)
+                {
+                    row[j] = (row[j] - targets[target * v + j]) * factor;
+                }
+            }
+
+            return;
+        }
+
         for (int r = r0; r < r1; r++)
         {
             Span<float> row = new(_logits, r * v, v);
@@ -406,6 +468,19 @@ public sealed class Window
             mask[i] = rng.NextSingle() < keep ? scale : 0f;
             dst[i] = src[i] * mask[i];
         }
+    }
+
+    // Σ_j (y_j − t_j)² / O, in double, in a fixed order.
+    private static double SquaredError(ReadOnlySpan<float> y, ReadOnlySpan<float> t)
+    {
+        double sum = 0;
+        for (int j = 0; j < y.Length; j++)
+        {
+            double d = (double)y[j] - t[j];
+            sum += d * d;
+        }
+
+        return sum / y.Length;
     }
 
     // In place: logits → probabilities; returns −log p[target] (0 when target < 0).

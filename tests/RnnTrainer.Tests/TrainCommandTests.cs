@@ -13,6 +13,8 @@ public sealed class TrainCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    internal static (int Exit, string Output, string Error) Run(params string[] args) => Invoke(args);
+
     private static (int Exit, string Output, string Error) Invoke(params string[] args)
     {
         var root = new RootCommand { TrainCommand.Create() };

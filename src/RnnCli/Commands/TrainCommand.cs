@@ -15,8 +15,21 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), 'f1 ... fF<TAB>caption' lines (caption), 'text<TAB>label' (classify) or 'source<TAB>target' (seq2seq)." };
-        var task = new Option<string>("--task") { Description = "char | word | caption | classify ('text<TAB>label' lines) | seq2seq ('source<TAB>target' lines)", DefaultValueFactory = _ => "char" };
+        var corpus = new Option<string>("--corpus") { Description = "Text file: a plain corpus (char), one sentence per line (word), 'f1 ... fF<TAB>caption' lines (caption), 'text<TAB>label' (classify), 'source<TAB>target' (seq2seq) or a CSV (regress)." };
+        var task = new Option<string>("--task")
+        {
+            Description = "char | word | caption | classify ('text<TAB>label' lines) | seq2seq ('source<TAB>target' lines) | regress (CSV, one row per time step)",
+            DefaultValueFactory = _ => "char",
+        };
+        var targetColumns = new Option<string>("--target-columns")
+        {
+            Description = "Regress task: the CSV's target columns, comma-separated (the other columns but the sequence id are inputs).",
+            DefaultValueFactory = _ => "target",
+        };
+        var sequenceColumn = new Option<string>("--sequence-column")
+        {
+            Description = "Regress task: the CSV's sequence-id column (default: 'sequence' when the header has it, else the file is one sequence).",
+        };
         var tokens = new Option<string>("--tokens") { Description = "Classify and seq2seq tasks: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
         var valCorpus = new Option<string>("--val-corpus") { Description = "Seq2seq: held-out 'source<TAB>target' file (default: a split of --corpus)." };
         var targetEmbedding = new Option<int>("--target-embedding") { Description = "Seq2seq: the decoder's embedding size (default: --embedding)." };
@@ -58,11 +71,11 @@ public static class TrainCommand
         var keepCase = new Option<bool>("--keep-case") { Description = "Word/caption tasks: do not lower-case words." };
         var json = new Option<bool>("--json") { Description = "Print a final JSON object (val_loss, tokens_per_second, steps, elapsed_seconds, ...)." };
 
-        var command = new Command("train", "Train a char, word, caption, classify or seq2seq model on the CPU and write a weight file.")
+        var command = new Command("train", "Train a char, word, caption, classify, seq2seq or regress model on the CPU and write a weight file.")
         {
             corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
-            evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json,
+            evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
         };
         command.SetAction(parseResult =>
         {
@@ -78,7 +91,9 @@ public static class TrainCommand
             {
                 Corpus = corpusPath ?? "",
                 Task = Parse(parseResult.GetValue(task)!, "--task", ("char", TrainTask.Char), ("word", TrainTask.Word), ("caption", TrainTask.Caption),
-                    ("classify", TrainTask.Classify), ("seq2seq", TrainTask.Seq2Seq)),
+                    ("classify", TrainTask.Classify), ("seq2seq", TrainTask.Seq2Seq), ("regress", TrainTask.Regress)),
+                TargetColumns = parseResult.GetValue(targetColumns)!,
+                SequenceColumn = parseResult.GetValue(sequenceColumn),
                 Tokens = Parse(parseResult.GetValue(tokens)!, "--tokens", ("chars", ClassifyTokens.Chars), ("words", ClassifyTokens.Words)),
                 ValCorpus = parseResult.GetValue(valCorpus),
                 TargetEmbedding = parseResult.GetValue(targetEmbedding),
@@ -166,6 +181,8 @@ public static class TrainCommand
             Evaluated = e => Line(e.Classification is { } c
                 ? string.Create(CultureInfo.InvariantCulture,
                     $"validation at step {e.Step}: {e.Loss:F4} nats/sequence, accuracy {c.Accuracy:P2} ({c.Correct:N0}/{c.Total:N0} sequences)")
+                : e.Regression is { } fit
+                ? "validation at step " + e.Step.ToString(CultureInfo.InvariantCulture) + ": " + FormatFit(fit)
                 : e.Sequences is { } q
                 ? string.Create(CultureInfo.InvariantCulture,
                     $"validation at step {e.Step}: {e.Loss:F4} nats/token, exact match {q.ExactMatch:P2} ({q.ExactMatches:N0}/{q.Sequences:N0}), token accuracy {q.TokenAccuracy:P2}")
@@ -212,6 +229,10 @@ public static class TrainCommand
                 $"validation: {val.Loss:F4} nats/sequence, accuracy {report.Accuracy:P2} ({report.Correct:N0}/{report.Total:N0} held-out sequences)"));
             progress.Write(report.Format());
         }
+        else if (val?.Regression is { } heldOut)
+        {
+            Line("validation: " + FormatFit(heldOut));
+        }
         else if (val?.Sequences is { } sequences)
         {
             Line(string.Create(CultureInfo.InvariantCulture,
@@ -243,12 +264,25 @@ public static class TrainCommand
                 ["plot"] = result.PlotPath,
                 ["parameters"] = result.ParameterCount,
             };
+            if (val?.Regression is { } r)
+            {
+                summary.Remove("val_perplexity");
+                summary.Remove("val_bits_per_token");
+                summary["val_mse"] = r.MeanSquaredError;
+                summary["val_rmse"] = r.RootMeanSquaredError;
+                summary["val_mae"] = r.MeanAbsoluteError;
+                summary["val_r2"] = Finite(r.RSquared);
+                summary["val_target_variance"] = r.TargetVariance;
+                summary["val_targets"] = r.Rows;
+            }
+
             if (val?.Classification is { } c)
             {
                 summary["val_accuracy"] = c.Accuracy;
                 summary["labels"] = c.Labels;
                 summary["confusion"] = Enumerable.Range(0, c.Labels.Count).Select(t => c.Confusion.AsSpan(t * c.Labels.Count, c.Labels.Count).ToArray()).ToArray();
             }
+
             if (val?.Sequences is { } q)
             {
                 summary["val_exact_match"] = q.ExactMatch;
@@ -261,6 +295,12 @@ public static class TrainCommand
 
         return result.StopReason == "interrupted" ? 130 : Cli.ExitOk;
     }
+
+    private static string FormatFit(RegressionReport fit) => string.Create(CultureInfo.InvariantCulture,
+        $"MSE {fit.MeanSquaredError:G5} (RMSE {fit.RootMeanSquaredError:G4}, MAE {fit.MeanAbsoluteError:G4}, R² {fit.RSquared:F4}; "
+        + $"target variance {fit.TargetVariance:G4} over {fit.Rows:N0} held-out targets)");
+
+    private static double? Finite(double x) => double.IsFinite(x) ? x : null;
 
     private static T Parse<T>(string text, string option, params (string Name, T Value)[] choices)
     {
