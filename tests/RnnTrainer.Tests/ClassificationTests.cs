@@ -5,13 +5,12 @@ using RnnEmbedded.Trainer;
 namespace RnnEmbedded.Tests;
 
 /// <summary>The classify task (many-to-one): the corpus rules, the label at the last token, training, resume, the written model.</summary>
-public sealed class ClassificationTests : IDisposable
+public sealed class ClassificationTests : TrainerTestBase
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "rnn-classify-tests-" + Guid.NewGuid().ToString("N"));
-
-    public ClassificationTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, true);
+    public ClassificationTests()
+        : base("classify")
+    {
+    }
 
     /// <summary>Words of two made-up languages: "vowel" words of a, e, o and "consonant" words ending in k, t, z.</summary>
     internal static string TwoLanguages(int perLabel = 200, int seed = 3)
@@ -39,28 +38,13 @@ public sealed class ClassificationTests : IDisposable
         }
     }
 
-    private string Write(string name, string text)
+    private TrainOptions Small(string corpus, string outName) => Quiet(corpus, outName) with
     {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private TrainOptions Small(string corpus, string outName) => new()
-    {
-        Corpus = corpus,
         Task = TrainTask.Classify,
         Hidden = 16,
         Embedding = 8,
         Batch = 4,
         SeqLen = 8,
-        Lr = 1e-2f,
-        Threads = 2,
-        Out = Path.Combine(_dir, outName),
-        SampleSeconds = 0,
-        CheckpointSeconds = 0,
-        EvalSeconds = 1e9,
-        EvalStreams = 1,
         ValLimit = 0,
         ValFraction = 0.2,
     };
@@ -156,8 +140,8 @@ public sealed class ClassificationTests : IDisposable
         string corpus = Write("resume.tsv", TwoLanguages(60));
         TrainOptions full = Small(corpus, "full.safetensors") with { Steps = 30, Cell = TrainCell.Gru };
         new TrainingSession(full).Run();
-        TrainResult partial = new TrainingSession(full with { Steps = 11, Out = Path.Combine(_dir, "part.safetensors") }).Run();
-        TrainResult end = new TrainingSession(full with { Out = Path.Combine(_dir, "resumed.safetensors"), Resume = partial.CheckpointPath }).Run();
+        TrainResult partial = new TrainingSession(full with { Steps = 11, Out = Path.Combine(Dir, "part.safetensors") }).Run();
+        TrainResult end = new TrainingSession(full with { Out = Path.Combine(Dir, "resumed.safetensors"), Resume = partial.CheckpointPath }).Run();
         Assert.Equal(30, end.Steps);
         WeightFile a = SafeTensorsReader.ReadFile(full.Out);
         WeightFile b = SafeTensorsReader.ReadFile(end.ModelPath);

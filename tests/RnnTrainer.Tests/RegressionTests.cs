@@ -15,13 +15,12 @@ namespace RnnEmbedded.Tests;
 /// The regress task: the CSV rules (file:line), sequences and masked targets, the MSE gradient against finite
 /// differences, learning, resume, and the written dense-input model against the reference engine.
 /// </summary>
-public sealed class RegressionTests : IDisposable
+public sealed class RegressionTests : TrainerTestBase
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "rnn-regress-tests-" + Guid.NewGuid().ToString("N"));
-
-    public RegressionTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, true);
+    public RegressionTests()
+        : base("regress")
+    {
+    }
 
     /// <summary>
     /// Sequences of 4–9 steps; inputs x in [−1, 1] and a constant 1; target at step t ≥ 1: 0.8·x(t−1) − 0.5·x(t)
@@ -47,27 +46,12 @@ public sealed class RegressionTests : IDisposable
         return sb.ToString();
     }
 
-    private string Write(string name, string text)
+    private TrainOptions Small(string corpus, string outName) => Quiet(corpus, outName) with
     {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private TrainOptions Small(string corpus, string outName) => new()
-    {
-        Corpus = corpus,
         Task = TrainTask.Regress,
         Hidden = 12,
         Batch = 4,
         SeqLen = 8,
-        Lr = 1e-2f,
-        Threads = 2,
-        Out = Path.Combine(_dir, outName),
-        SampleSeconds = 0,
-        CheckpointSeconds = 0,
-        EvalSeconds = 1e9,
-        EvalStreams = 1,
         ValLimit = 0,
         ValFraction = 0.2,
     };
@@ -299,8 +283,8 @@ public sealed class RegressionTests : IDisposable
         string corpus = Write("resume.csv", DelayCorpus(60));
         TrainOptions full = Small(corpus, "full.safetensors") with { Steps = 24, Cell = TrainCell.Lstm, Layers = 2, Dropout = 0.2f };
         new TrainingSession(full).Run();
-        TrainResult partial = new TrainingSession(full with { Steps = 9, Out = Path.Combine(_dir, "part.safetensors") }).Run();
-        TrainResult end = new TrainingSession(full with { Out = Path.Combine(_dir, "resumed.safetensors"), Resume = partial.CheckpointPath }).Run();
+        TrainResult partial = new TrainingSession(full with { Steps = 9, Out = Path.Combine(Dir, "part.safetensors") }).Run();
+        TrainResult end = new TrainingSession(full with { Out = Path.Combine(Dir, "resumed.safetensors"), Resume = partial.CheckpointPath }).Run();
         Assert.Equal(24, end.Steps);
         WeightFile a = SafeTensorsReader.ReadFile(full.Out);
         WeightFile b = SafeTensorsReader.ReadFile(end.ModelPath);
@@ -343,7 +327,7 @@ public sealed class RegressionTests : IDisposable
     public void Cli_Json_ReportsTheHeldOutError_AndACsvErrorIsOneLine()
     {
         string corpus = Write("cli.csv", DelayCorpus(60));
-        string model = Path.Combine(_dir, "cli.safetensors");
+        string model = Path.Combine(Dir, "cli.safetensors");
         (int exit, string output, string error) = TrainCommandTests.Run("train", "--task", "regress", "--corpus", corpus, "--cell", "rnn-tanh",
             "--hidden", "6", "--batch", "2", "--seq-len", "8", "--steps", "6", "--threads", "1", "--eval-streams", "1", "--out", model, "--json");
         Assert.Equal(0, exit);

@@ -13,13 +13,12 @@ namespace RnnEmbedded.Tests;
 /// The seq2seq task: the corpus rules, the encoding, training, resume, and the written model in the reference engine
 /// (same greedy decodings and the same held-out loss as the trainer's own forward pass).
 /// </summary>
-public sealed class Seq2SeqTrainingTests : IDisposable
+public sealed class Seq2SeqTrainingTests : TrainerTestBase
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "rnn-seq2seq-tests-" + Guid.NewGuid().ToString("N"));
-
-    public Seq2SeqTrainingTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, true);
+    public Seq2SeqTrainingTests()
+        : base("seq2seq")
+    {
+    }
 
     /// <summary>Words of 1–5 letters from "abcde" → the word reversed (a task only an encoder that reads the whole source can do).</summary>
     internal static string Reversals(int count = 400, int seed = 5)
@@ -42,28 +41,14 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         return sb.ToString();
     }
 
-    private string Write(string name, string text)
+    private TrainOptions Small(string corpus, string outName) => Quiet(corpus, outName) with
     {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private TrainOptions Small(string corpus, string outName) => new()
-    {
-        Corpus = corpus,
         Task = TrainTask.Seq2Seq,
         Cell = TrainCell.Gru,
         Hidden = 24,
         Embedding = 8,
         TargetEmbedding = 6,
         Batch = 16,
-        Lr = 1e-2f,
-        Threads = 2,
-        Out = Path.Combine(_dir, outName),
-        SampleSeconds = 0,
-        CheckpointSeconds = 0,
-        EvalSeconds = 1e9,
         EvalStreams = 7,
         ValFraction = 0.1,
     };
@@ -223,8 +208,8 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         string corpus = Write("resume.tsv", Reversals(120));
         TrainOptions full = Small(corpus, "full.safetensors") with { Steps = 20, Cell = cell, Layers = layers, Dropout = dropout };
         new TrainingSession(full).Run();
-        TrainResult partial = new TrainingSession(full with { Steps = 9, Out = Path.Combine(_dir, "part.safetensors") }).Run();
-        TrainResult end = new TrainingSession(full with { Out = Path.Combine(_dir, "resumed.safetensors"), Resume = partial.CheckpointPath }).Run();
+        TrainResult partial = new TrainingSession(full with { Steps = 9, Out = Path.Combine(Dir, "part.safetensors") }).Run();
+        TrainResult end = new TrainingSession(full with { Out = Path.Combine(Dir, "resumed.safetensors"), Resume = partial.CheckpointPath }).Run();
         Assert.Equal(20, end.Steps);
         WeightFile a = SafeTensorsReader.ReadFile(full.Out);
         WeightFile b = SafeTensorsReader.ReadFile(end.ModelPath);
@@ -250,7 +235,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         string corpus = Write("threads.tsv", Reversals(80));
         TrainOptions one = Small(corpus, "one.safetensors") with { Steps = 8, Cell = TrainCell.Lstm, Layers = 2, Threads = 1 };
         new TrainingSession(one).Run();
-        TrainOptions two = one with { Threads = 2, VectorWidth = Runtime.VectorWidth.V128, Out = Path.Combine(_dir, "two.safetensors") };
+        TrainOptions two = one with { Threads = 2, VectorWidth = Runtime.VectorWidth.V128, Out = Path.Combine(Dir, "two.safetensors") };
         new TrainingSession(two).Run();
         WeightFile a = SafeTensorsReader.ReadFile(one.Out);
         WeightFile b = SafeTensorsReader.ReadFile(two.Out);
@@ -264,7 +249,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     public void Cli_Json_ReportsExactMatchAndTokenAccuracy()
     {
         string corpus = Write("rev.tsv", Reversals(100));
-        string model = Path.Combine(_dir, "cli.safetensors");
+        string model = Path.Combine(Dir, "cli.safetensors");
         var root = new RootCommand { TrainCommand.Create() };
         var output = new StringWriter();
         var error = new StringWriter();
@@ -288,7 +273,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     {
         string corpus = Write("bad.tsv", "ab\tBA\nabc\n");
         var root = new RootCommand { TrainCommand.Create() };
-        var e = Assert.Throws<CommandException>(() => root.Parse(["train", "--task", "seq2seq", "--corpus", corpus, "--out", Path.Combine(_dir, "m.safetensors")])
+        var e = Assert.Throws<CommandException>(() => root.Parse(["train", "--task", "seq2seq", "--corpus", corpus, "--out", Path.Combine(Dir, "m.safetensors")])
             .Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter(), EnableDefaultExceptionHandler = false }));
         Assert.Equal($"{corpus}:2: a seq2seq line is 'source<TAB>target'; no tab found", e.Message);
     }

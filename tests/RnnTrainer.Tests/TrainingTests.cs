@@ -5,14 +5,13 @@ using RnnEmbedded.Trainer;
 
 namespace RnnEmbedded.Tests;
 
-public sealed class TrainingTests : IDisposable
+public sealed class TrainingTests : TrainerTestBase
 {
     private const double LossTolerance = 2e-4;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "rnn-trainer-tests-" + Guid.NewGuid().ToString("N"));
-
-    public TrainingTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, true);
+    public TrainingTests()
+        : base("trainer")
+    {
+    }
 
     internal static string CharCorpus()
     {
@@ -32,27 +31,12 @@ public sealed class TrainingTests : IDisposable
         return sb.ToString();
     }
 
-    private string Write(string name, string text)
+    private TrainOptions Small(string corpus, string outName) => Quiet(corpus, outName) with
     {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private TrainOptions Small(string corpus, string outName) => new()
-    {
-        Corpus = corpus,
         Hidden = 24,
         Embedding = 8,
         Batch = 4,
         SeqLen = 16,
-        Lr = 1e-2f,
-        Threads = 2,
-        Out = Path.Combine(_dir, outName),
-        SampleSeconds = 0,
-        CheckpointSeconds = 0,
-        EvalSeconds = 1e9,
-        EvalStreams = 1,
         ValLimit = 0,
     };
 
@@ -78,9 +62,9 @@ public sealed class TrainingTests : IDisposable
         TrainOptions baseOptions = Small(corpus, "full.safetensors") with { Cell = cell, Layers = layers, Dropout = dropout, Decay = LrDecay.Cosine, DecaySteps = 40, Steps = 40, WarmupSteps = 5 };
         new TrainingSession(baseOptions).Run();
 
-        TrainOptions first = baseOptions with { Steps = 17, Out = Path.Combine(_dir, "part.safetensors") };
+        TrainOptions first = baseOptions with { Steps = 17, Out = Path.Combine(Dir, "part.safetensors") };
         TrainResult partial = new TrainingSession(first).Run();
-        TrainOptions resumed = baseOptions with { Out = Path.Combine(_dir, "resumed.safetensors"), Resume = partial.CheckpointPath, Corpus = "" };
+        TrainOptions resumed = baseOptions with { Out = Path.Combine(Dir, "resumed.safetensors"), Resume = partial.CheckpointPath, Corpus = "" };
         resumed = resumed with { Corpus = corpus };
         TrainResult end = new TrainingSession(resumed).Run();
         Assert.Equal(40, end.Steps);
@@ -104,7 +88,7 @@ public sealed class TrainingTests : IDisposable
     {
         string corpus = Write("threads.txt", CharCorpus());
         TrainOptions one = Small(corpus, "one.safetensors") with { Threads = 1, Steps = 12, Cell = TrainCell.Gru, Layers = 2, Dropout = 0.1f, Hidden = 40 };
-        TrainOptions three = one with { Threads = 3, Out = Path.Combine(_dir, "three.safetensors") };
+        TrainOptions three = one with { Threads = 3, Out = Path.Combine(Dir, "three.safetensors") };
         new TrainingSession(one).Run();
         new TrainingSession(three).Run();
         WeightFile a = SafeTensorsReader.ReadFile(one.Out);
@@ -124,7 +108,7 @@ public sealed class TrainingTests : IDisposable
         WeightFile expected = SafeTensorsReader.ReadFile(widest.Out);
         foreach (RnnEmbedded.Runtime.VectorWidth width in new[] { RnnEmbedded.Runtime.VectorWidth.V128, RnnEmbedded.Runtime.VectorWidth.Scalar })
         {
-            TrainOptions narrow = widest with { VectorWidth = width, Out = Path.Combine(_dir, width + ".safetensors") };
+            TrainOptions narrow = widest with { VectorWidth = width, Out = Path.Combine(Dir, width + ".safetensors") };
             new TrainingSession(narrow).Run();
             WeightFile actual = SafeTensorsReader.ReadFile(narrow.Out);
             for (int i = 0; i < expected.Tensors.Count; i++)
@@ -307,7 +291,7 @@ public sealed class TrainingTests : IDisposable
     [Fact]
     public void Constructor_RejectsAMissingCorpus()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => new TrainingSession(Small(Path.Combine(_dir, "missing.txt"), "x.safetensors")));
+        var e = Assert.Throws<FileNotFoundException>(() => new TrainingSession(Small(Path.Combine(Dir, "missing.txt"), "x.safetensors")));
         Assert.Contains("missing.txt", e.Message);
     }
 
@@ -324,7 +308,7 @@ public sealed class TrainingTests : IDisposable
     public void Resume_RejectsACheckpointOfTheOldFormat_NamingTheFormat()
     {
         string corpus = Write("c.txt", CharCorpus());
-        string old = Path.Combine(_dir, "old.ckpt.safetensors");
+        string old = Path.Combine(Dir, "old.ckpt.safetensors");
         SafeTensorsWriter.WriteFile(old, [new Tensor("opt.m.head.bias", [2], [0f, 0f])],
             new Dictionary<string, string> { ["ckpt.kind"] = TrainingCheckpoint.Kind });
         var e = Assert.Throws<InvalidDataException>(() => new TrainingSession(Small(corpus, "m.safetensors") with { Resume = old }));
