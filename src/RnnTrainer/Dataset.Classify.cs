@@ -40,22 +40,9 @@ public sealed partial class Dataset
         }
 
         var samples = new List<(string Text, string Label)>();
-        int lineNumber = 0;
-        foreach (string line in SplitLines(text))
+        foreach ((int lineNumber, string sample, string rest) in TabSeparatedLines(text, name, "classify", "text<TAB>label"))
         {
-            lineNumber++;
-            if (line.Trim().Length == 0)
-            {
-                continue;
-            }
-
-            int tab = line.IndexOf('\t');
-            if (tab < 0)
-            {
-                throw new InvalidDataException($"{name}:{lineNumber}: a classify line is 'text<TAB>label'; no tab found");
-            }
-
-            string label = line[(tab + 1)..].Trim();
+            string label = rest.Trim();
             if (label.Length == 0)
             {
                 throw new InvalidDataException($"{name}:{lineNumber}: the label after the tab is empty");
@@ -66,7 +53,6 @@ public sealed partial class Dataset
                 throw new InvalidDataException($"{name}:{lineNumber}: a classify line has one tab ('text<TAB>label'); found a second one in the label");
             }
 
-            string sample = line[..tab];
             bool empty = tokens == ClassifyTokens.Words ? WordTokenizer.Count(sample) == 0 : sample.Length == 0;
             if (empty)
             {

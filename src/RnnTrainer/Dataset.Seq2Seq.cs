@@ -191,22 +191,8 @@ public sealed partial class Dataset
     private static List<(string Source, string Target)> ReadPairs(string text, string name, bool words)
     {
         var pairs = new List<(string, string)>();
-        int lineNumber = 0;
-        foreach (string line in SplitLines(text))
+        foreach ((int lineNumber, string source, string target) in TabSeparatedLines(text, name, "seq2seq", "source<TAB>target"))
         {
-            lineNumber++;
-            if (line.Trim().Length == 0)
-            {
-                continue;
-            }
-
-            int tab = line.IndexOf('\t');
-            if (tab < 0)
-            {
-                throw new InvalidDataException($"{name}:{lineNumber}: a seq2seq line is 'source<TAB>target'; no tab found");
-            }
-
-            string source = line[..tab], target = line[(tab + 1)..];
             if (target.Contains('\t', StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"{name}:{lineNumber}: a seq2seq line has one tab ('source<TAB>target'); found a second one in the target");

@@ -354,6 +354,31 @@ public sealed partial class Dataset
 
     private static IEnumerable<string> SplitLines(string text) => text.Split('\n').Select(l => l.TrimEnd('\r'));
 
+    /// <summary>
+    /// The non-blank lines of a tab-separated corpus (classify, seq2seq) with their 1-based line numbers, split at the
+    /// first tab; a line without one is an error naming <paramref name="name"/>, the line and <paramref name="form"/>.
+    /// </summary>
+    private static IEnumerable<(int Line, string Left, string Right)> TabSeparatedLines(string text, string name, string task, string form)
+    {
+        int lineNumber = 0;
+        foreach (string line in SplitLines(text))
+        {
+            lineNumber++;
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            int tab = line.IndexOf('\t');
+            if (tab < 0)
+            {
+                throw new InvalidDataException($"{name}:{lineNumber}: a {task} line is '{form}'; no tab found");
+            }
+
+            yield return (lineNumber, line[..tab], line[(tab + 1)..]);
+        }
+    }
+
     private static int SplitIndex(int count, double validationFraction)
     {
         int validation = validationFraction > 0 ? Math.Max(1, (int)(count * validationFraction)) : 0;
