@@ -131,24 +131,10 @@ public static partial class PackedGemv
         where TW : unmanaged
         where TL : struct, IWeightWidening<TW>
     {
-        if ((y.Length & (RowAlign - 1)) != 0)
-        {
-            ThrowHelper.Length(nameof(y), $"length {y.Length} must be the padded row count, a multiple of {RowAlign}.");
-        }
-
-        if ((long)y.Length * x.Length != packed.Length)
-        {
-            ThrowHelper.Length(nameof(packed), $"length {packed.Length} must equal y.Length {y.Length} (padded rows) × x.Length {x.Length} (cols).");
-        }
-
+        CheckShapes(packed.Length, x, y);
         if (scaled && scales.Length != y.Length)
         {
             ThrowHelper.Length(nameof(packed), $"has {scales.Length} row scales; it needs one per padded row, y.Length {y.Length}.");
-        }
-
-        if (x.Overlaps(y))
-        {
-            ThrowHelper.Overlap(nameof(y), nameof(x));
         }
 
         width = Simd.Resolve(width);

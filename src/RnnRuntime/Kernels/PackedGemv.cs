@@ -44,21 +44,7 @@ public static partial class PackedGemv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(ReadOnlySpan<float> packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width, bool accumulate)
     {
-        if ((y.Length & (RowAlign - 1)) != 0)
-        {
-            ThrowHelper.Length(nameof(y), $"length {y.Length} must be the padded row count, a multiple of {RowAlign}.");
-        }
-
-        if ((long)y.Length * x.Length != packed.Length)
-        {
-            ThrowHelper.Length(nameof(packed), $"length {packed.Length} must equal y.Length {y.Length} (padded rows) × x.Length {x.Length} (cols).");
-        }
-
-        if (x.Overlaps(y))
-        {
-            ThrowHelper.Overlap(nameof(y), nameof(x));
-        }
-
+        CheckShapes(packed.Length, x, y);
         width = Simd.Resolve(width);
         nuint rows = (nuint)y.Length;
         nuint cols = (nuint)x.Length;
@@ -89,6 +75,27 @@ public static partial class PackedGemv
             default:
                 RunScalar(ref w, ref xr, ref yr, rows, cols, accumulate);
                 break;
+        }
+    }
+
+    // The argument rules of one matrix-vector product, whatever the weights' storage type (float32 here, bfloat16
+    // and int8 in PackedGemv.Quantized.cs): y is whole 16-row strips, the packed matrix is y × x, x and y apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckShapes(int packedLength, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        if ((y.Length & (RowAlign - 1)) != 0)
+        {
+            ThrowHelper.Length(nameof(y), $"length {y.Length} must be the padded row count, a multiple of {RowAlign}.");
+        }
+
+        if ((long)y.Length * x.Length != packedLength)
+        {
+            ThrowHelper.Length("packed", $"length {packedLength} must equal y.Length {y.Length} (padded rows) × x.Length {x.Length} (cols).");
+        }
+
+        if (x.Overlaps(y))
+        {
+            ThrowHelper.Overlap(nameof(y), nameof(x));
         }
     }
 
