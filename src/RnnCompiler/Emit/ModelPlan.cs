@@ -376,6 +376,12 @@ public enum WeightElementType
 
     /// <summary>int8 values (sbyte), with a float32 row-scale entry named by <see cref="WeightEntry.ScalesName"/>.</summary>
     Int8,
+
+    /// <summary>
+    /// int8 values (sbyte) in the dot layout of <c>Int8DotPacking</c> (int8-dynamic weights), with a float32 row-scale
+    /// entry named by <see cref="WeightEntry.ScalesName"/>.
+    /// </summary>
+    Int8Dot,
 }
 
 /// <summary>Sizes and names per <see cref="WeightElementType"/>: the one place a new element type is described.</summary>
@@ -385,7 +391,7 @@ public static class WeightElementTypes
     {
         WeightElementType.Float32 => 4,
         WeightElementType.BFloat16 => 2,
-        WeightElementType.Int8 => 1,
+        WeightElementType.Int8 or WeightElementType.Int8Dot => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -394,7 +400,7 @@ public static class WeightElementTypes
     {
         WeightElementType.Float32 => "float",
         WeightElementType.BFloat16 => "ushort",
-        WeightElementType.Int8 => "sbyte",
+        WeightElementType.Int8 or WeightElementType.Int8Dot => "sbyte",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -402,7 +408,7 @@ public static class WeightElementTypes
     {
         WeightElementType.Float32 => typeof(float),
         WeightElementType.BFloat16 => typeof(ushort),
-        WeightElementType.Int8 => typeof(sbyte),
+        WeightElementType.Int8 or WeightElementType.Int8Dot => typeof(sbyte),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 }

@@ -14,7 +14,8 @@ public static partial class ModelPlanner
     /// <summary>
     /// Adds matrix <paramref name="m"/> (rows <paramref name="start"/> .. + <paramref name="count"/>; all when -1) packed
     /// in the panel layout as <paramref name="name"/>: float32 as is; bfloat16 as one entry of bit patterns; int8 as a
-    /// <c>{name}_Scales</c> float32 entry (one scale per padded row, padding rows 0) followed by the int8 entry. The
+    /// <c>{name}_Scales</c> float32 entry (one scale per padded row, padding rows 0) followed by the int8 entry (int8-dynamic:
+    /// the same, the int8 entry in the dot layout of <see cref="Int8DotPacking"/>). The
     /// entries are lazy (<see cref="WeightEntry.Produce"/>): the generator plans from shapes alone, the build's pack step
     /// and the literal writer quantize, both through <see cref="WeightQuantizer"/>, so they agree bit for bit.
     /// </summary>
@@ -55,6 +56,29 @@ public static partial class ModelPlanner
             System.Array.Copy(WeightQuantizer.Quantize(Slice(), type).Scales!, scales, rowCount);
             return scales;
         }));
+        if (type == WeightType.Int8Dynamic)
+        {
+            // int8-dynamic: the same values and scales, in the dot layout (4 columns of a row together, Int8DotPacking).
+            weights.Add(new WeightEntry(name, comment + ", int8-dynamic (scales in " + name + "_Scales)", WeightElementType.Int8Dot, Int8DotPacking.PackedLength(rowCount, cols), () =>
+            {
+                QuantizedMatrix q = WeightQuantizer.Quantize(Slice(), type);
+                var values = new sbyte[Int8DotPacking.PackedLength(rowCount, cols)];
+                for (int r = 0; r < rowCount; r++)
+                {
+                    for (int j = 0; j < cols; j++)
+                    {
+                        values[Int8DotPacking.PackedIndex(r, j, rowCount, cols)] = q.Int8![(long)r * cols + j];
+                    }
+                }
+
+                return values;
+            })
+            {
+                ScalesName = name + "_Scales",
+            });
+            return;
+        }
+
         weights.Add(new WeightEntry(name, comment + ", int8 (scales in " + name + "_Scales)", WeightElementType.Int8, length, () =>
         {
             QuantizedMatrix q = WeightQuantizer.Quantize(Slice(), type);

@@ -923,6 +923,10 @@ public static partial class SourceWriter
         }
     }
 
+    /// <summary>The runtime type an int8 entry is read as: weight-only (panel layout) or int8-dynamic (dot layout).</summary>
+    private static string Int8MatrixType(WeightEntry e) =>
+        e.ElementType == WeightElementType.Int8Dot ? "PackedInt8DotMatrix" : "PackedInt8Matrix";
+
     /// <summary>A bfloat16 span, or an int8 matrix over its values and its row-scale entry.</summary>
     private static void WriteQuantizedWeight(IndentedWriter w, WeightEntry e)
     {
@@ -934,7 +938,7 @@ public static partial class SourceWriter
         }
         else
         {
-            w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} =>");
+            w.Line($"private static {KernelNamespace}.{Int8MatrixType(e)} {e.Name} =>");
             w.Indent++;
             w.Line($"new(rowScales: {e.ScalesName}, weights: MemoryMarshal.Cast<char, sbyte>(");
             w.Indent--;
@@ -996,10 +1000,10 @@ public static partial class SourceWriter
             string count = e.Count.ToString(CultureInfo.InvariantCulture);
             w.Line();
             w.Line("// " + e.Comment);
-            if (e.ElementType == WeightElementType.Int8)
+            if (e.ElementType is WeightElementType.Int8 or WeightElementType.Int8Dot)
             {
                 // The int8 kernels take values and row scales together (the scales are the float32 entry before it).
-                w.Line($"private static {KernelNamespace}.PackedInt8Matrix {e.Name} =>");
+                w.Line($"private static {KernelNamespace}.{Int8MatrixType(e)} {e.Name} =>");
                 w.Indent++;
                 w.Line($"new(rowScales: {e.ScalesName},");
                 w.Indent++;

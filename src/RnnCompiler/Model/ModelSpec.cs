@@ -55,6 +55,13 @@ public sealed class Matrix
 
     public float[] Data { get; }
 
+    /// <summary>
+    /// Set on the matrices of an int8-dynamic spec (<see cref="WeightQuantizer.Apply"/>): the int8 values and row scales
+    /// <see cref="Data"/> dequantizes. The reference engine then multiplies as the kernels do — x quantized per product,
+    /// integer sums — instead of multiplying <see cref="Data"/> by x in float (docs/model-format.md, "Weight types").
+    /// </summary>
+    public QuantizedMatrix? DynamicInt8 { get; init; }
+
     public float this[int r, int c] => Data[r * Cols + c];
 }
 

@@ -55,8 +55,9 @@ public static class WeightQuantizer
     public static float FromBFloat16(ushort bits) => BitsFloat((uint)bits << 16);
 
     /// <summary>
-    /// Int8 per row: s = max|W[r, :]| / 127 (0 for an all-zero row), q = round(W / s) to nearest-even, clamped to
-    /// [−127, 127]; the dequantized value is the float32 product s·q.
+    /// Int8 (and int8-dynamic) per row: s = max|W[r, :]| / 127 (0 for an all-zero row), q = round(W / s) to nearest-even,
+    /// clamped to [−127, 127]; the dequantized value is the float32 product s·q. An int8-dynamic result's
+    /// <see cref="QuantizedMatrix.Dequantized"/> carries q and s in <see cref="Matrix.DynamicInt8"/>.
     /// </summary>
     public static QuantizedMatrix Quantize(Matrix m, WeightType type)
     {
@@ -78,6 +79,7 @@ public static class WeightQuantizer
             }
 
             case WeightType.Int8:
+            case WeightType.Int8Dynamic:
             {
                 var q = new sbyte[m.Data.Length];
                 var values = new float[m.Data.Length];
@@ -106,7 +108,13 @@ public static class WeightQuantizer
                     }
                 }
 
-                return new QuantizedMatrix(type, new Matrix(m.Rows, m.Cols, values), null, q, scales);
+                var dequantized = new Matrix(m.Rows, m.Cols, values);
+                if (type == WeightType.Int8Dynamic)
+                {
+                    dequantized = new Matrix(m.Rows, m.Cols, values) { DynamicInt8 = new QuantizedMatrix(type, dequantized, null, q, scales) };
+                }
+
+                return new QuantizedMatrix(type, dequantized, null, q, scales);
             }
 
             default:
@@ -118,7 +126,8 @@ public static class WeightQuantizer
     /// The spec the generated model with weights of <paramref name="type"/> computes: every streamed matrix
     /// replaced by its dequantized values; everything else (embedding, biases, peepholes, and layer 0's W_ih when
     /// the emitter has a float32 token table for it) unchanged; a seq2seq encoder is quantized by the same rules.
-    /// Float32 returns <paramref name="spec"/> itself.
+    /// Float32 returns <paramref name="spec"/> itself. With int8-dynamic the replaced matrices carry their int8 values
+    /// (<see cref="Matrix.DynamicInt8"/>), so the reference engine quantizes each product's input as the kernels do.
     /// </summary>
     public static ModelSpec Apply(ModelSpec spec, WeightType type)
     {

@@ -17,15 +17,21 @@ public enum WeightType
 
     /// <summary>int8, symmetric, one float32 scale per output row: W[r, j] ≈ s[r]·q[r, j], |q| ≤ 127.</summary>
     Int8,
+
+    /// <summary>
+    /// int8 weights as <see cref="Int8"/>, and each product's input vector quantized per step to int8 as well
+    /// (s_x = max|x| / 127), multiplied in integers: AVX-VNNI, ARM sdot or scalar (dynamic quantization).
+    /// </summary>
+    Int8Dynamic,
 }
 
 /// <summary>The spelling of <see cref="WeightType"/> in MSBuild metadata and on the command line.</summary>
 public static class WeightTypes
 {
     /// <summary>The accepted names, for messages.</summary>
-    public const string Names = "float32, bfloat16, int8";
+    public const string Names = "float32, bfloat16, int8, int8-dynamic";
 
-    /// <summary>Parses float32 (also fp32, f32, empty), bfloat16 (bf16) or int8 (i8), case-insensitive.</summary>
+    /// <summary>Parses float32 (also fp32, f32, empty), bfloat16 (bf16), int8 (i8) or int8-dynamic (int8dynamic, int8-dyn), case-insensitive.</summary>
     public static bool TryParse(string? text, out WeightType type)
     {
         switch ((text ?? "").Trim().ToLowerInvariant())
@@ -44,17 +50,23 @@ public static class WeightTypes
             case "i8":
                 type = WeightType.Int8;
                 return true;
+            case "int8-dynamic":
+            case "int8dynamic":
+            case "int8-dyn":
+                type = WeightType.Int8Dynamic;
+                return true;
             default:
                 type = WeightType.Float32;
                 return false;
         }
     }
 
-    /// <summary>The canonical name: float32, bfloat16 or int8.</summary>
+    /// <summary>The canonical name: float32, bfloat16, int8 or int8-dynamic.</summary>
     public static string Name(WeightType type) => type switch
     {
         WeightType.BFloat16 => "bfloat16",
         WeightType.Int8 => "int8",
+        WeightType.Int8Dynamic => "int8-dynamic",
         WeightType.Float32 => "float32",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a WeightType."),
     };

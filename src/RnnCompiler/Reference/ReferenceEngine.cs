@@ -502,9 +502,17 @@ public sealed partial class ReferenceEngine
     /// <summary>Dense layer: act(W x + b), act being the layer's <see cref="DenseSpec.Activation"/> (identity by default).</summary>
     public static float[] Dense(DenseSpec dense, float[] x) => Activate(dense.Activation, Affine(dense.W, x, dense.b));
 
-    /// <summary>Σ_j W[r, j] x[j], accumulated in float from j = 0.</summary>
+    /// <summary>
+    /// Σ_j W[r, j] x[j], accumulated in float from j = 0; for an int8-dynamic matrix (<see cref="Matrix.DynamicInt8"/>)
+    /// the kernels' integer product instead (<see cref="DynamicRowDot"/>).
+    /// </summary>
     private static float RowDot(Matrix w, int row, float[] x)
     {
+        if (w.DynamicInt8 is not null)
+        {
+            return DynamicRowDot(w.DynamicInt8, w.Cols, row, x);
+        }
+
         float sum = 0f;
         int offset = row * w.Cols;
         for (int j = 0; j < w.Cols; j++)

@@ -90,8 +90,8 @@ public sealed record ModelCase(
                                         {
                                             foreach (bool perLayer in layers == 1 ? new[] { false } : new[] { false, true })
                                             {
-                                                // The weight type cycles with the index: the covering subset pairs it with every other dimension.
-                                                var weights = (WeightType)(i % 3);
+                                                // The weight type (float32, bfloat16, int8, int8-dynamic) cycles with the index: the covering subset pairs it with every other dimension.
+                                                var weights = (WeightType)(i % 4);
                                                 yield return new ModelCase(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, unchecked(seed + i++), Weights: weights, Reverse: reverse);
                                             }
                                         }
@@ -122,7 +122,7 @@ public sealed record ModelCase(
         var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
         // Half the unidirectional draws run in reverse; from the case seed, so the other dimensions draw as before.
         bool reverse = !bidirectional && new Random(unchecked(seed * 31 + 7)).Next(2) == 0;
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3), reverse);
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(4), reverse);
     }
 
     /// <summary>Every layer reverse-only (forward otherwise, unless bidirectional).</summary>
