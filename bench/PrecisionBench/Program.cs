@@ -4,35 +4,38 @@ using Bench;
 using RnnEmbedded.Runtime;
 
 // PrecisionBench --ratios [steps] [reps]: Step + softmax of the LSTM benchmark models (embedding 96×64 folded into
-// a table, one LSTM layer of H, dense 96) with float32, bfloat16 and int8 weights. Each repetition runs the three
-// back to back (interleaved, so load changes hit all three alike); the figure is the median ns/step of the
-// repetitions after the first, and the ratios are float32 time / other time (> 1: faster than float32).
+// a table, one LSTM layer of H, dense 96) with float32, bfloat16, int8 (weight-only) and int8-dynamic weights. Each
+// repetition runs the four back to back (interleaved, so load changes hit all alike); the figure is the median
+// ns/step of the repetitions after the first, and the ratios are float32 time / other time (> 1: faster than float32).
 int steps = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000;
 int reps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
 Console.WriteLine($"vector width {Lstm512.VectorWidth}; {steps} steps per measurement, median of {reps - 1} interleaved repetitions");
-Console.WriteLine($"{"model",-9}{"fp32 us",10}{"bf16 us",10}{"int8 us",10}{"fp32/bf16",11}{"fp32/int8",11}");
-Compare<Lstm128, Lstm128Bf16, Lstm128Int8>("lstm128", steps, reps);
-Compare<Lstm256, Lstm256Bf16, Lstm256Int8>("lstm256", steps, reps);
-Compare<Lstm512, Lstm512Bf16, Lstm512Int8>("lstm512", steps, reps);
+Console.WriteLine($"{"model",-9}{"fp32 us",10}{"bf16 us",10}{"int8 us",10}{"i8dyn us",10}{"fp32/bf16",11}{"fp32/int8",11}{"fp32/i8dyn",12}");
+Compare<Lstm128, Lstm128Bf16, Lstm128Int8, Lstm128Int8Dyn>("lstm128", steps, reps);
+Compare<Lstm256, Lstm256Bf16, Lstm256Int8, Lstm256Int8Dyn>("lstm256", steps, reps);
+Compare<Lstm512, Lstm512Bf16, Lstm512Int8, Lstm512Int8Dyn>("lstm512", steps, reps);
 
-static void Compare<TF, TB, TI>(string name, int steps, int reps)
+static void Compare<TF, TB, TI, TD>(string name, int steps, int reps)
     where TF : struct, ITokenModel<TF>
     where TB : struct, ITokenModel<TB>
     where TI : struct, ITokenModel<TI>
+    where TD : struct, ITokenModel<TD>
 {
     var f = new double[reps];
     var b = new double[reps];
     var i = new double[reps];
+    var d = new double[reps];
     for (int r = 0; r < reps; r++)
     {
         f[r] = Time<TF>(steps);
         b[r] = Time<TB>(steps);
         i[r] = Time<TI>(steps);
+        d[r] = Time<TD>(steps);
     }
 
-    double mf = Median(f), mb = Median(b), mi = Median(i);
+    double mf = Median(f), mb = Median(b), mi = Median(i), md = Median(d);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name,-9}{mf / 1000,10:F2}{mb / 1000,10:F2}{mi / 1000,10:F2}{mf / mb,11:F2}{mf / mi,11:F2}"));
+        $"{name,-9}{mf / 1000,10:F2}{mb / 1000,10:F2}{mi / 1000,10:F2}{md / 1000,10:F2}{mf / mb,11:F2}{mf / mi,11:F2}{mf / md,12:F2}"));
 }
 
 static double Time<TModel>(int steps)
@@ -79,4 +82,10 @@ namespace Bench
     public partial struct Lstm256Int8;
 
     public partial struct Lstm512Int8;
+
+    public partial struct Lstm128Int8Dyn;
+
+    public partial struct Lstm256Int8Dyn;
+
+    public partial struct Lstm512Int8Dyn;
 }

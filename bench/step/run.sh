@@ -4,7 +4,7 @@
 #   reference : the scalar reference engine (the non-generated path), Step + softmax
 #   c         : baseline.c built with gcc -O3 -march=native -ffast-math
 #   pytorch   : torch.nn modules, one thread (only when Debian's python3-torch is installed)
-#   weight types: the LSTM models in float32, bfloat16 and int8 (bench/PrecisionBench), interleaved, as ratios
+#   weight types: the LSTM models in float32, bfloat16, int8 and int8-dynamic (bench/PrecisionBench), interleaved, as ratios
 # ONNX Runtime C# and TorchSharp are measured by bench/step/peers.sh (bench/StepPeers), in one process.
 # usage: bench/step/run.sh [steps]
 set -euo pipefail
@@ -32,7 +32,7 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     done
   done
 fi
-echo "== weight types: LSTM step + softmax, float32 / bfloat16 / int8 interleaved (bench/PrecisionBench)"
+echo "== weight types: LSTM step + softmax, float32 / bfloat16 / int8 / int8-dynamic interleaved (bench/PrecisionBench)"
 dotnet build -c Release "$here/../PrecisionBench" -v q -nologo >/dev/null
 dotnet "$here/../PrecisionBench/bin/Release/net10.0/PrecisionBench.dll" --ratios
 echo "== keystroke latency"
