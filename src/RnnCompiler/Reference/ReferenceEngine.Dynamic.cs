@@ -9,10 +9,10 @@ namespace RnnEmbedded.Compiler.Reference;
 public sealed partial class ReferenceEngine
 {
     /// <summary>
-    /// (float)(Σ_j q_w[r, j]·q_x[j]) · (s_w[r] · s_x): x (the whole vector of this product) quantized with
-    /// s_x = max|x| / 127, q_x = round-to-even(x · (127 / max|x|)); 0 when x is all zeros.
+    /// A product's whole input x quantized: s_x = max|x| / 127, q_x = round-to-even(x · (127 / max|x|)); s_x is 0 (and
+    /// q_x all zeros) when x is all zeros.
     /// </summary>
-    private static float DynamicRowDot(QuantizedMatrix w, int cols, int row, float[] x)
+    private static sbyte[] QuantizeInput(float[] x, out float scale)
     {
         float maxAbs = 0f;
         foreach (float v in x)
@@ -24,19 +24,38 @@ public sealed partial class ReferenceEngine
             }
         }
 
+        var q = new sbyte[x.Length];
         if (!(maxAbs > 0f))
+        {
+            scale = 0f;
+            return q;
+        }
+
+        float inverse = Int8DotPacking.Inverse(maxAbs);
+        for (int j = 0; j < x.Length; j++)
+        {
+            q[j] = Int8DotPacking.Quantize(x[j], inverse);
+        }
+
+        scale = Int8DotPacking.Scale(maxAbs);
+        return q;
+    }
+
+    /// <summary>(float)(Σ_j q_w[r, j]·q_x[j]) · (s_w[r] · s_x), the sum exact in int32; 0 for a zero input.</summary>
+    private static float DynamicRowDot(QuantizedMatrix w, int cols, int row, sbyte[] qx, float sx)
+    {
+        if (sx == 0f)
         {
             return 0f;
         }
 
-        float inverse = Int8DotPacking.Inverse(maxAbs);
         int sum = 0;
         long offset = (long)row * cols;
         for (int j = 0; j < cols; j++)
         {
-            sum += w.Int8![offset + j] * Int8DotPacking.Quantize(x[j], inverse);
+            sum += w.Int8![offset + j] * qx[j];
         }
 
-        return sum * (w.Scales![row] * Int8DotPacking.Scale(maxAbs));
+        return sum * (w.Scales![row] * sx);
     }
 }

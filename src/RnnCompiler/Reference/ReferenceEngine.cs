@@ -491,6 +491,18 @@ public sealed partial class ReferenceEngine
         }
 
         var y = new float[w.Rows];
+        if (w.DynamicInt8 is not null)
+        {
+            // int8-dynamic: x quantized once for all rows (the same values RowDot would quantize per row).
+            sbyte[] qx = QuantizeInput(x, out float sx);
+            for (int r = 0; r < w.Rows; r++)
+            {
+                y[r] = DynamicRowDot(w.DynamicInt8, w.Cols, r, qx, sx) + (b is null ? 0f : b[r]);
+            }
+
+            return y;
+        }
+
         for (int r = 0; r < w.Rows; r++)
         {
             y[r] = RowDot(w, r, x) + (b is null ? 0f : b[r]);
@@ -510,7 +522,8 @@ public sealed partial class ReferenceEngine
     {
         if (w.DynamicInt8 is not null)
         {
-            return DynamicRowDot(w.DynamicInt8, w.Cols, row, x);
+            sbyte[] qx = QuantizeInput(x, out float sx);
+            return DynamicRowDot(w.DynamicInt8, w.Cols, row, qx, sx);
         }
 
         float sum = 0f;
