@@ -33,7 +33,7 @@ namespace RnnEmbedded.Build
         [Required]
         public string ClassName { get; set; } = "";
 
-        /// <summary>The storage type of the weights (float32, bfloat16, int8); empty means float32.</summary>
+        /// <summary>The storage type of the weights (float32, bfloat16, int8, int8-dynamic); empty means float32.</summary>
         public string? WeightType { get; set; }
 
         /// <summary>RnnEmbedded.Generators.dll, the assembly whose WeightPack does the work.</summary>

@@ -38,12 +38,13 @@ public class AllocationTests
         {
             data.Add(width, WeightType.BFloat16);
             data.Add(width, WeightType.Int8);
+            data.Add(width, WeightType.Int8Dynamic);
         }
 
         return data;
     }
 
-    /// <summary>bfloat16 and int8 weights: spans and a ref struct over the embedded literals, nothing allocated.</summary>
+    /// <summary>bfloat16, int8 and int8-dynamic weights: spans and a ref struct over the embedded literals, nothing allocated.</summary>
     [Theory]
     [MemberData(nameof(QuantizedWidths))]
     public void QuantizedStep_100kSteps_AllocatesNothing(int width, WeightType weightType)

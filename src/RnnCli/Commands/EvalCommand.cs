@@ -22,7 +22,7 @@ public static class EvalCommand
         var corpus = new Option<string>("--corpus") { Description = "UTF-8 text to score.", Required = true };
         var weightType = new Option<string>("--weight-type")
         {
-            Description = "Weight types to score, comma-separated: float32, bfloat16, int8 (default float32).",
+            Description = "Weight types to score, comma-separated: float32, bfloat16, int8, int8-dynamic (default float32).",
             DefaultValueFactory = _ => "float32",
         };
         var fraction = new Option<double>("--fraction")

@@ -29,7 +29,7 @@ public static class WeightPack
 
     /// <summary>
     /// As <see cref="Pack(byte[], string, string, Stream)"/>, with the streamed matrices in <paramref name="weightType"/>
-    /// (float32, bfloat16 or int8; empty means float32; docs/model-format.md, "Weight types"): quantized by the same
+    /// (float32, bfloat16, int8 or int8-dynamic; empty means float32; docs/model-format.md, "Weight types"): quantized by the same
     /// planner entries the generator lays out, so the layout fingerprint agrees when both see the same RnnWeightType.
     /// </summary>
     /// <exception cref="CSharpEmitter.EmitException">Also with code "bad-weight-type" for an unknown weight type.</exception>
