@@ -59,6 +59,8 @@ public class ResourceWeightsTests
     [InlineData("bfloat16", WeightType.BFloat16, 512)]
     [InlineData("int8", WeightType.Int8, 512)]
     [InlineData("int8", WeightType.Int8, 0)]
+    [InlineData("int8-dynamic", WeightType.Int8Dynamic, 512)]
+    [InlineData("int8-dynamic", WeightType.Int8Dynamic, 0)]
     public void ResourceRoute_QuantizedWeights_MatchLiteralRouteAndQuantizedReference(string name, WeightType type, int width)
     {
         ModelSpec spec = TestModels.Lstm(vocab: 40, e: 16, h: 33, layers: 2, seed: 11);
@@ -84,7 +86,11 @@ public class ResourceWeightsTests
 
         Assert.True(differsFromFloat32, $"{name}: the model computed float32 results; the quantized weights were not used");
         string generated = string.Join("\n", GeneratorHarness.Run(GeneratorHarness.CreateDriver(new[] { packed })).Output.SyntaxTrees.Select(t => t.ToString()));
-        Assert.Contains(type == WeightType.Int8 ? "EmbeddedWeights.Span<sbyte>(s_weights" : "EmbeddedWeights.Span<ushort>(s_weights", generated);
+        Assert.Contains(type is WeightType.Int8 or WeightType.Int8Dynamic ? "EmbeddedWeights.Span<sbyte>(s_weights" : "EmbeddedWeights.Span<ushort>(s_weights", generated);
+        if (type == WeightType.Int8Dynamic)
+        {
+            Assert.Contains("PackedInt8DotMatrix", generated, StringComparison.Ordinal);
+        }
     }
 
     public static TheoryData<ModelCase, int> Seq2SeqCases()
