@@ -18,6 +18,7 @@ using RnnEmbedded.Runtime;
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
+//   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -72,6 +73,12 @@ if (args.Length > 3 && args[0] == "--loop")
 if (args.Length > 0 && args[0] == "--parts")
 {
     Parts.Run();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--dump-decoders")
+{
+    Dump.Run();
     return;
 }
 
@@ -149,7 +156,7 @@ internal static class Ratios
 /// </summary>
 internal static class Keystroke
 {
-    private const string Passage =
+    public const string Passage =
         "And it came to pass, when the king heard the words of the law, that he rent his clothes. " +
         "Then said the LORD unto Moses, Stretch out thine hand toward heaven, that there may be darkness over the land. " +
         "Blessed are the meek: for they shall inherit the earth. In the beginning was the Word, and the Word was with God.";

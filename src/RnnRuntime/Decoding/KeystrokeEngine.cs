@@ -335,7 +335,9 @@ public sealed class KeystrokeEngine<TModel>
             ThrowHelper.TooShort(nameof(chars), chars.Length, n * stride);
         }
 
-        // 2n spares (n ≤ MaxCompletions, checked above, so the buffers hold them): merged duplicates leave room.
+        // 2n spares (n ≤ MaxCompletions, checked above, so the buffers hold them): merged duplicates leave room. Only
+        // the first n distinct words are listed, so the search may drop hypotheses that cannot reach them.
+        _beam.DistinctResults = n;
         int searched = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, 2 * n));
         int found = 0;
         for (int r = 0; r < searched && found < n; r++)
