@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -250,26 +254,53 @@ public sealed class BeamSearch<TModel>
                 float upperBase = _scores[b] - max;
                 float baseScore = 0f;
                 bool haveBase = false;
-                for (int t = 0; t < v; t++)
+                for (int block = 0; block < v; block += 64)
                 {
-                    float l = beamLogits[t];
-                    if (float.IsNegativeInfinity(l))
+                    // Tokens whose bound clears the lowest bar any candidate must clear now (the bars only rise during
+                    // the scan), found 8 or 4 at a time; the exact rules below then decide.
+                    ulong mask = Above(beamLogits, block, Math.Min(v, block + 64), upperBase, Floor(last, prune, done == n, worstDone, heapCount));
+                    while (mask != 0)
                     {
-                        continue;
-                    }
-
-                    bool stop = _isStop[t];
-                    if (stop && !stopAllowed)
-                    {
-                        continue;
-                    }
-
-                    float upper = upperBase + l;
-                    if (stop || last)
-                    {
-                        if (done == n && !(upper / lengthDivisor > _doneScores[worstDone]))
+                        int t = block + BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                        float l = beamLogits[t];
+                        if (float.IsNegativeInfinity(l))
                         {
-                            continue; // the full pool would refuse it
+                            continue;
+                        }
+
+                        bool stop = _isStop[t];
+                        if (stop && !stopAllowed)
+                        {
+                            continue;
+                        }
+
+                        float upper = upperBase + l;
+                        if (stop || last)
+                        {
+                            if (done == n && !(upper / lengthDivisor > _doneScores[worstDone]))
+                            {
+                                continue; // the full pool would refuse it
+                            }
+
+                            if (!haveBase)
+                            {
+                                baseScore = _scores[b] - LogSumExp(beamLogits, max);
+                                haveBase = true;
+                            }
+
+                            if (Offer(b, t, baseScore + l, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct)
+                            {
+                                distinctBound = Math.Max(distinctBound, DistinctLogProbability(done, distinct));
+                            }
+
+                            continue;
+                        }
+
+                        if ((prune && done == n && upper <= _doneLogProbs[worstDone]) || upper < distinctBound ||
+                            (heapCount == BeamWidth && !(upper > _heapScores[0])))
+                        {
+                            continue; // pruned, or the full heap would refuse it
                         }
 
                         if (!haveBase)
@@ -278,33 +309,14 @@ public sealed class BeamSearch<TModel>
                             haveBase = true;
                         }
 
-                        if (Offer(b, t, baseScore + l, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct)
+                        float s = baseScore + l;
+                        if ((prune && done == n && s <= _doneLogProbs[worstDone]) || s < distinctBound)
                         {
-                            distinctBound = Math.Max(distinctBound, DistinctLogProbability(done, distinct));
+                            continue;
                         }
 
-                        continue;
+                        PushCandidate(ref heapCount, s, b, t);
                     }
-
-                    if ((prune && done == n && upper <= _doneLogProbs[worstDone]) || upper < distinctBound ||
-                        (heapCount == BeamWidth && !(upper > _heapScores[0])))
-                    {
-                        continue; // pruned, or the full heap would refuse it
-                    }
-
-                    if (!haveBase)
-                    {
-                        baseScore = _scores[b] - LogSumExp(beamLogits, max);
-                        haveBase = true;
-                    }
-
-                    float s = baseScore + l;
-                    if ((prune && done == n && s <= _doneLogProbs[worstDone]) || s < distinctBound)
-                    {
-                        continue;
-                    }
-
-                    PushCandidate(ref heapCount, s, b, t);
                 }
             }
 
@@ -411,6 +423,65 @@ public sealed class BeamSearch<TModel>
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The lowest score a candidate must exceed to be kept right now: for a stop (or last-depth) candidate the worst
+    /// of a full pool (α = 0; with α &gt; 0 none), for another the worst of a full pool and the least of a full heap.
+    /// </summary>
+    private float Floor(bool last, bool prune, bool poolFull, int worstDone, int heapCount)
+    {
+        float offer = prune && poolFull ? _doneScores[worstDone] : float.NegativeInfinity;
+        if (last)
+        {
+            return offer;
+        }
+
+        float partial = prune && poolFull ? _doneLogProbs[worstDone] : float.NegativeInfinity;
+        if (heapCount == BeamWidth)
+        {
+            partial = Math.Max(partial, _heapScores[0]);
+        }
+
+        return Math.Min(offer, partial);
+    }
+
+    /// <summary>Bit t − start set when upperBase + logits[t] &gt; floor, for t in [start, end), end − start ≤ 64.</summary>
+    private static ulong Above(ReadOnlySpan<float> logits, int start, int end, float upperBase, float floor)
+    {
+        ulong mask = 0;
+        int t = start;
+        ref float l = ref MemoryMarshal.GetReference(logits);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> baseV = Vector256.Create(upperBase);
+            Vector256<float> floorV = Vector256.Create(floor);
+            for (; t + Vector256<float>.Count <= end; t += Vector256<float>.Count)
+            {
+                Vector256<float> above = Vector256.GreaterThan(baseV + Vector256.LoadUnsafe(ref l, (nuint)t), floorV);
+                mask |= (ulong)above.ExtractMostSignificantBits() << (t - start);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> baseV = Vector128.Create(upperBase);
+            Vector128<float> floorV = Vector128.Create(floor);
+            for (; t + Vector128<float>.Count <= end; t += Vector128<float>.Count)
+            {
+                Vector128<float> above = Vector128.GreaterThan(baseV + Vector128.LoadUnsafe(ref l, (nuint)t), floorV);
+                mask |= (ulong)above.ExtractMostSignificantBits() << (t - start);
+            }
+        }
+
+        for (; t < end; t++)
+        {
+            if (upperBase + logits[t] > floor)
+            {
+                mask |= 1UL << (t - start);
+            }
+        }
+
+        return mask;
     }
 
     /// <summary>log Σ exp(logits), as <see cref="Softmax.LogSumExp"/> computes it, with the max already known.</summary>
