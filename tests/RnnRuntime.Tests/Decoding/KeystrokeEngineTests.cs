@@ -238,6 +238,50 @@ public class KeystrokeEngineTests
     }
 
     [Fact]
+    public void Completions_OfARecentState_ComeFromTheCache_AndEqualAFreshSearch()
+    {
+        var options = new KeystrokeOptions { ResetAfter = "\n", MaxCompletions = 3 };
+        KeystrokeEngine<TinyCharModel> engine = NewEngine(options);
+        int stride = engine.CompletionStride;
+        (string[] Words, float[] Scores) Complete(KeystrokeEngine<TinyCharModel> e, int n)
+        {
+            var chars = new char[n * stride];
+            var lengths = new int[n];
+            var scores = new float[n];
+            int found = e.Completions(chars, lengths, scores);
+            return (Enumerable.Range(0, found).Select(r => new string(chars, r * stride, lengths[r])).ToArray(), scores[..found]);
+        }
+
+        engine.Type("ab c");
+        (string[] Words, float[] Scores) first = Complete(engine, 3);
+        Assert.NotEmpty(first.Words);
+        engine.Type("ab");
+        Complete(engine, 3);
+        engine.Backspace();
+        engine.Backspace();
+
+        int steps = TinyCharModel.StepCount;
+        (string[] Words, float[] Scores) again = Complete(engine, 3);
+        Assert.Equal(steps, TinyCharModel.StepCount); // the state is back to one already searched: no search
+        Assert.Equal(first.Words, again.Words);
+        Assert.Equal(first.Scores, again.Scores);
+
+        (string[] Words, float[] Scores) two = Complete(engine, 2); // another count is another list: searched
+        Assert.True(TinyCharModel.StepCount > steps);
+        Assert.Equal(first.Words.Take(2), two.Words);
+
+        KeystrokeEngine<TinyCharModel> fresh = NewEngine(options);
+        fresh.Type("ab c");
+        (string[] Words, float[] Scores) expected = Complete(fresh, 3);
+        Assert.Equal(expected.Words, again.Words);
+        Assert.Equal(expected.Scores, again.Scores);
+
+        engine.Type('\n'); // a reset returns to the initial state, whose list a fresh engine computes alike
+        KeystrokeEngine<TinyCharModel> initial = NewEngine(options);
+        Assert.Equal(Complete(initial, 3).Words, Complete(engine, 3).Words);
+    }
+
+    [Fact]
     public void Completions_IncludeTruncatedWords_WithinTheBuffer()
     {
         var options = new KeystrokeOptions { CompletionBeamWidth = 9, MaxCompletionLength = 2, MaxCompletions = 18 };
