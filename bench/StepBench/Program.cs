@@ -195,7 +195,7 @@ internal static class Keystroke
         Span<char> completionChars = stackalloc char[3 * engine.CompletionStride];
         Span<int> lengths = stackalloc int[3];
         Span<float> scores = stackalloc float[3];
-        var micros = new List<double>(text.Length * 3);
+        var micros = new List<double>(text.Length * (passes + 1));
         long allocated = 0;
         int gc = GC.CollectionCount(0);
         for (int pass = 0; pass <= passes; pass++)
