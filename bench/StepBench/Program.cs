@@ -18,6 +18,8 @@ using RnnEmbedded.Runtime;
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
+//   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
+//                                  process, keystroke by keystroke (paired times, results compared bit for bit).
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
@@ -73,6 +75,12 @@ if (args.Length > 3 && args[0] == "--loop")
 if (args.Length > 0 && args[0] == "--parts")
 {
     Parts.Run();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--keystroke-ab")
+{
+    KeystrokeAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 6);
     return;
 }
 
