@@ -17,8 +17,10 @@ namespace RnnEmbedded.Runtime;
 /// <para>Each depth expands every live hypothesis by every token. Stop-token and last-depth expansions go to the pool
 /// of complete hypotheses (the best <c>n</c> by score are kept); the others compete for the <see cref="BeamWidth"/>
 /// live places by raw log-probability. With α = 0 a partial hypothesis whose log-probability is already no better
-/// than the worst of a full pool is dropped (log-probabilities only fall, so it could never enter it) — this
-/// changes no result and usually ends the search early. A beam at least as wide as the number of partial
+/// than the worst of a full pool is dropped (log-probabilities only fall, so it could never enter it), also after a
+/// depth's selection, before its step — this changes no result and usually ends the search early. Candidates are
+/// first checked against an upper bound of their score ((score − max logit) + logit), so a hypothesis none of whose
+/// candidates can be kept costs no log-sum-exp. A beam at least as wide as the number of partial
 /// hypotheses at every depth makes the search exhaustive (the tests check this).</para>
 /// <para>Ties keep the earlier candidate (lower parent, then lower token id), so results are deterministic.</para>
 /// </remarks>
