@@ -14,6 +14,7 @@
 #                                               # `rnn train` options of the LSTM's / every cell's first invocation
 #                                               # (LSTM_LABEL: its curve's label in the plot)
 #   TRAIN_SEED=2 bench/LongMemory/run.sh OUTDIR # the trainer's seed (initialisation, dropout); the data stays SEED's
+#   EVAL_EVERY=200                              # validation interval (steps); .ci/run smoke-tests with SEQUENCES=200 STEPS=20 EVAL_EVERY=10
 #
 # Writes OUTDIR/ab.csv (seeded: the same file every time), OUTDIR/<cell>.safetensors, .ckpt.safetensors, .loss.svg,
 # .json (the trainer's summary), .log, and OUTDIR/long-memory.svg (the three validation curves).
@@ -47,7 +48,7 @@ fi
 # About 4,750 parameters each (input 3: value, a, b; one output; head included):
 #   LSTM H=32: 4·32·(3+32+2) + 33 = 4,769   GRU H=37: 3·37·(3+37+2) + 38 = 4,700   RNN (tanh) H=66: 66·(3+66+2) + 67 = 4,753
 common=(--task regress --target-columns total --batch 16 --seq-len 256 --lr 3e-3 --clip 5 --seed "$train_seed"
-        --threads 1 --steps "$steps" --eval-every 200 --eval-streams 8 --keep-best --checkpoint-seconds 120)
+        --threads 1 --steps "$steps" --eval-every "${EVAL_EVERY:-200}" --eval-streams 8 --keep-best --checkpoint-seconds 120)
 train() {
   local name=$1; shift
   set -- "$@" "${train_args[@]}"
@@ -95,7 +96,7 @@ for name in $cells; do
     gru) curves+=("GRU H=37=$out/gru.ckpt.safetensors") ;;
     rnn) curves+=("RNN tanh H=66=$out/rnn.ckpt.safetensors") ;;
   esac
-  log=$(ls -t "$out/$name".continue*.log "$out/$name.log" 2> /dev/null | head -1) # the latest invocation's
+  log=$({ ls -t "$out/$name".continue*.log "$out/$name.log" 2> /dev/null || true; } | head -1) # the latest invocation's
   echo "$name: $(grep '^validation:' "$log" | tail -1) $(grep '^done' "$log")"
 done
 first=$(echo $cells | cut -d' ' -f1)
