@@ -264,6 +264,32 @@ public sealed class Network
         }
     }
 
+    /// <summary>
+    /// Sets every LSTM layer's forget-gate bias (this network's and a seq2seq encoder's): the forget block (rows H..2H)
+    /// of b_ih to <paramref name="value"/> and of b_hh to 0, so the gate starts at σ(value + W_ih x + W_hh h).
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a plain or peephole LSTM (GRU, RNN and CIFG have no forget gate), or a non-finite value.</exception>
+    public void SetForgetBias(float value)
+    {
+        if (Shape.Cell != TrainCell.Lstm || Shape.Cifg)
+        {
+            throw new ArgumentException("--forget-bias needs an LSTM with a forget gate (not GRU, RNN or CIFG)");
+        }
+
+        if (!float.IsFinite(value))
+        {
+            throw new ArgumentException("--forget-bias must be a finite number");
+        }
+
+        Encoder?.SetForgetBias(value);
+        int h = Shape.Hidden;
+        for (int k = 0; k < Shape.Layers; k++)
+        {
+            b_ih[k].Value.AsSpan(h, h).Fill(value); // gate order i, f, g, o: f is the second block
+            b_hh[k].Value.AsSpan(h, h).Clear();
+        }
+    }
+
     public void ZeroGrad()
     {
         foreach (Parameter p in _all)

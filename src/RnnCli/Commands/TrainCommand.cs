@@ -36,6 +36,10 @@ public static class TrainCommand
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
         var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
         var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
+        var forgetBias = new Option<float?>("--forget-bias")
+        {
+            Description = "LSTM: the forget gate's initial bias (b_ih's forget block = V, b_hh's = 0; default: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) draws).",
+        };
         var gruForm = new Option<string>("--gru-form") { Description = "reset-after (PyTorch) | reset-before (Cho et al. 2014)", DefaultValueFactory = _ => "reset-after" };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 256 };
         var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 1 };
@@ -73,7 +77,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a char, word, caption, classify, seq2seq or regress model on the CPU and write a weight file.")
         {
-            corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, forgetBias, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
         };
@@ -101,6 +105,7 @@ public static class TrainCommand
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
                 Peepholes = parseResult.GetValue(peepholes),
                 Cifg = parseResult.GetValue(cifg),
+                ForgetBias = parseResult.GetValue(forgetBias),
                 GruResetBefore = Parse(parseResult.GetValue(gruForm)!, "--gru-form", ("reset-after", false), ("reset-before", true)),
                 Hidden = parseResult.GetValue(hidden),
                 Layers = parseResult.GetValue(layers),
