@@ -295,6 +295,18 @@ public static class TrainCommand
                 summary["val_sequences"] = q.Sequences;
             }
 
+            // JSON has no NaN or infinity: a figure that is not finite (e.g. a validation loss with no scored
+            // target) is written as null, as val_r2 already was.
+            foreach (string key in summary.Keys.ToArray())
+            {
+                summary[key] = summary[key] switch
+                {
+                    double d => Finite(d),
+                    float f => Finite(f),
+                    var other => other,
+                };
+            }
+
             stdout.WriteLine(JsonSerializer.Serialize(summary));
         }
 
