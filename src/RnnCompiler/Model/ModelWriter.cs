@@ -132,6 +132,11 @@ public static partial class ModelWriter
             metadata[MetadataKeys.ImageProjection] = ImageProjectionModule;
         }
 
+        if (ModelBuilder.ClipText(spec.Layers) is string clip)
+        {
+            metadata[MetadataKeys.Clip] = clip;
+        }
+
         if (spec.Vocabulary is not null)
         {
             metadata[MetadataKeys.VocabularyKind] = MetadataKeys.ToText(spec.Vocabulary.Kind);
