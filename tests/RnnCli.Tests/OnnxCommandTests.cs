@@ -228,7 +228,7 @@ public sealed class OnnxCommandTests
     }
 
     [Theory]
-    [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip' (3) is not supported below 20")]
+    [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip' (-3) must be a positive number")]
     [InlineData("reject/unsupported_op", "node 'norm0' (LayerNormalization): operator LayerNormalization is not supported")]
     [InlineData("reject/dynamic_features", "tensor 'X': the feature axis (the last) must have a static size, found 'features'")]
     [InlineData("reject/relu_after_rnn", "node '/Relu' (Relu): an activation (Relu) on the recurrent layers' output is not supported")]

@@ -55,14 +55,14 @@ public static partial class ModelBuilder
         }
     }
 
-    /// <summary>The <see cref="MetadataKeys.Clip"/> value for <paramref name="layers"/>, or null when none clips.</summary>
-    internal static string? ClipText(System.Collections.Generic.IReadOnlyList<LayerSpec> layers)
+    /// <summary>The <see cref="MetadataKeys.Clip"/> value for per-layer <paramref name="clips"/> (null = none), or null when none clips.</summary>
+    internal static string? ClipText(System.Collections.Generic.IReadOnlyList<float?> clips)
     {
         bool any = false, uniform = true;
-        foreach (LayerSpec layer in layers)
+        foreach (float? clip in clips)
         {
-            any |= layer.Clip is not null;
-            uniform &= layer.Clip == layers[0].Clip;
+            any |= clip is not null;
+            uniform &= clip == clips[0];
         }
 
         if (!any)
@@ -73,13 +73,13 @@ public static partial class ModelBuilder
         static string Text(float? clip) => clip is float c ? c.ToString("R", CultureInfo.InvariantCulture) : "none";
         if (uniform)
         {
-            return Text(layers[0].Clip);
+            return Text(clips[0]);
         }
 
-        var entries = new string[layers.Count];
+        var entries = new string[clips.Count];
         for (int i = 0; i < entries.Length; i++)
         {
-            entries[i] = Text(layers[i].Clip);
+            entries[i] = Text(clips[i]);
         }
 
         return string.Join(",", entries);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using RnnEmbedded.Compiler.Formats;
 
 namespace RnnEmbedded.Compiler.Model;
@@ -132,7 +133,7 @@ public static partial class ModelWriter
             metadata[MetadataKeys.ImageProjection] = ImageProjectionModule;
         }
 
-        if (ModelBuilder.ClipText(spec.Layers) is string clip)
+        if (ModelBuilder.ClipText(spec.Layers.Select(l => l.Clip).ToArray()) is string clip)
         {
             metadata[MetadataKeys.Clip] = clip;
         }
