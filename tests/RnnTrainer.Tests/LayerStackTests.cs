@@ -224,6 +224,72 @@ public sealed class LayerStackTests : TrainerTestBase
         Assert.Equal(2, spec.OutputSize);
     }
 
+    [Fact]
+    public void CharModel_WithHeadLayers_TrainsSamples_AndTheReferenceReproducesTheValidationLoss()
+    {
+        string corpus = Write("text.txt", string.Concat(Enumerable.Repeat("in the beginning god created the heaven and the earth. ", 40)));
+        TrainOptions options = Quiet(corpus, "char.safetensors") with
+        {
+            Task = TrainTask.Char,
+            Hidden = 12,
+            Embedding = 6,
+            Batch = 4,
+            SeqLen = 16,
+            Steps = 30,
+            ValLimit = 0,
+            ValFraction = 0.2,
+            HeadLayers = "10:tanh,9:relu",
+        };
+        var session = new TrainingSession(options);
+        TrainResult result = session.Run();
+        Assert.False(string.IsNullOrEmpty(session.Sample(20, 3))); // the sampler runs the reference engine on the head MLP
+
+        ModelSpec spec = ModelBuilder.Build(SafeTensorsReader.ReadFile(result.ModelPath));
+        Assert.Equal(ModelTask.CharLm, spec.Task);
+        Assert.Equal(new[] { 10, 9 }, spec.HeadLayers.Select(l => l.OutputSize));
+
+        // The validation loss, recomputed by the reference engine from the written file: the same streams from the zero state.
+        TokenStream held = session.Data.Validation;
+        var engine = new ReferenceEngine(spec);
+        var logits = new float[spec.OutputSize];
+        double sum = 0;
+        int count = 0;
+        int streams = options.EvalStreams, length = held.Length / streams;
+        for (int b = 0; b < streams; b++)
+        {
+            engine.Reset();
+            for (int t = 0; t < length; t++)
+            {
+                int pos = b * length + t;
+                engine.Step(held.Inputs[pos], logits);
+                float max = logits.Max();
+                double z = logits.Sum(v => Math.Exp(v - max));
+                sum += Math.Log(z) - (logits[held.Targets[pos]] - max);
+                count++;
+            }
+        }
+
+        Assert.Equal(result.Validation!.Loss, sum / count, 4);
+    }
+
+    [Fact]
+    public void Cli_TrainsARegressModelWithLayerStacks_AndABadListIsOneLine()
+    {
+        string corpus = Write("cli.csv", RegressionTests.DelayCorpus(40));
+        string model = Path.Combine(Dir, "cli.safetensors");
+        (int exit, _, _) = TrainCommandTests.Run("train", "--task", "regress", "--corpus", corpus, "--cell", "gru", "--hidden", "6",
+            "--input-layers", "8:tanh,5:relu", "--head-layers", "7:sigmoid", "--batch", "2", "--seq-len", "8", "--steps", "4", "--threads", "1",
+            "--eval-streams", "1", "--out", model);
+        Assert.Equal(0, exit);
+        WeightFile file = SafeTensorsReader.ReadFile(model);
+        Assert.Equal("input.0:tanh,input.2:relu", file.Metadata["rnn.input.layers"]);
+        Assert.Equal("head.0:sigmoid,head.2:identity", file.Metadata["rnn.head.layers"]);
+
+        var e = Assert.Throws<Cli.CommandException>(() => TrainCommandTests.Run("train", "--task", "regress", "--corpus", corpus,
+            "--head-layers", "8:swish", "--out", model));
+        Assert.Equal("--head-layers '8:swish': entry 0 '8:swish': activation 'swish' is not one of identity, relu, tanh, sigmoid", e.Message);
+    }
+
     [Theory]
     [InlineData("char", "4:relu", "", "--input-layers needs dense input (--task regress)")]
     [InlineData("seq2seq", "", "4:relu", "--head-layers is not supported with --task seq2seq")]
