@@ -1,16 +1,19 @@
-using System.Globalization;
 using RnnEmbedded.Compiler.Model;
 
 namespace RnnEmbedded.Compiler.Emit;
 
 // Gate pre-activation clipping (LayerSpec.Clip; docs/model-format.md, "Clipping"): a clipped layer's pointwise step
-// calls the runtime's GateClip kernels, which take the same arguments as CellKernels / Activations.
+// calls the runtime's GateClip kernels (a static GateClip per layer and direction), which take the same arguments as
+// CellKernels / Activations.
 public static partial class ModelPlanner
 {
-    /// <summary>The clipped kernel for the layer, e.g. <c>new GateClip(3f).Lstm</c>, or null when it does not clip.</summary>
-    private static string? ClipKernel(LayerSpec layer, CellVariant variant, bool combine = false)
+    /// <summary>
+    /// The clipped kernel for the layer, e.g. <c>L0_Clip.Lstm</c> (the writer declares <c>{prefix}_Clip</c>, a
+    /// <c>GateClip</c> of the bound), or null when the layer does not clip.
+    /// </summary>
+    private static string? ClipKernel(LayerSpec layer, CellVariant variant, string prefix, bool combine = false)
     {
-        if (layer.Clip is not float bound)
+        if (layer.Clip is null)
         {
             return null;
         }
@@ -30,6 +33,6 @@ public static partial class ModelPlanner
             CellVariant.GruResetAfter => "GruResetAfter",
             _ => "GruResetBeforeGates",
         };
-        return "new GateClip(" + bound.ToString("R", CultureInfo.InvariantCulture) + "f)." + method;
+        return prefix + "_Clip." + method;
     }
 }

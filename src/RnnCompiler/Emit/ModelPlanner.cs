@@ -386,8 +386,8 @@ public static partial class ModelPlanner
             Prefix = prefix,
             Description = Describe(layer, reverse),
             Variant = variant,
-            Kernel = ClipKernel(layer, variant) ?? Kernel(variant, layer.Activation), // ModelPlanner.Clip.cs
-            CombineKernel = ClipKernel(layer, CellVariant.GruResetBefore, combine: true) ?? "CellKernels.GruCombine",
+            Kernel = ClipKernel(layer, variant, prefix) ?? Kernel(variant, layer.Activation), // ModelPlanner.Clip.cs
+            CombineKernel = ClipKernel(layer, CellVariant.GruResetBefore, prefix, combine: true) ?? "CellKernels.GruCombine",
             Clip = layer.Clip,
             HiddenSize = h,
             StateSize = s,

@@ -227,6 +227,7 @@ public static partial class SourceWriter
 
         w.Line();
         w.Line($"private static readonly VectorWidth s_width = Simd.Resolve(VectorWidth.{plan.WidthCap});");
+        WriteClipFields(w, plan); // SourceWriter.Clip.cs
         w.Line();
         w.Line("/// <summary>The vector width this process uses (the build's cap, limited by the hardware).</summary>");
         w.Line("public static VectorWidth VectorWidth => s_width;");
