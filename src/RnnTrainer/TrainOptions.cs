@@ -147,6 +147,12 @@ public sealed record TrainOptions
     /// <summary>Seq2seq: the decoder's (target) embedding size; 0: <see cref="Embedding"/>.</summary>
     public int TargetEmbedding { get; init; }
 
+    /// <summary>Regress task: dense layers before the recurrent stack, "32:tanh,16:relu" (<see cref="DenseLayerShape.ParseList"/>); "" for none.</summary>
+    public string InputLayers { get; init; } = "";
+
+    /// <summary>The head's hidden layers before its output layer, "64:relu" (<see cref="DenseLayerShape.ParseList"/>); "" for none.</summary>
+    public string HeadLayers { get; init; } = "";
+
     /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
     public void Validate()
     {
@@ -178,6 +184,7 @@ public sealed record TrainOptions
         Check(Decay == LrDecay.None || DecaySteps > 0 || Steps > 0, "--decay needs --steps or --decay-steps (the decay horizon)");
         Check(!string.IsNullOrWhiteSpace(Out), "--out must name a file");
         SizeLimits.CheckOptions(this);
+        DenseLayerShape.CheckOptions(this); // Layers/DenseLayerShape.cs
     }
 
     /// <summary>"90s", "5m", "1h", "1h30m", "2.5m" or a plain number of seconds.</summary>

@@ -112,7 +112,8 @@ public sealed class TrainingSession
         int embedding = encoder is not null && _options.TargetEmbedding > 0 ? _options.TargetEmbedding : _options.Embedding;
         var shape = new NetworkShape(_data.VocabularySize, embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
             _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? _data.TargetColumns?.Count ?? 0, encoder,
-            DenseInputs: denseInputs);
+            DenseInputs: denseInputs, InputLayers: DenseLayerShape.ParseList(_options.InputLayers, "--input-layers"),
+            HeadLayers: DenseLayerShape.ParseList(_options.HeadLayers, "--head-layers"));
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
         if (_options.ForgetBias is float forgetBias)
@@ -420,6 +421,15 @@ public sealed class TrainingSession
         Put("hidden", _options.Hidden.ToString(CultureInfo.InvariantCulture));
         Put("layers", _options.Layers.ToString(CultureInfo.InvariantCulture));
         Put("embedding", _options.Embedding.ToString(CultureInfo.InvariantCulture));
+        if (_options.InputLayers.Length > 0)
+        {
+            Put("input_layers", DenseLayerShape.ToText(DenseLayerShape.ParseList(_options.InputLayers, "--input-layers")));
+        }
+
+        if (_options.HeadLayers.Length > 0)
+        {
+            Put("head_layers", DenseLayerShape.ToText(DenseLayerShape.ParseList(_options.HeadLayers, "--head-layers")));
+        }
         Put("batch", _options.Batch.ToString(CultureInfo.InvariantCulture));
         Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture));
         Put("optimizer", _options.Optimizer.ToString().ToLowerInvariant());

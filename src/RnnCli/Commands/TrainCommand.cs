@@ -41,6 +41,14 @@ public static class TrainCommand
             Description = "LSTM: the forget gate's initial bias (b_ih's forget block = V, b_hh's = 0; default: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) draws).",
         };
         var gruForm = new Option<string>("--gru-form") { Description = "reset-after (PyTorch) | reset-before (Cho et al. 2014)", DefaultValueFactory = _ => "reset-after" };
+        var inputLayers = new Option<string>("--input-layers")
+        {
+            Description = "Regress task: dense layers before the recurrent stack, size[:identity|relu|tanh|sigmoid] comma-separated, e.g. 32:tanh,32:relu.",
+        };
+        var headLayers = new Option<string>("--head-layers")
+        {
+            Description = "Hidden layers of an MLP head before its output layer (regress, classify, char, word), e.g. 64:relu.",
+        };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 256 };
         var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 1 };
         var embedding = new Option<int>("--embedding") { Description = "Embedding size E.", DefaultValueFactory = _ => 64 };
@@ -80,6 +88,7 @@ public static class TrainCommand
             corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, forgetBias, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
+            inputLayers, headLayers,
         };
         command.SetAction(parseResult =>
         {
@@ -139,6 +148,8 @@ public static class TrainCommand
                 SampleSeconds = parseResult.GetValue(sampleSeconds),
                 VocabSize = parseResult.GetValue(vocabSize),
                 Lowercase = !parseResult.GetValue(keepCase),
+                InputLayers = parseResult.GetValue(inputLayers) ?? "",
+                HeadLayers = parseResult.GetValue(headLayers) ?? "",
             };
             bool asJson = parseResult.GetValue(json);
             TextWriter stdout = parseResult.InvocationConfiguration.Output;
