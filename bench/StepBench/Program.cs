@@ -9,8 +9,9 @@ using RnnEmbedded.Runtime;
 // Modes:
 //   StepBench --ratios [steps]     Stopwatch medians (ns/step) in the same format as baseline.c and pytorch_step.py,
 //                                  for bench/step/run.sh to print ratios measured in one run.
-//   StepBench --batch [iterations]  4- and 16-model batched Step vs a 1-model Step; 64 streams together vs one by
-//                                  one (H=256 and 512, LSTM and GRU), as ratios.
+//   StepBench --batch [iterations] [float32|bfloat16|int8]  4- and 16-model batched Step vs a 1-model Step; 64
+//                                  streams together vs one by one (H=256 and 512, LSTM and GRU; float32, then the same
+//                                  models with bfloat16 and int8 weights, or only the weight type named), as ratios.
 //   StepBench --first-call [runs]  each model in a fresh default-settings process: mean of the 1,000 steps after the
 //                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
@@ -41,7 +42,7 @@ if (args.Length > 0 && args[0] == "--ratios")
 
 if (args.Length > 0 && args[0] == "--batch")
 {
-    Batch.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+    Batch.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000, args.Length > 2 ? args[2] : null);
     return;
 }
 

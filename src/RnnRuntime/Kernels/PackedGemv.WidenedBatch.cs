@@ -244,11 +244,11 @@ public static partial class PackedGemv
             {
                 ref TW strip = ref Unsafe.Add(ref panel, k);
                 ref float sk = ref scaled ? ref Unsafe.Add(ref sp, k) : ref sp;
-                for (nuint g = 0; g < lanes; g += GroupLanes)
+                for (nuint g = 0; g < lanes; g += 8)
                 {
                     ref float xg = ref Unsafe.Add(ref xp, g);
                     ref float yg = ref Unsafe.Add(ref yp, (g * rows) + k);
-                    switch (Math.Min((nuint)GroupLanes, lanes - g))
+                    switch (Math.Min(8, lanes - g))
                     {
                     case 1:
                         WideStripTile512<TW, TWid, Lanes1>(ref strip, panelWidth, ref xg, lanes, ref yg, ref sk, rows, kc, scaled, accumulate);
