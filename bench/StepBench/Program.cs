@@ -70,6 +70,12 @@ if (args.Length > 3 && args[0] == "--loop")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--products")
+{
+    Parts.Products();
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--parts")
 {
     Parts.Run();
