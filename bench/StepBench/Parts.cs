@@ -31,11 +31,19 @@ internal static class Parts
     }
 
     /// <summary>The products and generated steps of <see cref="Run"/> without the searches (a quick A/B).</summary>
-    public static void Products()
+    public static void Products(bool cellsOnly = false)
     {
+        if (cellsOnly)
+        {
+            Breakdown(256, 5000);
+            return;
+        }
+
         Console.WriteLine("packed product y = W x, V512: us per call (multiply-adds per ns)");
         Product(1024, 256, 5000);
         Product(2048, 512, 1000);
+        Product(96, 256, 20000);   // the bench models' head (96 outputs, H=256)
+        Breakdown(256, 5000);
         Console.WriteLine("bfloat16 / int8 packed product, V512: us per call (multiply-adds per ns)");
         QuantizedProduct(1024, 256, 5000, int8: false);
         QuantizedProduct(1024, 256, 5000, int8: true);
@@ -114,6 +122,44 @@ internal static class Parts
         }
 
         Console.WriteLine();
+    }
+
+    // The per-model parts of a 16-model LSTM H step outside the products: 16 LSTM cell kernels on (4H) gates, and the
+    // copies StepLanes makes per model (a table row of 4H into the gate rows, h into hs and back, H each).
+    private static void Breakdown(int hidden, int iterations)
+    {
+        var gates = new float[16 * 4 * hidden];
+        var table = new float[96 * 4 * hidden];
+        var c = new float[16 * hidden];
+        var h = new float[16 * hidden];
+        var hs = new float[16 * hidden];
+        var random = new Random(2);
+        for (int i = 0; i < gates.Length; i++)
+        {
+            gates[i] = (float)random.NextDouble() - 0.5f;
+        }
+
+        double Cells(VectorWidth width) => Time(() =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                CellKernels.Lstm(gates.AsSpan(b * 4 * hidden, 4 * hidden), c.AsSpan(b * hidden, hidden), h.AsSpan(b * hidden, hidden), width);
+            }
+        }, iterations);
+        double cells = Cells(VectorWidth.V512);
+        double cells256 = Cells(VectorWidth.V256);
+        double cells128 = Cells(VectorWidth.V128);
+        double copies = Time(() =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                table.AsSpan(((b * 7) % 96) * 4 * hidden, 4 * hidden).CopyTo(gates.AsSpan(b * 4 * hidden, 4 * hidden));
+                h.AsSpan(b * hidden, hidden).CopyTo(hs.AsSpan(b * hidden, hidden));
+                hs.AsSpan(b * hidden, hidden).CopyTo(h.AsSpan(b * hidden, hidden));
+            }
+        }, iterations);
+        Console.WriteLine(FormattableString.Invariant(
+            $"  16 models, H={hidden}: LSTM cell kernels {cells,7:F2} us (at V256 {cells256:F2}, V128 {cells128:F2}), table-row and state copies {copies,7:F2} us"));
     }
 
     private static void QuantizedProduct(int rows, int cols, int iterations, bool int8)

@@ -72,7 +72,7 @@ if (args.Length > 3 && args[0] == "--loop")
 
 if (args.Length > 0 && args[0] == "--products")
 {
-    Parts.Products();
+    Parts.Products(cellsOnly: args.Length > 1 && args[1] == "cells");
     return;
 }
 
