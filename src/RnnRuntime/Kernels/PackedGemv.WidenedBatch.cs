@@ -11,9 +11,9 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // B times. Each (row vector, input) pair is one accumulator chain over the columns in the same order, started from 0
 // and finished the same way (y (+)= acc, or y (+)= s ⊙ acc) as the single product of PackedGemv.Quantized.cs — the
 // full panels as one chain, a narrower last panel at Vector512 and Vector256 as its even/odd column chains — so each
-// input's result equals its single product bit for bit. The one exception: at Vector512 more than
-// QuantizedChunkColumns columns are taken a chunk at a time (the packed inputs live on the stack), each chunk
-// finished into y, which rounds once more per extra chunk.
+// input's result equals its single product bit for bit. The one exception: at Vector512, when two or more inputs
+// share the call, more than QuantizedChunkColumns columns are taken a chunk at a time (the packed inputs live on the
+// stack), each chunk finished into y, which rounds once more per extra chunk.
 public static partial class PackedGemv
 {
     private const int QuantizedChunkColumns = 512; // x columns packed at a time: 512 × MaxLanes floats = 32 KB of stack
@@ -119,9 +119,10 @@ public static partial class PackedGemv
     {
         Span<float> packedSpan = stackalloc float[QuantizedChunkColumns * MaxLanes];
         ref float packedX = ref MemoryMarshal.GetReference(packedSpan);
-        for (nuint c0 = 0; c0 < cols; c0 += QuantizedChunkColumns)
+        nuint chunk = lanes > 1 ? QuantizedChunkColumns : cols; // one input is used in place, whole
+        for (nuint c0 = 0; c0 < cols; c0 += chunk)
         {
-            nuint kc = Math.Min(QuantizedChunkColumns, cols - c0);
+            nuint kc = Math.Min(chunk, cols - c0);
             if (lanes > 1)
             {
                 PackLanes(ref x, cols, c0, kc, (nuint)lanes, ref packedX);
