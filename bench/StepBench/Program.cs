@@ -16,6 +16,8 @@ using RnnEmbedded.Runtime;
 //                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
 //   StepBench --caption [images]   caption beam-3 with the batched step vs stepping each hypothesis alone, as a ratio.
+//   StepBench --products [cells]   the float32/bfloat16/int8 products at 1..16 inputs, a 16-model LSTM 256 step's
+//                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only.
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
