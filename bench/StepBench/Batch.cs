@@ -10,17 +10,38 @@ using RnnEmbedded.Runtime;
 /// </summary>
 internal static class Batch
 {
-    public static void Run(int iterations)
+    public static void Run(int iterations, string? only = null)
     {
         Console.WriteLine($"clock: {(ThreadClock.IsThreadTime ? "thread CPU time" : "wall")}; vector width {Lstm256.VectorWidth}");
         Console.WriteLine("model      1-model_us  4-model_us  16-model_us  4/1    16/1   64:one-by-one_us  64:together_us  speedup  16-model_FMA/peak");
         double peak = FmaPeak();
         Console.WriteLine(FormattableString.Invariant($"FMA peak of this thread now: {peak:F1} float multiply-adds/ns (16 independent Vector512 chains)"));
         s_peak = peak;
-        Measure<Lstm256>("lstm256", iterations);
-        Measure<Gru256>("gru256", iterations);
-        Measure<Lstm512>("lstm512", iterations / 4);
-        Measure<Gru512>("gru512", iterations / 4);
+        if (only is null or "float32")
+        {
+            Measure<Lstm256>("lstm256", iterations);
+            Measure<Gru256>("gru256", iterations);
+            Measure<Lstm512>("lstm512", iterations / 4);
+            Measure<Gru512>("gru512", iterations / 4);
+        }
+
+        // The same models with bfloat16 and int8 weights (the batched products read and widen each weight once per
+        // 16 models); the FMA / peak column counts the same multiply-adds.
+        if (only is null or "bfloat16")
+        {
+            Measure<Lstm256Bf16>("lstm256 bf16", iterations);
+            Measure<Gru256Bf16>("gru256 bf16", iterations);
+            Measure<Lstm512Bf16>("lstm512 bf16", iterations / 4);
+            Measure<Gru512Bf16>("gru512 bf16", iterations / 4);
+        }
+
+        if (only is null or "int8")
+        {
+            Measure<Lstm256Int8>("lstm256 int8", iterations);
+            Measure<Gru256Int8>("gru256 int8", iterations);
+            Measure<Lstm512Int8>("lstm512 int8", iterations / 4);
+            Measure<Gru512Int8>("gru512 int8", iterations / 4);
+        }
     }
 
     private static double s_peak;
@@ -115,12 +136,13 @@ internal static class Batch
         }) / streamSteps;
         // Multiply-adds per model and step: the recurrent matrix (gates·H × H) and the head (96 × H); the input part
         // is a table row. 16 models' worth over the 16-model time, against the FMA peak.
-        int hidden = int.Parse(name.AsSpan(name.Length - 3), System.Globalization.CultureInfo.InvariantCulture);
+        string cell = name.Split(' ')[0];
+        int hidden = int.Parse(cell.AsSpan(cell.Length - 3), System.Globalization.CultureInfo.InvariantCulture);
         int gates = name.StartsWith("lstm", StringComparison.Ordinal) ? 4 : 3;
         double fmas = 16.0 * ((gates * hidden * (double)hidden) + (96.0 * hidden));
         double efficiency = fmas / (sixteen * 1000) / s_peak;
         Console.WriteLine(FormattableString.Invariant(
-            $"{name,-10} {one,10:F2}  {four,10:F2}  {sixteen,11:F2}  {four / one,4:F2}×  {sixteen / one,4:F2}×  {alone,16:F1}  {together,14:F1}  {alone / together,5:F2}×  {efficiency * 100,5:F0}%"));
+            $"{name,-12} {one,10:F2}  {four,10:F2}  {sixteen,11:F2}  {four / one,4:F2}×  {sixteen / one,4:F2}×  {alone,16:F1}  {together,14:F1}  {alone / together,5:F2}×  {efficiency * 100,5:F0}%"));
     }
 
     // Median of 7 timed runs (after one warm-up run), in microseconds of the thread's CPU time (ThreadClock).

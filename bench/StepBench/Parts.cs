@@ -30,6 +30,33 @@ internal static class Parts
         Searches();
     }
 
+    /// <summary>The products and generated steps of <see cref="Run"/> without the searches (a quick A/B).</summary>
+    public static void Products(bool cellsOnly = false)
+    {
+        if (cellsOnly)
+        {
+            Breakdown(256, 5000);
+            return;
+        }
+
+        Console.WriteLine("packed product y = W x, V512: us per call (multiply-adds per ns)");
+        Product(1024, 256, 5000);
+        Product(2048, 512, 1000);
+        Product(96, 256, 20000);   // the bench models' head (96 outputs, H=256)
+        Breakdown(256, 5000);
+        Console.WriteLine("bfloat16 / int8 packed product, V512: us per call (multiply-adds per ns)");
+        QuantizedProduct(1024, 256, 5000, int8: false);
+        QuantizedProduct(1024, 256, 5000, int8: true);
+        QuantizedProduct(2048, 512, 1000, int8: false);
+        QuantizedProduct(2048, 512, 1000, int8: true);
+        Console.WriteLine("generated step: us per call");
+        Steps<KjvChar>("kjv lstm256", 5000);
+        Steps<Lstm256>("lstm256", 5000);
+        Steps<Lstm256Int8>("lstm256 int8", 5000);
+        Steps<Gru256>("gru256", 5000);
+        Steps<Lstm512>("lstm512", 1000);
+    }
+
     public static void Loop(string what, int count, int seconds)
     {
         if (what == "caption")
@@ -91,6 +118,86 @@ internal static class Parts
         foreach (int n in s_counts)
         {
             double t = Time(() => PackedGemv.MultiplyBatch(w, x.AsSpan(0, n * cols), y.AsSpan(0, n * rows), n, VectorWidth.V512), iterations);
+            Console.Write(FormattableString.Invariant($"  b{n} {t,7:F2} ({n * rows * (double)cols / t / 1000:F0})"));
+        }
+
+        Console.WriteLine();
+    }
+
+    // The per-model parts of a 16-model LSTM H step outside the products: 16 LSTM cell kernels on (4H) gates, and the
+    // copies StepLanes makes per model (a table row of 4H into the gate rows, h into hs and back, H each).
+    private static void Breakdown(int hidden, int iterations)
+    {
+        var gates = new float[16 * 4 * hidden];
+        var table = new float[96 * 4 * hidden];
+        var c = new float[16 * hidden];
+        var h = new float[16 * hidden];
+        var hs = new float[16 * hidden];
+        var random = new Random(2);
+        for (int i = 0; i < gates.Length; i++)
+        {
+            gates[i] = (float)random.NextDouble() - 0.5f;
+        }
+
+        double Cells(VectorWidth width) => Time(() =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                CellKernels.Lstm(gates.AsSpan(b * 4 * hidden, 4 * hidden), c.AsSpan(b * hidden, hidden), h.AsSpan(b * hidden, hidden), width);
+            }
+        }, iterations);
+        double cells = Cells(VectorWidth.V512);
+        double cells256 = Cells(VectorWidth.V256);
+        double cells128 = Cells(VectorWidth.V128);
+        double copies = Time(() =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                table.AsSpan(((b * 7) % 96) * 4 * hidden, 4 * hidden).CopyTo(gates.AsSpan(b * 4 * hidden, 4 * hidden));
+                h.AsSpan(b * hidden, hidden).CopyTo(hs.AsSpan(b * hidden, hidden));
+                hs.AsSpan(b * hidden, hidden).CopyTo(h.AsSpan(b * hidden, hidden));
+            }
+        }, iterations);
+        Console.WriteLine(FormattableString.Invariant(
+            $"  16 models, H={hidden}: LSTM cell kernels {cells,7:F2} us (at V256 {cells256:F2}, V128 {cells128:F2}), table-row and state copies {copies,7:F2} us"));
+    }
+
+    private static void QuantizedProduct(int rows, int cols, int iterations, bool int8)
+    {
+        var random = new Random(1);
+        var bf16 = new ushort[rows * cols];
+        var q = new sbyte[rows * cols];
+        var scales = new float[rows];
+        float[] x = new float[16 * cols];
+        float[] y = new float[16 * rows];
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] = (sbyte)random.Next(-127, 128);
+            bf16[i] = (ushort)(BitConverter.SingleToInt32Bits((float)random.NextDouble() - 0.5f) >> 16);
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)random.NextDouble() - 0.5f;
+        }
+
+        Array.Fill(scales, 0.01f);
+        void Call(int n)
+        {
+            if (int8)
+            {
+                PackedGemv.MultiplyBatch(new PackedInt8Matrix(q, scales), x.AsSpan(0, n * cols), y.AsSpan(0, n * rows), n, VectorWidth.V512);
+            }
+            else
+            {
+                PackedGemv.MultiplyBatch(bf16, x.AsSpan(0, n * cols), y.AsSpan(0, n * rows), n, VectorWidth.V512);
+            }
+        }
+
+        Console.Write(FormattableString.Invariant($"  {rows}x{cols,-4} {(int8 ? "int8" : "bf16")}"));
+        foreach (int n in s_counts)
+        {
+            double t = Time(() => Call(n), iterations);
             Console.Write(FormattableString.Invariant($"  b{n} {t,7:F2} ({n * rows * (double)cols / t / 1000:F0})"));
         }
 

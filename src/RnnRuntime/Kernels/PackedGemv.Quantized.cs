@@ -48,8 +48,8 @@ public static partial class PackedGemv
         RunWidened<sbyte, Int8Widening>(packed.Weights, packed.RowScales, scaled: true, x, y, width, accumulate: false);
 
     /// <summary>
-    /// ys (count, PaddedRows) += W @ xs (count, cols), W bfloat16: <paramref name="count"/> products, one per input
-    /// (each reads the weights; see <see cref="MultiplyAddBatch(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, VectorWidth)"/>
+    /// ys (count, PaddedRows) += W @ xs (count, cols), W bfloat16: <paramref name="count"/> products, each weight read
+    /// and widened once per <see cref="MaxLanes"/> inputs, each input's result equal to its single product (see <see cref="MultiplyAddBatch(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, VectorWidth)"/>
     /// for the shapes).
     /// </summary>
     /// <param name="packed">W as bfloat16 bit patterns in the panel layout.</param>
@@ -71,7 +71,7 @@ public static partial class PackedGemv
     public static void MultiplyBatch(ReadOnlySpan<ushort> packed, ReadOnlySpan<float> xs, Span<float> ys, int count, VectorWidth width) =>
         RunWidenedBatch<ushort, BFloat16Widening>(packed, default, scaled: false, xs, ys, count, width, accumulate: false);
 
-    /// <summary>ys (count, PaddedRows) += W @ xs (count, cols), W int8 with row scales; one product per input.</summary>
+    /// <summary>ys (count, PaddedRows) += W @ xs (count, cols), W int8 with row scales; one pass per MaxLanes inputs.</summary>
     /// <param name="packed">W: int8 values in the panel layout and PaddedRows row scales.</param>
     /// <param name="xs">count inputs of cols floats; must not overlap <paramref name="ys"/>.</param>
     /// <param name="ys">count outputs of PaddedRows floats; accumulated into.</param>
@@ -81,7 +81,7 @@ public static partial class PackedGemv
     public static void MultiplyAddBatch(PackedInt8Matrix packed, ReadOnlySpan<float> xs, Span<float> ys, int count, VectorWidth width) =>
         RunWidenedBatch<sbyte, Int8Widening>(packed.Weights, packed.RowScales, scaled: true, xs, ys, count, width, accumulate: true);
 
-    /// <summary>ys (count, PaddedRows) = W @ xs (count, cols), W int8 with row scales; one product per input.</summary>
+    /// <summary>ys (count, PaddedRows) = W @ xs (count, cols), W int8 with row scales; one pass per MaxLanes inputs.</summary>
     /// <param name="packed">W: int8 values in the panel layout and PaddedRows row scales.</param>
     /// <param name="xs">count inputs of cols floats; must not overlap <paramref name="ys"/>.</param>
     /// <param name="ys">count outputs of PaddedRows floats; overwritten.</param>
@@ -117,12 +117,7 @@ public static partial class PackedGemv
             ThrowHelper.Overlap(nameof(ys), nameof(xs));
         }
 
-        int rows = ys.Length / count;
-        int cols = xs.Length / count;
-        for (int b = 0; b < count; b++)
-        {
-            RunWidened<TW, TL>(packed, scales, scaled, xs.Slice(b * cols, cols), ys.Slice(b * rows, rows), width, accumulate);
-        }
+        WidenedBatch<TW, TL>(packed, scales, scaled, xs, ys, count, width, accumulate); // PackedGemv.WidenedBatch.cs
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

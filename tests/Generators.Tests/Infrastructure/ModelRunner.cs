@@ -203,11 +203,13 @@ internal static class BatchRunner
     /// </summary>
     public const float RelativeTolerance = 1e-6f;
 
-    public static void Tokens(Type model, int[] tokens, int n) =>
-        Invoke(nameof(TokensCore), model, new object[] { tokens, n });
+    /// <param name="exact">Require equal bits (the bfloat16/int8 batched products equal the single ones bit for bit).</param>
+    public static void Tokens(Type model, int[] tokens, int n, bool exact = false) =>
+        Invoke(nameof(TokensCore), model, new object[] { tokens, n, exact });
 
-    public static void Dense(Type model, float[][] inputs, int n) =>
-        Invoke(nameof(DenseCore), model, new object[] { inputs, n });
+    /// <param name="exact">Require equal bits (the bfloat16/int8 batched products equal the single ones bit for bit).</param>
+    public static void Dense(Type model, float[][] inputs, int n, bool exact = false) =>
+        Invoke(nameof(DenseCore), model, new object[] { inputs, n, exact });
 
     private static void Invoke(string name, Type model, object[] args)
     {
@@ -222,7 +224,7 @@ internal static class BatchRunner
         }
     }
 
-    private static void TokensCore<TModel>(int[] tokens, int n)
+    private static void TokensCore<TModel>(int[] tokens, int n, bool exact)
         where TModel : unmanaged, ITokenModel<TModel>
     {
         int o = TModel.OutputSize;
@@ -240,12 +242,12 @@ internal static class BatchRunner
             }
 
             TModel.Step(together, batchTokens, outTogether);
-            Compare(outAlone, outTogether, $"n {n} step {t} output");
-            Compare(States(alone), States(together), $"n {n} step {t} state");
+            Compare(outAlone, outTogether, $"n {n} step {t} output", exact);
+            Compare(States(alone), States(together), $"n {n} step {t} state", exact);
         }
     }
 
-    private static void DenseCore<TModel>(float[][] inputs, int n)
+    private static void DenseCore<TModel>(float[][] inputs, int n, bool exact)
         where TModel : unmanaged, IDenseModel<TModel>
     {
         int i = TModel.InputSize;
@@ -264,8 +266,8 @@ internal static class BatchRunner
             }
 
             TModel.Step(together, batchInputs, outTogether);
-            Compare(outAlone, outTogether, $"n {n} step {t} output");
-            Compare(States(alone), States(together), $"n {n} step {t} state");
+            Compare(outAlone, outTogether, $"n {n} step {t} output", exact);
+            Compare(States(alone), States(together), $"n {n} step {t} state", exact);
         }
     }
 
@@ -274,11 +276,18 @@ internal static class BatchRunner
         where TModel : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<TModel, float>(models).ToArray();
 
-    private static void Compare(float[] expected, float[] actual, string what)
+    private static void Compare(float[] expected, float[] actual, string what, bool exact)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int k = 0; k < expected.Length; k++)
         {
+            if (exact)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[k]) == BitConverter.SingleToInt32Bits(actual[k]),
+                    $"{what} {k}: alone {expected[k]:R}, together {actual[k]:R} (bits differ)");
+                continue;
+            }
+
             float bound = RelativeTolerance * MathF.Max(1f, MathF.Abs(expected[k]));
             Assert.True(MathF.Abs(expected[k] - actual[k]) <= bound,
                 $"{what} {k}: alone {expected[k]:R}, together {actual[k]:R}");
