@@ -12,7 +12,7 @@ namespace RnnEmbedded.Bench.LongMemory;
 internal static class CurvePlot
 {
     private const int Width = 760, Height = 440, Left = 70, Right = 160, Top = 40, Bottom = 50;
-    private static readonly string[] s_colors = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e"];
+    private static readonly string[] s_colors = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 
     internal sealed record Series(string Label, List<(double Step, double Loss)> Points);
 

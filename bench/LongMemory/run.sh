@@ -9,6 +9,12 @@
 #                                               # --resume on the 50-60 gaps for TIME_LIMIT (the validation curve holds both)
 #   CONTINUE=1 bench/LongMemory/run.sh OUTDIR   # --resume each cell's checkpoint in OUTDIR on the 50-60 gaps for
 #                                               # another TIME_LIMIT (up to STEPS in total), then plot again
+#   CELLS=lstm LSTM_ARGS="--forget-bias 1" bench/LongMemory/run.sh OUTDIR
+#                                               # only the cells named (lstm gru rnn); LSTM_ARGS / TRAIN_ARGS: extra
+#                                               # `rnn train` options of the LSTM's / every cell's first invocation
+#                                               # (LSTM_LABEL: its curve's label in the plot)
+#   TRAIN_SEED=2 bench/LongMemory/run.sh OUTDIR # the trainer's seed (initialisation, dropout); the data stays SEED's
+#   EVAL_EVERY=200                              # validation interval (steps); .ci/run smoke-tests with SEQUENCES=200 STEPS=20 EVAL_EVERY=10
 #
 # Writes OUTDIR/ab.csv (seeded: the same file every time), OUTDIR/<cell>.safetensors, .ckpt.safetensors, .loss.svg,
 # .json (the trainer's summary), .log, and OUTDIR/long-memory.svg (the three validation curves).
@@ -20,10 +26,16 @@ time_limit="${TIME_LIMIT:-14m}"
 steps="${STEPS:-8000}"
 sequences="${SEQUENCES:-3000}"
 seed="${SEED:-1}"
+train_seed="${TRAIN_SEED:-$seed}"
+cells="${CELLS:-lstm gru rnn}"
+read -r -a train_args <<< "${TRAIN_ARGS:-}"
+read -r -a lstm_args <<< "${LSTM_ARGS:-}"
 mkdir -p "$out"
 
-dotnet build "$root/src/RnnCli" -c Release -v quiet -nologo > /dev/null
-dotnet build "$here" -c Release -v quiet -nologo > /dev/null
+if [ "${BUILD:-1}" != 0 ]; then # BUILD=0: use the binaries already built (e.g. a second run started alongside)
+  dotnet build "$root/src/RnnCli" -c Release -v quiet -nologo > /dev/null
+  dotnet build "$here" -c Release -v quiet -nologo > /dev/null
+fi
 rnn="$root/src/RnnCli/bin/Release/net10.0/rnn"
 tool="$here/bin/Release/net10.0/LongMemory"
 
@@ -35,10 +47,11 @@ fi
 
 # About 4,750 parameters each (input 3: value, a, b; one output; head included):
 #   LSTM H=32: 4·32·(3+32+2) + 33 = 4,769   GRU H=37: 3·37·(3+37+2) + 38 = 4,700   RNN (tanh) H=66: 66·(3+66+2) + 67 = 4,753
-common=(--task regress --target-columns total --batch 16 --seq-len 256 --lr 3e-3 --clip 5 --seed "$seed"
-        --threads 1 --steps "$steps" --eval-every 200 --eval-streams 8 --keep-best --checkpoint-seconds 120)
+common=(--task regress --target-columns total --batch 16 --seq-len 256 --lr 3e-3 --clip 5 --seed "$train_seed"
+        --threads 1 --steps "$steps" --eval-every "${EVAL_EVERY:-200}" --eval-streams 8 --keep-best --checkpoint-seconds 120)
 train() {
   local name=$1; shift
+  set -- "$@" "${train_args[@]}"
   if [ "${CONTINUE:-0}" = 1 ]; then
     local n=1
     while [ -e "$out/$name.continue$n.log" ]; do n=$((n + 1)); done
@@ -55,25 +68,39 @@ train() {
   fi
 }
 
+run_cell() {
+  case $1 in
+    lstm) train lstm --cell lstm --hidden 32 "${lstm_args[@]}" ;;
+    gru) train gru --cell gru --hidden 37 ;;
+    rnn) train rnn --cell rnn-tanh --hidden 66 ;;
+    *) echo "CELLS: unknown cell '$1' (lstm, gru, rnn)" >&2; return 2 ;;
+  esac
+}
+
 echo "start $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ "${SEQUENTIAL:-0}" = 1 ]; then
-  train lstm --cell lstm --hidden 32
-  train gru --cell gru --hidden 37
-  train rnn --cell rnn-tanh --hidden 66
-else
-  train lstm --cell lstm --hidden 32 & p1=$!
-  train gru --cell gru --hidden 37 & p2=$!
-  train rnn --cell rnn-tanh --hidden 66 & p3=$!
-  wait $p1 $p2 $p3
-fi
+pids=()
+for name in $cells; do
+  if [ "${SEQUENTIAL:-0}" = 1 ]; then
+    run_cell "$name"
+  else
+    run_cell "$name" & pids+=($!)
+  fi
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
 echo "end $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-for name in lstm gru rnn; do
-  log=$(ls -t "$out/$name".continue*.log "$out/$name.log" 2> /dev/null | head -1) # the latest invocation's
+curves=()
+for name in $cells; do
+  case $name in
+    lstm) curves+=("${LSTM_LABEL:-LSTM H=32}=$out/lstm.ckpt.safetensors") ;;
+    gru) curves+=("GRU H=37=$out/gru.ckpt.safetensors") ;;
+    rnn) curves+=("RNN tanh H=66=$out/rnn.ckpt.safetensors") ;;
+  esac
+  log=$({ ls -t "$out/$name".continue*.log "$out/$name.log" 2> /dev/null || true; } | head -1) # the latest invocation's
   echo "$name: $(grep '^validation:' "$log" | tail -1) $(grep '^done' "$log")"
 done
-variance=$(sed -nE 's/.*target variance ([0-9.]+) over.*/\1/p' "$out/lstm.log" | tail -1)
+first=$(echo $cells | cut -d' ' -f1)
+variance=$(sed -nE 's/.*target variance ([0-9.]+) over.*/\1/p' "$out/$first.log" | tail -1)
 title="a/b task, gaps 50-60: held-out MSE (~4,750 parameters each)"
 if [ -e "$out/ab-warmup.csv" ]; then title="a/b task: held-out MSE on gaps 10-20 (warm-up), then 50-60"; fi
-"$tool" plot --out "$out/long-memory.svg" --baseline "$variance" --title "$title" \
-  "LSTM H=32=$out/lstm.ckpt.safetensors" "GRU H=37=$out/gru.ckpt.safetensors" "RNN tanh H=66=$out/rnn.ckpt.safetensors"
+"$tool" plot --out "$out/long-memory.svg" --baseline "$variance" --title "$title" "${curves[@]}"

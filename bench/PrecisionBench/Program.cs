@@ -33,6 +33,14 @@ static void Compare<TF, TB, TI>(string name, int steps, int reps)
     double mf = Median(f), mb = Median(b), mi = Median(i);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{name,-9}{mf / 1000,10:F2}{mb / 1000,10:F2}{mi / 1000,10:F2}{mf / mb,11:F2}{mf / mi,11:F2}"));
+    if (Environment.GetEnvironmentVariable("PRECISION_NS_LINES") == "1")
+    {
+        // The format of StepBench --ratios, baseline.c and pytorch_step.py, for bench/step/run.sh's table.
+        string cell = name[..^3];
+        string h = name[^3..];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated {cell}_bf16 H={h} ns_per_step={mb:F0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated {cell}_int8 H={h} ns_per_step={mi:F0}"));
+    }
 }
 
 static double Time<TModel>(int steps)

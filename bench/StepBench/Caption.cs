@@ -1,4 +1,5 @@
 using Bench;
+using Bench.Before;
 using RnnEmbedded.Runtime;
 
 /// <summary>
@@ -6,6 +7,9 @@ using RnnEmbedded.Runtime;
 /// same decoder stepping each hypothesis alone, as before the batched step (issue 12's target: ≥ 2× faster). The
 /// "alone" decoder runs the same generated model through <see cref="OneByOne{TModel}"/>, whose batched Step is the
 /// interface's looping default, so both decode the same captions in the same run; thread CPU time, median of 7.
+/// A third decoder is the code before issue 12 as a whole: the frozen c424011 beam search (bench/StepBench/Before)
+/// over the same one-by-one model — its captions and scores must equal the "alone" decoder's bit for bit, and
+/// "before / batched" is the figure issue 12's target names.
 /// </summary>
 internal static class Caption
 {
@@ -21,6 +25,11 @@ internal static class Caption
         int[] words = new int[3 * MaxLength], wordsAlone = new int[3 * MaxLength];
         int[] lengths = new int[3], lengthsAlone = new int[3];
         float[] scores = new float[3], scoresAlone = new float[3];
+        var before = new BeamSearchBefore<OneByOne<ToyCaption>>(3, MaxLength, 3);
+        before.SetStopToken(ToyCaption.StopToken);
+        float[] logitsBefore = new float[ToyCaption.OutputSize];
+        int[] tokensBefore = new int[3 * MaxLength], lengthsBefore = new int[3];
+        float[] scoresBefore = new float[3];
         int totalWords = 0;
         foreach (float[] f in features)
         {
@@ -31,11 +40,24 @@ internal static class Caption
                 throw new InvalidOperationException("the batched and the one-by-one decoder found different captions");
             }
 
+            int k = DecodeBefore(before, f, logitsBefore, tokensBefore, lengthsBefore, scoresBefore);
+            for (int r = 0; r < k; r++)
+            {
+                ReadOnlySpan<int> tokens = tokensBefore.AsSpan(r * MaxLength, lengthsBefore[r]);
+                int length = tokens.Length > 0 && tokens[^1] == ToyCaption.StopToken ? tokens.Length - 1 : tokens.Length;
+                if (k != m || length != lengthsAlone[r] || !tokens[..length].SequenceEqual(wordsAlone.AsSpan(r * MaxLength, length)) ||
+                    BitConverter.SingleToInt32Bits(scoresBefore[r]) != BitConverter.SingleToInt32Bits(scoresAlone[r]))
+                {
+                    throw new InvalidOperationException("today's beam search over single steps and c424011's differ");
+                }
+            }
+
             totalWords += lengths[0];
         }
 
         var tBatched = new double[7];
         var tAlone = new double[7];
+        var tBefore = new double[7];
         for (int r = -1; r < tBatched.Length; r++)
         {
             long t0 = ThreadClock.Now();
@@ -51,18 +73,35 @@ internal static class Caption
             }
 
             long t2 = ThreadClock.Now();
+            foreach (float[] f in features)
+            {
+                DecodeBefore(before, f, logitsBefore, tokensBefore, lengthsBefore, scoresBefore);
+            }
+
+            long t3 = ThreadClock.Now();
             if (r >= 0)
             {
                 tAlone[r] = (t1 - t0) / 1000.0 / images;
                 tBatched[r] = (t2 - t1) / 1000.0 / images;
+                tBefore[r] = (t3 - t2) / 1000.0 / images;
             }
         }
 
         Array.Sort(tAlone);
         Array.Sort(tBatched);
+        Array.Sort(tBefore);
         string clock = ThreadClock.IsThreadTime ? "thread CPU time" : "wall";
         Console.WriteLine(FormattableString.Invariant($"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}):"));
-        Console.WriteLine(FormattableString.Invariant($"  one by one {tAlone[3]:F1} us/caption, batched {tBatched[3]:F1} us/caption, speedup {tAlone[3] / tBatched[3]:F2}× (target ≥ 2×)"));
+        Console.WriteLine(FormattableString.Invariant(
+            $"  before issue 12 (c424011 beam, one by one) {tBefore[3]:F1} us/caption, one by one {tAlone[3]:F1}, batched {tBatched[3]:F1}; before / batched {tBefore[3] / tBatched[3]:F2}× (target ≥ 2×), one by one / batched {tAlone[3] / tBatched[3]:F2}×"));
+    }
+
+    // c424011's caption decoding: the image and <start> steps, then its beam search (CaptionDecoder.Start is unchanged).
+    private static int DecodeBefore(
+        BeamSearchBefore<OneByOne<ToyCaption>> search, float[] features, float[] logits, int[] tokens, int[] lengths, float[] scores)
+    {
+        CaptionDecoder<OneByOne<ToyCaption>>.Start(features, out OneByOne<ToyCaption> state, logits);
+        return search.Search(state, logits, tokens, lengths, scores);
     }
 }
 

@@ -18,6 +18,9 @@ using RnnEmbedded.Runtime;
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
+//   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
+//                                  process, keystroke by keystroke (paired times, results compared bit for bit).
+//   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -75,9 +78,45 @@ if (args.Length > 0 && args[0] == "--parts")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--keystroke-ab")
+{
+    KeystrokeAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 6);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--dump-decoders")
+{
+    Dump.Run();
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--keystroke")
 {
-    Keystroke.Run(args.Length > 1 ? args[1] : null);
+    // --keystroke [text file] [beam=N] [length=N] [passes=N]: the engine's completion settings (default 4 and 16, as
+    // issue 12's target) and the timed passes over the text (default 2, after one warm-up pass).
+    string? file = null;
+    int beam = 4, length = 16, passes = 2;
+    foreach (string arg in args.Skip(1))
+    {
+        if (arg.StartsWith("beam=", StringComparison.Ordinal))
+        {
+            beam = int.Parse(arg[5..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (arg.StartsWith("length=", StringComparison.Ordinal))
+        {
+            length = int.Parse(arg[7..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (arg.StartsWith("passes=", StringComparison.Ordinal))
+        {
+            passes = int.Parse(arg[7..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            file = arg;
+        }
+    }
+
+    Keystroke.Run(file, beam, length, passes);
     return;
 }
 
@@ -149,25 +188,25 @@ internal static class Ratios
 /// </summary>
 internal static class Keystroke
 {
-    private const string Passage =
+    public const string Passage =
         "And it came to pass, when the king heard the words of the law, that he rent his clothes. " +
         "Then said the LORD unto Moses, Stretch out thine hand toward heaven, that there may be darkness over the land. " +
         "Blessed are the meek: for they shall inherit the earth. In the beginning was the Word, and the Word was with God.";
 
-    public static void Run(string? textFile)
+    public static void Run(string? textFile, int beam, int maxLength, int passes)
     {
         string text = textFile is null ? Passage : File.ReadAllText(textFile);
-        var options = new KeystrokeOptions { MaxCompletions = 3, CompletionBeamWidth = 4, MaxCompletionLength = 16 };
+        var options = new KeystrokeOptions { MaxCompletions = 3, CompletionBeamWidth = beam, MaxCompletionLength = maxLength };
         var engine = new KeystrokeEngine<KjvChar>(CharVocabulary.FromModel<KjvChar>(UnknownCharPolicy.Skip), options);
         Span<char> nextChars = stackalloc char[3];
         Span<float> nextProbs = stackalloc float[3];
         Span<char> completionChars = stackalloc char[3 * engine.CompletionStride];
         Span<int> lengths = stackalloc int[3];
         Span<float> scores = stackalloc float[3];
-        var micros = new List<double>(text.Length * 3);
+        var micros = new List<double>(text.Length * (passes + 1));
         long allocated = 0;
         int gc = GC.CollectionCount(0);
-        for (int pass = 0; pass < 3; pass++)
+        for (int pass = 0; pass <= passes; pass++)
         {
             engine.Clear();
             for (int i = 0; i < text.Length; i++)
@@ -196,7 +235,7 @@ internal static class Keystroke
 
         micros.Sort();
         double P(double q) => micros[Math.Min(micros.Count - 1, (int)Math.Ceiling(q * micros.Count) - 1)];
-        Console.WriteLine($"keystroke LSTM H=256 (KJV char model, vector width {KjvChar.VectorWidth}, clock: " +
+        Console.WriteLine($"keystroke LSTM H=256 (KJV char model, beam {beam}, length {maxLength}, vector width {KjvChar.VectorWidth}, clock: " +
             $"{(ThreadClock.IsThreadTime ? "thread CPU time" : "wall")}): keystrokes {micros.Count}  " +
             $"p50 {P(0.50):F1} us  p90 {P(0.90):F1} us  p99 {P(0.99):F1} us  max {micros[^1]:F1} us  target p99 <= 150 us  " +
             $"p99/target {P(0.99) / 150:F2}  bytes_allocated {allocated}  gc {GC.CollectionCount(0) - gc}");

@@ -34,7 +34,8 @@ if /usr/bin/python3 -c "import torch" 2>/dev/null; then
 fi
 echo "== weight types: LSTM step + softmax, float32 / bfloat16 / int8 interleaved (bench/PrecisionBench)"
 dotnet build -c Release "$here/../PrecisionBench" -v q -nologo >/dev/null
-dotnet "$here/../PrecisionBench/bin/Release/net10.0/PrecisionBench.dll" --ratios
+PRECISION_NS_LINES=1 dotnet "$here/../PrecisionBench/bin/Release/net10.0/PrecisionBench.dll" --ratios \
+  | tee -a "$results" | grep -v ns_per_step
 echo "== keystroke latency"
 dotnet "$dll" --keystroke
 echo "== step time, ratios (median ns/step of 7 runs, each run $steps steps)"
@@ -45,11 +46,14 @@ for line in open(sys.argv[1]):
     m = re.match(r"(\w+) (\w+) H=(\d+) ns_per_step=(\d+)", line.strip())
     if m:
         t[(m[1], m[2], int(m[3]))] = float(m[4])
-print(f"{'model':<10}{'generated us':>14}{'C us':>10}{'ref us':>10}{'torch us':>10}{'gen/C':>8}{'torch/gen':>11}{'ref/gen':>9}")
-for cell in ("lstm", "gru"):
+print(f"{'model':<14}{'generated us':>14}{'C us':>10}{'ref us':>10}{'torch us':>10}{'gen/C':>8}{'torch/gen':>11}{'ref/gen':>9}")
+# lstm_bf16 / lstm_int8: the same LSTM models with bfloat16 / int8 weights (PrecisionBench), against the float32
+# C baseline, reference and PyTorch of the same model.
+for cell in ("lstm", "gru", "lstm_bf16", "lstm_int8"):
     for h in (128, 256, 512):
-        g = t.get(("generated", cell, h)); c = t.get(("c", cell, h)); r = t.get(("reference", cell, h)); p = t.get(("pytorch", cell, h))
+        base = cell.split("_")[0]
+        g = t.get(("generated", cell, h)); c = t.get(("c", base, h)); r = t.get(("reference", base, h)); p = t.get(("pytorch", base, h))
         f = lambda v: f"{v / 1000:.1f}" if v else "-"
         ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
-        print(f"{cell + str(h):<10}{f(g):>14}{f(c):>10}{f(r):>10}{f(p):>10}{ratio(g, c):>8}{ratio(p, g):>11}{ratio(r, g):>9}")
+        print(f"{cell + str(h):<14}{f(g):>14}{f(c):>10}{f(r):>10}{f(p):>10}{ratio(g, c):>8}{ratio(p, g):>11}{ratio(r, g):>9}")
 PY

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using RnnEmbedded.Compiler.Emit;
 using RnnEmbedded.Compiler.Formats;
 using RnnEmbedded.Compiler.Formats.Onnx;
 using RnnEmbedded.Compiler.Model;
@@ -81,8 +82,8 @@ public static class Targets
     [
         new("json", "Json.Parse on the input decoded as UTF-8 (invalid bytes become U+FFFD)", RunJson),
         new("safetensors", "SafeTensorsReader.Read on the raw bytes; accepted files round-trip through SafeTensorsWriter", RunSafeTensors),
-        new("model", "SafeTensorsReader.Read, then ModelBuilder.Build on whatever the reader accepts", RunModel),
-        new("onnx", "OnnxReader.Read, OnnxImporter.Import (no external data), ModelBuilder.Build; accepted models convert to safetensors and back to the same spec", RunOnnx),
+        new("model", "SafeTensorsReader.Read, then ModelBuilder.Build on whatever the reader accepts; accepted models convert (ModelWriter) and plan", RunModel),
+        new("onnx", "OnnxReader.Read, OnnxImporter.Import (no external data), ModelBuilder.Build; accepted models convert to safetensors and back to the same spec, and plan", RunOnnx),
 
         // Checks the plumbing, not a parser: an input containing "crash" must be reported as a crash, one
         // containing "hang" as a hang (docs/fuzzing.md, "Checking the harness").
@@ -285,15 +286,48 @@ public static class Targets
             return "rejected by the reader: " + e.Rule;
         }
 
+        ModelSpec spec;
         try
         {
-            ModelSpec spec = FuzzTarget.Measure("ModelBuilder.Build", input.Length, () => ModelBuilder.Build(file));
-            return $"accepted: {spec.Layers.Count} layers, input {spec.InputKind} {spec.InputSize}";
+            spec = FuzzTarget.Measure("ModelBuilder.Build", input.Length, () => ModelBuilder.Build(file));
         }
         catch (RnnFormatException e)
         {
             return "rejected by the builder: " + e.Message;
         }
+
+        return CheckAccepted(spec, "model");
+    }
+
+    /// <summary>
+    /// What happens to a model the builder accepted: <c>rnn convert</c> (ModelWriter's canonical names and
+    /// metadata) must write a file that builds the same model, and the generator's planner and writer must
+    /// either emit it or reject it with a diagnostic (<see cref="CSharpEmitter.EmitException"/>), never throw
+    /// anything else. The planner runs with resource storage (the build's route), so the writer emits accessors,
+    /// not weight literals.
+    /// </summary>
+    private static string CheckAccepted(ModelSpec spec, string target)
+    {
+        (IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string> metadata) = ModelWriter.ToTensors(spec);
+        ModelSpec again = ModelBuilder.Build(SafeTensorsReader.Read(SafeTensorsWriter.Write(tensors, metadata), "fuzz.safetensors"));
+        string? difference = ModelSpecComparer.FirstDifference(spec, again);
+        if (difference is not null)
+        {
+            throw new FuzzInvariantException($"{target}: ModelWriter's file builds a different model: {difference}");
+        }
+
+        string accepted = $"accepted: {spec.Layers.Count} layers, input {spec.InputKind} {spec.InputSize}, task {spec.Task}";
+        try
+        {
+            ModelPlan plan = ModelPlanner.Plan(spec, new EmitOptions { TypeName = "Fuzz.Model", Storage = WeightStorage.Resource });
+            _ = SourceWriter.Write(plan);
+        }
+        catch (CSharpEmitter.EmitException e)
+        {
+            return $"{accepted}; rejected by the planner: {e.Code}: {e.Message}";
+        }
+
+        return accepted;
     }
 
     // ------------------------------------------------------------------ onnx
@@ -340,6 +374,6 @@ public static class Targets
             throw new FuzzInvariantException("onnx: the converted safetensors builds a different model: " + difference);
         }
 
-        return $"accepted: {spec.Layers.Count} layers, input {spec.InputKind} {spec.InputSize}";
+        return CheckAccepted(spec, "onnx");
     }
 }

@@ -22,9 +22,10 @@ public enum TrainCell
 /// A seq2seq network is the decoder's shape with <see cref="Encoder"/> set: the encoder's own shape (source vocabulary
 /// and embedding, the same cell, H and L, <see cref="Head"/> false); docs/training.md, "Sequence to sequence".
 /// </summary>
-public sealed record NetworkShape(
+public sealed partial record NetworkShape(
     int Vocab, int Embedding, int Hidden, int Layers, TrainCell Cell, int ImageFeatures = 0, bool Peepholes = false, bool Cifg = false,
-    bool GruResetBefore = false, int Outputs = 0, NetworkShape? Encoder = null, bool Head = true, int DenseInputs = 0)
+    bool GruResetBefore = false, int Outputs = 0, NetworkShape? Encoder = null, bool Head = true, int DenseInputs = 0,
+    IReadOnlyList<DenseLayerShape>? InputLayers = null, IReadOnlyList<DenseLayerShape>? HeadLayers = null)
 {
     /// <summary>True for dense input with a mean-squared-error head (the regress task).</summary>
     public bool IsRegression => DenseInputs > 0;
@@ -43,7 +44,10 @@ public sealed record NetworkShape(
         _ => 1,
     };
 
-    public int LayerInput(int k) => k > 0 ? Hidden : IsRegression ? DenseInputs : Embedding;
+    public int LayerInput(int k) => k > 0 ? Hidden : InputLayers is [.., var last] ? last.Outputs : IsRegression ? DenseInputs : Embedding;
+
+    /// <summary>The head output layer's input size: the last head layer's outputs, else H.</summary>
+    public int HeadInput => HeadLayers is [.., var last] ? last.Outputs : Hidden;
 
     public void Validate()
     {
@@ -59,6 +63,7 @@ public sealed record NetworkShape(
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
         Check(Head || (Encoder is null && ImageFeatures == 0), "only a seq2seq encoder has no head");
+        ValidateLayerStacks(); // Layers/Network.Layers.cs
         if (Encoder is not null)
         {
             Encoder.Validate();
@@ -119,7 +124,7 @@ public sealed class Parameter
 /// Parameter names and layouts are the canonical ones of <see cref="ModelWriter"/>: W_ih (G·H, In), W_hh (G·H, H),
 /// b_ih, b_hh (G·H), head W (V, H), b (V), embedding (V, E), image projection (E, F) + (E).
 /// </summary>
-public sealed class Network
+public sealed partial class Network
 {
     private readonly List<Parameter> _all = new();
     private readonly Parameter? _headW, _headB;
@@ -150,6 +155,8 @@ public sealed class Network
             ImageB = Add(new Parameter(ModelWriter.ImageProjectionModule + ".bias", shape.Embedding, 1, false));
         }
 
+        (InputW, InputB) = AddDenseLayers(prefix + ModelWriter.InputLayersModule, shape.DenseInputs, shape.InputLayers ?? []);
+
         W_ih = new Parameter[shape.Layers];
         W_hh = new Parameter[shape.Layers];
         b_ih = new Parameter[shape.Layers];
@@ -169,10 +176,13 @@ public sealed class Network
             }
         }
 
+        (HeadLayerW, HeadLayerB) = AddDenseLayers(prefix + ModelWriter.HeadModule, h, shape.HeadLayers ?? []);
         if (shape.Head)
         {
-            _headW = Add(new Parameter(prefix + ModelWriter.HeadModule + ".weight", shape.OutputCount, h, true));
-            _headB = Add(new Parameter(prefix + ModelWriter.HeadModule + ".bias", shape.OutputCount, 1, false));
+            // With head layers the output layer is the head MLP's last module: head.{2n} (ModelWriter's names).
+            string head = prefix + ModelWriter.HeadModule + (HeadLayerW.Length > 0 ? "." + 2 * HeadLayerW.Length : "");
+            _headW = Add(new Parameter(head + ".weight", shape.OutputCount, shape.HeadInput, true));
+            _headB = Add(new Parameter(head + ".bias", shape.OutputCount, 1, false));
         }
     }
 
@@ -244,7 +254,8 @@ public sealed class Network
                 continue;
             }
 
-            float bound = ReferenceEquals(p, _headW) || ReferenceEquals(p, _headB) ? 1f / MathF.Sqrt(Shape.Hidden)
+            float bound = DenseFanIn(p) is int fanIn ? 1f / MathF.Sqrt(fanIn)
+                : ReferenceEquals(p, _headW) || ReferenceEquals(p, _headB) ? 1f / MathF.Sqrt(Shape.HeadInput)
                 : ReferenceEquals(p, ImageW) || ReferenceEquals(p, ImageB) ? 1f / MathF.Sqrt(Shape.ImageFeatures)
                 : 1f / MathF.Sqrt(Shape.Hidden);
             for (int i = 0; i < p.Value.Length; i++)
@@ -261,6 +272,32 @@ public sealed class Network
         foreach (Parameter p in _all)
         {
             p.RefreshTransposed();
+        }
+    }
+
+    /// <summary>
+    /// Sets every LSTM layer's forget-gate bias (this network's and a seq2seq encoder's): the forget block (rows H..2H)
+    /// of b_ih to <paramref name="value"/> and of b_hh to 0, so the gate starts at σ(value + W_ih x + W_hh h).
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a plain or peephole LSTM (GRU, RNN and CIFG have no forget gate), or a non-finite value.</exception>
+    public void SetForgetBias(float value)
+    {
+        if (Shape.Cell != TrainCell.Lstm || Shape.Cifg)
+        {
+            throw new ArgumentException("--forget-bias needs an LSTM with a forget gate (not GRU, RNN or CIFG)");
+        }
+
+        if (!float.IsFinite(value))
+        {
+            throw new ArgumentException("--forget-bias must be a finite number");
+        }
+
+        Encoder?.SetForgetBias(value);
+        int h = Shape.Hidden;
+        for (int k = 0; k < Shape.Layers; k++)
+        {
+            b_ih[k].Value.AsSpan(h, h).Fill(value); // gate order i, f, g, o: f is the second block
+            b_hh[k].Value.AsSpan(h, h).Clear();
         }
     }
 
@@ -327,7 +364,9 @@ public sealed class Network
             InputSize = Embedding is null ? Shape.DenseInputs : Shape.Vocab,
             Embedding = Embedding is null ? null : ToMatrix(Embedding),
             ImageProjection = ImageW is null ? null : new DenseSpec { W = ToMatrix(ImageW), b = (float[])ImageB!.Value.Clone() },
+            InputLayers = DenseSpecs(InputW, InputB, Shape.InputLayers),
             Layers = layers,
+            HeadLayers = DenseSpecs(HeadLayerW, HeadLayerB, Shape.HeadLayers),
             Head = _headW is null ? null : new DenseSpec { W = ToMatrix(_headW), b = (float[])_headB!.Value.Clone() },
             Encoder = encoder,
             Vocabulary = vocabulary,

@@ -41,6 +41,13 @@ public sealed record TrainOptions
     /// <summary>GRU candidate form: reset before the recurrent product (Cho et al. 2014) instead of PyTorch's reset after.</summary>
     public bool GruResetBefore { get; init; }
 
+    /// <summary>
+    /// LSTM only: the forget gate's initial bias. Null keeps PyTorch's initialisation (b_ih and b_hh both drawn from
+    /// U(−1/√H, 1/√H)); a value V sets the forget block of every layer's b_ih to V and of b_hh to 0 (so the gate starts
+    /// at σ(V + W x + U h)), after the same draws (docs/training.md, "Initialisation").
+    /// </summary>
+    public float? ForgetBias { get; init; }
+
     public int Layers { get; init; } = 1;
 
     public int Embedding { get; init; } = 64;
@@ -140,6 +147,12 @@ public sealed record TrainOptions
     /// <summary>Seq2seq: the decoder's (target) embedding size; 0: <see cref="Embedding"/>.</summary>
     public int TargetEmbedding { get; init; }
 
+    /// <summary>Regress task: dense layers before the recurrent stack, "32:tanh,16:relu" (<see cref="DenseLayerShape.ParseList"/>); "" for none.</summary>
+    public string InputLayers { get; init; } = "";
+
+    /// <summary>The head's hidden layers before its output layer, "64:relu" (<see cref="DenseLayerShape.ParseList"/>); "" for none.</summary>
+    public string HeadLayers { get; init; } = "";
+
     /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
     public void Validate()
     {
@@ -150,6 +163,10 @@ public sealed record TrainOptions
         Check(Task == TrainTask.Seq2Seq || (ValCorpus is null && TargetEmbedding == 0), "--val-corpus and --target-embedding are seq2seq options (--task seq2seq)");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
+        Check(ForgetBias is null || Cell == TrainCell.Lstm,
+            "--forget-bias is an LSTM option (--cell lstm): GRU and plain RNN cells have no forget gate");
+        Check(ForgetBias is null || !Cifg, "--forget-bias needs a forget gate; --cifg couples it to the input gate (f = 1 − i) and has none");
+        Check(ForgetBias is not float fb || float.IsFinite(fb), "--forget-bias must be a finite number");
         Check(Batch >= 1, "--batch must be at least 1");
         Check(SeqLen >= 1, "--seq-len must be at least 1");
         Check(Lr > 0 && float.IsFinite(Lr), "--lr must be a positive number");
@@ -167,6 +184,7 @@ public sealed record TrainOptions
         Check(Decay == LrDecay.None || DecaySteps > 0 || Steps > 0, "--decay needs --steps or --decay-steps (the decay horizon)");
         Check(!string.IsNullOrWhiteSpace(Out), "--out must name a file");
         SizeLimits.CheckOptions(this);
+        DenseLayerShape.CheckOptions(this); // Layers/DenseLayerShape.cs
     }
 
     /// <summary>"90s", "5m", "1h", "1h30m", "2.5m" or a plain number of seconds.</summary>

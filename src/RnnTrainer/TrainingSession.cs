@@ -48,6 +48,14 @@ public sealed class TrainingSession
         if (options.Resume is not null)
         {
             (checkpoint, TrainOptions saved) = TrainingCheckpoint.Read(options.Resume);
+            if (options.ForgetBias is float asked && asked != saved.ForgetBias)
+            {
+                // An initialisation: a resumed run continues from the checkpoint's weights and keeps its record.
+                throw new ArgumentException(
+                    $"--forget-bias {asked.ToString(CultureInfo.InvariantCulture)} with --resume: {options.Resume} was started with "
+                    + (saved.ForgetBias is float was ? $"--forget-bias {was.ToString(CultureInfo.InvariantCulture)}" : "PyTorch's initialisation (no --forget-bias)")
+                    + "; the forget bias only initialises a new run (drop the option, or start a new run)");
+            }
 
             // The architecture and the data order come from the checkpoint; limits, paths and threads from the command line.
             effective = saved with
@@ -104,9 +112,15 @@ public sealed class TrainingSession
         int embedding = encoder is not null && _options.TargetEmbedding > 0 ? _options.TargetEmbedding : _options.Embedding;
         var shape = new NetworkShape(_data.VocabularySize, embedding, _options.Hidden, _options.Layers, _options.Cell, _data.ImageFeatures,
             _options.Peepholes, _options.Cifg, _options.GruResetBefore, _data.Labels?.Count ?? _data.TargetColumns?.Count ?? 0, encoder,
-            DenseInputs: denseInputs);
+            DenseInputs: denseInputs, InputLayers: DenseLayerShape.ParseList(_options.InputLayers, "--input-layers"),
+            HeadLayers: DenseLayerShape.ParseList(_options.HeadLayers, "--head-layers"));
         _net = new Network(shape);
         _net.Initialize(_options.Seed);
+        if (_options.ForgetBias is float forgetBias)
+        {
+            _net.SetForgetBias(forgetBias); // after the draws: every other parameter is as without the option
+        }
+
         if (encoder is not null)
         {
             // Windows as long as the longest source and the longest target + 1 (--seq-len does not apply).
@@ -399,9 +413,23 @@ public sealed class TrainingSession
         Put("corpus", Path.GetFileName(_options.Corpus));
         Put("task", _options.Task.ToString().ToLowerInvariant());
         Put("cell", CellName(_options.Cell) + (_options.Peepholes ? "+peepholes" : "") + (_options.Cifg ? "+cifg" : "") + (_options.GruResetBefore ? "+reset-before" : ""));
+        if (_options.ForgetBias is float fb)
+        {
+            Put("forget_bias", F32(fb)); // absent: PyTorch's initialisation
+        }
+
         Put("hidden", _options.Hidden.ToString(CultureInfo.InvariantCulture));
         Put("layers", _options.Layers.ToString(CultureInfo.InvariantCulture));
         Put("embedding", _options.Embedding.ToString(CultureInfo.InvariantCulture));
+        if (_options.InputLayers.Length > 0)
+        {
+            Put("input_layers", DenseLayerShape.ToText(DenseLayerShape.ParseList(_options.InputLayers, "--input-layers")));
+        }
+
+        if (_options.HeadLayers.Length > 0)
+        {
+            Put("head_layers", DenseLayerShape.ToText(DenseLayerShape.ParseList(_options.HeadLayers, "--head-layers")));
+        }
         Put("batch", _options.Batch.ToString(CultureInfo.InvariantCulture));
         Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture));
         Put("optimizer", _options.Optimizer.ToString().ToLowerInvariant());

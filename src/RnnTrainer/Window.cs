@@ -10,7 +10,7 @@ namespace RnnEmbedded.Trainer;
 /// The window owns the embedding (or image projection), the dropout between layers and the softmax head; the
 /// recurrent layers run in a <see cref="RecurrentPass"/> specialised for the network's cell variant.
 /// </summary>
-public sealed class Window
+public sealed partial class Window
 {
     private readonly Network _net;
     private readonly Workers _workers;
@@ -48,6 +48,9 @@ public sealed class Window
             _drop[k] = [];
         }
 
+        _inputStack = CreateStack(net.InputW, net.InputB, s.InputLayers); // Layers/Window.Layers.cs
+        _headStack = CreateStack(net.HeadLayerW, net.HeadLayerB, s.HeadLayers);
+        _denseInput = _inputStack is null ? [] : new float[_n * s.DenseInputs];
         _logits = net.HasHead ? new float[_n * s.OutputCount] : [];
         _rowLoss = new double[_n];
         _head = HeadForward;
@@ -187,10 +190,13 @@ public sealed class Window
         {
             float[] values = InputValues ?? throw new InvalidOperationException("A dense-input window needs Window.InputValues.");
             int f = s.DenseInputs;
+            float[] rows = _inputStack is null ? x0 : _denseInput;
             for (int r = 0; r < _n; r++)
             {
-                Array.Copy(values, Inputs[r] * f, x0, r * f, f);
+                Array.Copy(values, Inputs[r] * f, rows, r * f, f);
             }
+
+            InputLayersForward(x0);
         }
         else
         {
@@ -225,7 +231,8 @@ public sealed class Window
             return 0;
         }
 
-        // Head: logits (N, V) = H (N, H) · W_headᵀ + b_head; then softmax cross-entropy per row.
+        // Head: the head's hidden layers, then logits (N, V) = H (N, H') · W_headᵀ + b_head; then softmax cross-entropy per row.
+        _headStack?.Forward(_pass.Layers[^1].HOut);
         _workers.Run(_head);
         double loss = 0;
         int count = 0;
@@ -264,6 +271,7 @@ public sealed class Window
             _workers.Run(_logitGradient);
             _workers.Run(_headBackward);
             RecurrentPass.ColumnSums(_logits, _n, s.OutputCount, _net.HeadB.Grad);
+            _headStack?.Backward(_pass.Layers[^1].HOut, shared.DH);
         }
         else
         {
@@ -295,7 +303,8 @@ public sealed class Window
 
         if (_net.Embedding is null)
         {
-            return; // dense input: no parameters before layer 0
+            InputLayersBackward(); // dense input: only input layers before layer 0
+            return;
         }
 
         // Embedding rows (and the image projection) in row order: a fixed summation order.
@@ -324,7 +333,7 @@ public sealed class Window
     private void HeadForward(int p)
     {
         int v = _net.Shape.OutputCount;
-        float[] hLast = _pass.Layers[^1].HOut;
+        (float[] hLast, int hw) = HeadInput();
         float[] headB = _net.HeadB.Value;
         (int r0, int r1) = Workers.Split(_n, _workers.Count, p, 8);
         for (int r = r0; r < r1; r++)
@@ -332,7 +341,7 @@ public sealed class Window
             Array.Copy(headB, 0, _logits, r * v, v);
         }
 
-        _gemm.Multiply(r1 - r0, _h, hLast, r0 * _h, _h, 1, _net.HeadW.Transposed!, 0, v, _logits, r0 * v, v, true, 0, v);
+        _gemm.Multiply(r1 - r0, hw, hLast, r0 * hw, hw, 1, _net.HeadW.Transposed!, 0, v, _logits, r0 * v, v, true, 0, v);
         if (_net.Shape.IsRegression)
         {
             float[] targets = TargetValues ?? throw new InvalidOperationException("A regression window needs Window.TargetValues.");
@@ -399,16 +408,18 @@ public sealed class Window
         }
     }
 
-    // dW_head (V, H) += dLogitsᵀ · H split over the H columns; dH (N, H) = dLogits · W_head split over rows.
+    // dW_head (V, H) += dLogitsᵀ · H split over the H columns; dH (N, H) = dLogits · W_head split over rows
+    // (H is the last head layer's output and dH its gradient when the head has hidden layers).
     private void HeadBackward(int p)
     {
         int v = _net.Shape.OutputCount;
-        float[] hLast = _pass.Layers[^1].HOut;
+        (float[] hLast, int hw) = HeadInput();
+        float[] dH = _headStack?.OutputGradient ?? _pass.Shared.DH;
         Parameter headW = _net.HeadW;
-        (int c0, int c1) = Workers.Split(_h, _workers.Count, p, 16);
-        _gemm.Multiply(v, _n, _logits, 0, 1, v, hLast, 0, _h, headW.Grad, 0, _h, true, c0, c1);
+        (int c0, int c1) = Workers.Split(hw, _workers.Count, p, 16);
+        _gemm.Multiply(v, _n, _logits, 0, 1, v, hLast, 0, hw, headW.Grad, 0, hw, true, c0, c1);
         (int r0, int r1) = Workers.Split(_n, _workers.Count, p, 8);
-        _gemm.Multiply(r1 - r0, v, _logits, r0 * v, v, 1, headW.Value, 0, _h, _pass.Shared.DH, r0 * _h, _h, false, 0, _h);
+        _gemm.Multiply(r1 - r0, v, _logits, r0 * v, v, 1, headW.Value, 0, hw, dH, r0 * hw, hw, false, 0, hw);
     }
 
     private void ProjectImage(int sample, float[] dst, int at)

@@ -93,6 +93,51 @@ public class ModelSpaceTests
         Assert.Equal(expectedAccepted * ModelSpaceRunner.Widths.Length, result.ModelsRun);
     }
 
+    /// <summary>
+    /// Gate clipping (docs/model-format.md, "Clipping"): every cell variant with a small bound, one layer or two (the second
+    /// sometimes unclipped or with another bound), forward, reverse and bidirectional, with projections, quantized
+    /// weights and layer stacks spread over the cases; each compiles and matches the reference at every width, and the
+    /// clip changes the outputs (the bounds are small enough for random weights to reach them).
+    /// </summary>
+    [Fact]
+    public void ClippedModels_CompileAndMatchReference()
+    {
+        var cases = new List<ModelCase>();
+        int i = 0;
+        foreach (CaseCell cell in Enum.GetValues<CaseCell>())
+        {
+            for (int variant = 0; variant < 3; variant++, i++)
+            {
+                bool lstm = cell is CaseCell.Lstm or CaseCell.LstmPeepholes or CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes;
+                InputKind input = (InputKind)(i % 3);
+                cases.Add(new ModelCase(cell, input, input == InputKind.Dense ? ModelTask.Generic : (ModelTask)(i % 2 * 4), Layers: 1 + variant % 2,
+                    Bidirectional: variant == 1, Projection: lstm && variant == 2, Bias: variant != 1, Head: true, Vocabulary: input != InputKind.Dense,
+                    PerLayer: variant == 1, Seed: 7_000 + i, InputLayers: input == InputKind.Dense && variant == 2 ? 1 : 0, HeadLayers: variant == 0 ? 1 : 0,
+                    Weights: (WeightType)(i % 3), Reverse: variant == 2, Clip: ModelCase.ClipBounds[i % ModelCase.ClipBounds.Length]));
+            }
+        }
+
+        Assert.All(cases, c => Assert.Null(c.ExpectedRejection()));
+        ModelSpaceRunner.BatchResult result = ModelSpaceRunner.Run(cases);
+        _output.WriteLine($"{cases.Count} clipped cases, {result.ModelsRun} generated models run ({result.Timing})");
+        Assert.True(result.Failures.Count == 0, Report(result.Failures));
+        Assert.Equal(cases.Count * ModelSpaceRunner.Widths.Length, result.ModelsRun);
+
+        // The clip bites: the same models without it give other outputs (most cases have a step that differs).
+        int changed = 0;
+        foreach (ModelCase c in cases)
+        {
+            Compiler.Model.ModelSpec clipped = c.BuildSpec();
+            Compiler.Model.ModelSpec plain = (c with { Clip = 0f }).BuildSpec();
+            (int[] tokens, float[][] dense, _) = c.DrawInputs(clipped);
+            float[][] a = clipped.InputKind == InputKind.Dense ? Compiler.Reference.ReferenceEngine.Run(clipped, dense) : Compiler.Reference.ReferenceEngine.Run(clipped, tokens);
+            float[][] b = plain.InputKind == InputKind.Dense ? Compiler.Reference.ReferenceEngine.Run(plain, dense) : Compiler.Reference.ReferenceEngine.Run(plain, tokens);
+            changed += a.Zip(b).Any(p => p.First.Zip(p.Second).Any(v => MathF.Abs(v.First - v.Second) > 1e-4f)) ? 1 : 0;
+        }
+
+        Assert.True(changed >= cases.Count / 2, $"the clip changed the outputs of {changed} of {cases.Count} cases");
+    }
+
     /// <summary>One random batch with a fixed seed in the suite; RNN_MODELSPACE_ITERATIONS batches in the long run.</summary>
     [Fact]
     public void RandomModels_CompileAndMatchReference()

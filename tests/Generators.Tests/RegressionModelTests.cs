@@ -46,7 +46,10 @@ public sealed class RegressionModelTests : IDisposable
     [InlineData(TrainCell.Lstm, 1)]
     [InlineData(TrainCell.Gru, 2)]
     [InlineData(TrainCell.RnnTanh, 1)]
-    public void TrainedModel_Generated_EqualsTheTrainersForwardAndTheReference(TrainCell cell, int layers)
+    [InlineData(TrainCell.Lstm, 1, "6:tanh,5:relu", "7:sigmoid")]
+    [InlineData(TrainCell.Gru, 2, "4:sigmoid", "")]
+    [InlineData(TrainCell.RnnRelu, 1, "", "6:relu,4:tanh")]
+    public void TrainedModel_Generated_EqualsTheTrainersForwardAndTheReference(TrainCell cell, int layers, string inputLayers = "", string headLayers = "")
     {
         string corpus = Path.Combine(_dir, "c.csv");
         File.WriteAllText(corpus, Corpus());
@@ -69,6 +72,8 @@ public sealed class RegressionModelTests : IDisposable
             CheckpointSeconds = 0,
             EvalSeconds = 1e9,
             EvalStreams = 1,
+            InputLayers = inputLayers,
+            HeadLayers = headLayers,
         };
         var session = new TrainingSession(options);
         TrainResult result = session.Run();
@@ -78,6 +83,8 @@ public sealed class RegressionModelTests : IDisposable
         Assert.Equal(2, spec.InputSize);
         Assert.Equal(2, spec.OutputSize);
         Assert.Equal(DenseActivation.Identity, spec.Head!.Activation);
+        Assert.Equal(DenseLayerShape.ParseList(inputLayers, "--input-layers").Count, spec.InputLayers.Count);
+        Assert.Equal(DenseLayerShape.ParseList(headLayers, "--head-layers").Count, spec.HeadLayers.Count);
 
         // The trainer's forward pass over the first held-out sequence, from the zero state.
         TokenStream held = session.Data.Validation;
@@ -95,18 +102,24 @@ public sealed class RegressionModelTests : IDisposable
         window.Reset[0] = true;
         window.Forward(null);
 
-        string source = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = "Regress.M" + cell + layers });
-        Assembly assembly = InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation("Regress_" + cell + layers, source));
-        Type type = assembly.GetType("Regress.M" + cell + layers, throwOnError: true)!;
-        float[][] generated = ModelRunner.StepDense(type, inputs);
+        // Layer-stack models at every vector width (512, 256, 128, scalar); the others at the widest.
+        int[] widths = inputLayers.Length + headLayers.Length > 0 ? [512, 256, 128, 0] : [512];
         float[][] reference = ReferenceEngine.Run(spec, inputs);
-        for (int t = 0; t < length; t++)
+        foreach (int width in widths)
         {
-            for (int j = 0; j < 2; j++)
+            string name = "M" + cell + layers + (inputLayers.Length + headLayers.Length > 0 ? "Stack" : "") + "W" + width;
+            string source = CSharpEmitter.Emit(spec, new EmitOptions { TypeName = "Regress." + name, MaxVectorWidth = width });
+            Assembly assembly = InMemoryCompiler.EmitAndLoad(InMemoryCompiler.CreateCompilation("Regress_" + name, source));
+            Type type = assembly.GetType("Regress." + name, throwOnError: true)!;
+            float[][] generated = ModelRunner.StepDense(type, inputs);
+            for (int t = 0; t < length; t++)
             {
-                float trainer = window.Outputs(t)[j];
-                Assert.True(MathF.Abs(generated[t][j] - trainer) <= 1e-5f, $"step {t} output {j}: generated {generated[t][j]}, trainer {trainer}");
-                Assert.True(MathF.Abs(reference[t][j] - trainer) <= 1e-5f, $"step {t} output {j}: reference {reference[t][j]}, trainer {trainer}");
+                for (int j = 0; j < 2; j++)
+                {
+                    float trainer = window.Outputs(t)[j];
+                    Assert.True(MathF.Abs(generated[t][j] - trainer) <= 1e-5f, $"width {width} step {t} output {j}: generated {generated[t][j]}, trainer {trainer}");
+                    Assert.True(MathF.Abs(reference[t][j] - trainer) <= 1e-5f, $"step {t} output {j}: reference {reference[t][j]}, trainer {trainer}");
+                }
             }
         }
     }

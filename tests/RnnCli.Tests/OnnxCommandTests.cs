@@ -52,6 +52,30 @@ public sealed class OnnxCommandTests
     }
 
     [Fact]
+    public void ClippedOnnx_InspectsRunsAndConverts()
+    {
+        // clip below 20 (docs/model-format.md, "Clipping"): inspect shows the bound, run prints the clipped outputs,
+        // convert writes rnn.clip and the converted file runs the same.
+        const string name = "bare_gru_clip_lbr";
+        CliResult i = Run("inspect", Onnx(name));
+        Assert.Equal(0, i.ExitCode);
+        Assert.Contains("  0: GRU (reset_after)  in 3  H 5  P -  unidirectional  bias  out 5  clip 0.5", i.Output.Split('\n'));
+
+        ExpectedFixture fx = ExpectedFixture.LoadFrom(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", name + ".expected.txt"));
+        string csv = TempFile(string.Join("\n", fx.Dense.Select(row => string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture))))));
+        CliResult r = Run("run", Onnx(name), "--inputs", csv);
+        Assert.Equal(0, r.ExitCode);
+        AssertClose(fx.Outputs, ParseVectors(r.Output));
+
+        string output = Path.Combine(TempDirectory(), name + ".safetensors");
+        Assert.Equal(0, Run("convert", Onnx(name), "--out", output).ExitCode);
+        Assert.Equal("0.5", SafeTensorsReader.ReadFile(output).Metadata["rnn.clip"]);
+        CliResult converted = Run("run", output, "--inputs", csv);
+        Assert.Equal(0, converted.ExitCode);
+        AssertClose(fx.Outputs, ParseVectors(converted.Output));
+    }
+
+    [Fact]
     public void ReverseOnnx_InspectsRunsAndConverts()
     {
         // direction = reverse (docs/model-format.md, "Layer directions"): inspect names the direction, run feeds the
@@ -228,7 +252,7 @@ public sealed class OnnxCommandTests
     }
 
     [Theory]
-    [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip' (3) is not supported below 20")]
+    [InlineData("reject/clip", "node 'lstm0' (LSTM): attribute 'clip' (-3) must be a positive number")]
     [InlineData("reject/unsupported_op", "node 'norm0' (LayerNormalization): operator LayerNormalization is not supported")]
     [InlineData("reject/dynamic_features", "tensor 'X': the feature axis (the last) must have a static size, found 'features'")]
     [InlineData("reject/relu_after_rnn", "node '/Relu' (Relu): an activation (Relu) on the recurrent layers' output is not supported")]

@@ -5,10 +5,6 @@ namespace RnnEmbedded.Tests;
 
 public class GradientCheckTests
 {
-    private const float Epsilon = 3e-3f;
-    private const double AbsoluteTolerance = 2e-3;
-    private const double RelativeTolerance = 2e-2;
-
     [Theory]
     [InlineData(TrainCell.Lstm, 1, 1)]
     [InlineData(TrainCell.Lstm, 2, 2)]
@@ -41,6 +37,17 @@ public class GradientCheckTests
     {
         var shape = new NetworkShape(Vocab: 7, Embedding: 5, Hidden: 6, Layers: layers, Cell: TrainCell.Gru, GruResetBefore: true);
         CheckGradients(shape, threads, dropout: 0f, images: false);
+    }
+
+    [Theory]
+    [InlineData(TrainCell.Lstm, "4:relu", 1)]
+    [InlineData(TrainCell.Gru, "5:tanh,3:sigmoid", 2)]
+    [InlineData(TrainCell.RnnTanh, "4:identity,4:relu", 2)]
+    public void Backward_MatchesFiniteDifferences_HeadLayers(TrainCell cell, string headLayers, int threads)
+    {
+        var shape = new NetworkShape(Vocab: 7, Embedding: 5, Hidden: 6, Layers: 2, Cell: cell,
+            HeadLayers: DenseLayerShape.ParseList(headLayers, "--head-layers"));
+        CheckGradients(shape, threads, dropout: 0.25f, images: false);
     }
 
     [Fact]
@@ -108,31 +115,7 @@ public class GradientCheckTests
         net.ZeroGrad();
         Loss();
         window.Backward(1f);
-        int checkedCount = 0;
-        foreach (Parameter p in net.Parameters)
-        {
-            float[] analytic = (float[])p.Grad.Clone();
-            int stride = Math.Max(1, p.Value.Length / 25);
-            for (int i = 0; i < p.Value.Length; i += stride)
-            {
-                float saved = p.Value[i];
-                p.Value[i] = saved + Epsilon;
-                net.RefreshTransposed();
-                double plus = Loss();
-                p.Value[i] = saved - Epsilon;
-                net.RefreshTransposed();
-                double minus = Loss();
-                p.Value[i] = saved;
-                net.RefreshTransposed();
-                double numeric = (plus - minus) / (2 * Epsilon);
-                double diff = Math.Abs(numeric - analytic[i]);
-                Assert.True(
-                    diff <= AbsoluteTolerance + RelativeTolerance * Math.Abs(numeric),
-                    $"{p.Name}[{i}]: analytic {analytic[i]}, numeric {numeric}");
-                checkedCount++;
-            }
-        }
-
+        int checkedCount = GradientCheck.AssertMatchesFiniteDifferences(net, Loss);
         Assert.True(checkedCount > 50);
     }
 }

@@ -324,6 +324,24 @@ public sealed class RegressionTests : TrainerTestBase
     }
 
     [Fact]
+    public void Cli_Json_WithNoScoredHeldOutTarget_WritesNullNotACrash()
+    {
+        // 32 validation streams over a 60-sequence corpus leave no held-out target scored: the loss is NaN, which
+        // JSON cannot hold, so the summary says null.
+        string corpus = Write("nan.csv", DelayCorpus(60));
+        string model = Path.Combine(Dir, "nan.safetensors");
+        (int exit, string output, _) = TrainCommandTests.Run("train", "--task", "regress", "--corpus", corpus, "--cell", "rnn-tanh",
+            "--hidden", "6", "--batch", "2", "--seq-len", "8", "--steps", "6", "--threads", "1", "--out", model, "--json");
+        Assert.Equal(0, exit);
+        using JsonDocument doc = JsonDocument.Parse(output);
+        JsonElement r = doc.RootElement;
+        Assert.Equal(0, r.GetProperty("val_targets").GetInt64());
+        Assert.Equal(JsonValueKind.Null, r.GetProperty("val_loss").ValueKind);
+        Assert.Equal(JsonValueKind.Null, r.GetProperty("val_mse").ValueKind);
+        Assert.True(r.GetProperty("train_loss").GetDouble() >= 0);
+    }
+
+    [Fact]
     public void Cli_Json_ReportsTheHeldOutError_AndACsvErrorIsOneLine()
     {
         string corpus = Write("cli.csv", DelayCorpus(60));

@@ -126,7 +126,8 @@ public static class InspectCommand
             w.AppendLine(
                 $"  {i}: {CellNames.DisplayName(layer.Cell)} ({CellNames.Variant(layer)})  in {layer.InputSize}  H {layer.HiddenSize}  " +
                 $"P {(layer.ProjectionSize > 0 ? layer.ProjectionSize.ToString(CultureInfo.InvariantCulture) : "-")}  " +
-                $"{(layer.Bidirectional ? "bidirectional" : layer.Reverse ? "reverse" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}");
+                $"{(layer.Bidirectional ? "bidirectional" : layer.Reverse ? "reverse" : "unidirectional")}  {(layer.HasBias ? "bias" : "no bias")}  out {layer.OutputSize}"
+                + (layer.Clip is float clip ? $"  clip {clip.ToString("R", CultureInfo.InvariantCulture)}" : ""));
         }
     }
 

@@ -36,7 +36,19 @@ public static class TrainCommand
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
         var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
         var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
+        var forgetBias = new Option<float?>("--forget-bias")
+        {
+            Description = "LSTM: the forget gate's initial bias (b_ih's forget block = V, b_hh's = 0; default: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) draws).",
+        };
         var gruForm = new Option<string>("--gru-form") { Description = "reset-after (PyTorch) | reset-before (Cho et al. 2014)", DefaultValueFactory = _ => "reset-after" };
+        var inputLayers = new Option<string>("--input-layers")
+        {
+            Description = "Regress task: dense layers before the recurrent stack, size[:identity|relu|tanh|sigmoid] comma-separated, e.g. 32:tanh,32:relu.",
+        };
+        var headLayers = new Option<string>("--head-layers")
+        {
+            Description = "Hidden layers of an MLP head before its output layer (regress, classify, char, word), e.g. 64:relu.",
+        };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 256 };
         var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 1 };
         var embedding = new Option<int>("--embedding") { Description = "Embedding size E.", DefaultValueFactory = _ => 64 };
@@ -73,9 +85,10 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a char, word, caption, classify, seq2seq or regress model on the CPU and write a weight file.")
         {
-            corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
+            corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, forgetBias, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
+            inputLayers, headLayers,
         };
         command.SetAction(parseResult =>
         {
@@ -101,6 +114,7 @@ public static class TrainCommand
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
                 Peepholes = parseResult.GetValue(peepholes),
                 Cifg = parseResult.GetValue(cifg),
+                ForgetBias = parseResult.GetValue(forgetBias),
                 GruResetBefore = Parse(parseResult.GetValue(gruForm)!, "--gru-form", ("reset-after", false), ("reset-before", true)),
                 Hidden = parseResult.GetValue(hidden),
                 Layers = parseResult.GetValue(layers),
@@ -134,6 +148,8 @@ public static class TrainCommand
                 SampleSeconds = parseResult.GetValue(sampleSeconds),
                 VocabSize = parseResult.GetValue(vocabSize),
                 Lowercase = !parseResult.GetValue(keepCase),
+                InputLayers = parseResult.GetValue(inputLayers) ?? "",
+                HeadLayers = parseResult.GetValue(headLayers) ?? "",
             };
             bool asJson = parseResult.GetValue(json);
             TextWriter stdout = parseResult.InvocationConfiguration.Output;
@@ -288,6 +304,18 @@ public static class TrainCommand
                 summary["val_exact_match"] = q.ExactMatch;
                 summary["val_token_accuracy"] = q.TokenAccuracy;
                 summary["val_sequences"] = q.Sequences;
+            }
+
+            // JSON has no NaN or infinity: a figure that is not finite (e.g. a validation loss with no scored
+            // target) is written as null, as val_r2 already was.
+            foreach (string key in summary.Keys.ToArray())
+            {
+                summary[key] = summary[key] switch
+                {
+                    double d => Finite(d),
+                    float f => Finite(f),
+                    var other => other,
+                };
             }
 
             stdout.WriteLine(JsonSerializer.Serialize(summary));

@@ -249,6 +249,12 @@ public sealed class CellPlan
     /// <summary>The kernel the pointwise step calls, e.g. <c>CellKernels.LstmCifg</c> or <c>Activations.Tanh</c>.</summary>
     public required string Kernel { get; init; }
 
+    /// <summary>GRU reset-before: the kernel of the second half, <c>CellKernels.GruCombine</c> (or its clipped form).</summary>
+    public string CombineKernel { get; init; } = "CellKernels.GruCombine";
+
+    /// <summary>The layer's gate pre-activation clip (<c>LayerSpec.Clip</c>), or null; the kernels above then clip.</summary>
+    public float? Clip { get; init; }
+
     /// <summary>H.</summary>
     public required int HiddenSize { get; init; }
 

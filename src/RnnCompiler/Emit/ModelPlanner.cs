@@ -386,7 +386,9 @@ public static partial class ModelPlanner
             Prefix = prefix,
             Description = Describe(layer, reverse),
             Variant = variant,
-            Kernel = Kernel(variant, layer.Activation),
+            Kernel = ClipKernel(layer, variant, prefix) ?? Kernel(variant, layer.Activation), // ModelPlanner.Clip.cs
+            CombineKernel = ClipKernel(layer, CellVariant.GruResetBefore, prefix, combine: true) ?? "CellKernels.GruCombine",
+            Clip = layer.Clip,
             HiddenSize = h,
             StateSize = s,
             ProjectionSize = layer.ProjectionSize,

@@ -98,6 +98,11 @@ public static partial class SourceWriter
             w.Line($"using {type} = {KernelNamespace}.{type};");
         }
 
+        if (UsesClip(plan)) // SourceWriter.Clip.cs
+        {
+            w.Line($"using GateClip = {KernelNamespace}.GateClip;"); // gate pre-activation clipping
+        }
+
         w.Line($"using VectorWidth = {RuntimeNamespace}.VectorWidth;");
         if (plan.Storage == WeightStorage.Resource)
         {
@@ -222,6 +227,7 @@ public static partial class SourceWriter
 
         w.Line();
         w.Line($"private static readonly VectorWidth s_width = Simd.Resolve(VectorWidth.{plan.WidthCap});");
+        WriteClipFields(w, plan); // SourceWriter.Clip.cs
         w.Line();
         w.Line("/// <summary>The vector width this process uses (the build's cap, limited by the hardware).</summary>");
         w.Line("public static VectorWidth VectorWidth => s_width;");
@@ -572,7 +578,7 @@ public static partial class SourceWriter
                 w.Line();
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hn, rh.Slice(0, n * {h}), np.Slice(0, n * {phr}), n, s_width);");
                 w.Open("for (int b = 0; b < n; b++)");
-                w.Line($"CellKernels.GruCombine(np.Slice(b * {phr}, {h}), z.Slice(b * {h}, {h}), models[b]._h{l}, s_width);");
+                w.Line($"{cell.CombineKernel}(np.Slice(b * {phr}, {h}), z.Slice(b * {h}, {h}), models[b]._h{l}, s_width);");
                 w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
                 w.Close();
                 break;
@@ -804,7 +810,7 @@ public static partial class SourceWriter
         {
             case CellVariant.Rnn:
                 w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
-                w.Line($"{cell.Kernel}(g.Slice(0, {h}), h, s_width); // h' = {cell.Kernel.Substring(cell.Kernel.IndexOf('.') + 1).ToLowerInvariant()}(g)");
+                w.Line($"{cell.Kernel}(g.Slice(0, {h}), h, s_width); // h' = {cell.Kernel.Substring(cell.Kernel.LastIndexOf('.') + 1).ToLowerInvariant()}(g)");
                 break;
 
             case CellVariant.GruResetAfter:
@@ -829,7 +835,7 @@ public static partial class SourceWriter
                 }
 
                 w.Line($"PackedGemv.MultiplyAdd({n}_W_hn, rh, np, s_width); // np += W_hn (r⊙h)");
-                w.Line($"CellKernels.GruCombine(np.Slice(0, {h}), z, h, s_width); // h' = (1 − z)⊙tanh(np) + z⊙h");
+                w.Line($"{cell.CombineKernel}(np.Slice(0, {h}), z, h, s_width); // h' = (1 − z)⊙tanh(np) + z⊙h");
                 break;
 
             default: // LSTM, every variant

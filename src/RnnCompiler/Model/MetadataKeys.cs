@@ -65,6 +65,12 @@ public static class MetadataKeys
     /// <summary>none | softmax | log-softmax | sigmoid: applied to the step's output vector.</summary>
     public const string Output = "rnn.output";
 
+    /// <summary>
+    /// Gate pre-activation clipping (ONNX <c>clip</c>): one bound for every layer, or one entry per layer, each a positive
+    /// number or <c>none</c>, e.g. <c>3</c> or <c>3,none</c>; see <see cref="LayerSpec.Clip"/>.
+    /// </summary>
+    public const string Clip = "rnn.clip";
+
     /// <summary>Free-form training record: any key starting with this prefix is kept and not interpreted.</summary>
     public const string TrainPrefix = "rnn.train.";
 
@@ -77,7 +83,7 @@ public static class MetadataKeys
     /// <summary>The interpreted keys, ordinal order.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity,
+        Clip, Embedding, Format, GruForm, Head, HeadLayers, ImageProjection, Input, InputLayers, Labels, LstmCifg, Nonlinearity,
         Output, SourceVocabulary, SourceVocabularyKind, Task, Vocabulary, VocabularyKind,
     };
 

@@ -82,12 +82,14 @@ public static partial class ModelBuilder
         {
             ReadMetadata();
             ReadLayerStackMetadata();
+            ReadClipMetadata(); // ModelBuilder.Clip.cs
             if (_task == ModelTask.Seq2Seq && _keyAliases is null)
             {
                 return BuildSequenceToSequence(); // ModelBuilder.Seq2Seq.cs
             }
 
             List<LayerSpec> layers = BuildLayers();
+            CheckClipCount(layers.Count);
             int firstInput = layers[0].InputSize;
             int lastOutput = layers[layers.Count - 1].OutputSize;
 
@@ -585,6 +587,7 @@ public static partial class ModelBuilder
                 Activation = cell == CellKind.Rnn ? _activation ?? ActivationKind.Tanh : ActivationKind.Tanh,
                 GruForm = cell == CellKind.Gru ? _gruForm ?? GruForm.ResetAfter : GruForm.ResetAfter,
                 Cifg = cell == CellKind.Lstm && cifg,
+                Clip = ClipOf(k),
                 Forward = forward,
                 Backward = backward,
                 Reverse = reverseOnly,

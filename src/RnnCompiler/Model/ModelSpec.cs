@@ -85,7 +85,7 @@ public sealed class DirectionWeights
 /// <see cref="Reverse"/>: the one direction reads the sequence from the last step to the first) or bidirectional
 /// (<see cref="Forward"/> and <see cref="Backward"/>).
 /// </summary>
-public sealed class LayerSpec
+public sealed partial class LayerSpec
 {
     public required CellKind Cell { get; init; }
 

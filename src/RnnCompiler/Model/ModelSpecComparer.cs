@@ -58,6 +58,7 @@ public static class ModelSpecComparer
                 ?? Value(p + "Activation", e.Activation, a.Activation)
                 ?? Value(p + "GruForm", e.GruForm, a.GruForm)
                 ?? Value(p + "Cifg", e.Cifg, a.Cifg)
+                ?? Value(p + "Clip", e.Clip ?? 0f, a.Clip ?? 0f) // 0: no clipping (never a valid bound)
                 ?? Value(p + "Reverse", e.Reverse, a.Reverse)
                 ?? Direction(p + "Forward", e.Forward, a.Forward)
                 ?? (e.Backward is null || a.Backward is null

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using RnnEmbedded.Compiler.Formats;
 
 namespace RnnEmbedded.Compiler.Model;
@@ -130,6 +131,11 @@ public static partial class ModelWriter
         if (spec.ImageProjection is not null)
         {
             metadata[MetadataKeys.ImageProjection] = ImageProjectionModule;
+        }
+
+        if (ModelBuilder.ClipText(spec.Layers.Select(l => l.Clip).ToArray()) is string clip)
+        {
+            metadata[MetadataKeys.Clip] = clip;
         }
 
         if (spec.Vocabulary is not null)

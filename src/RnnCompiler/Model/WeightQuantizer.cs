@@ -155,6 +155,7 @@ public static class WeightQuantizer
                 Activation = layer.Activation,
                 GruForm = layer.GruForm,
                 Cifg = layer.Cifg,
+                Clip = layer.Clip,
                 Forward = Direction(layer.Forward, keepInput),
                 Backward = layer.Backward is null ? null : Direction(layer.Backward, keepInput),
                 Reverse = layer.Reverse,

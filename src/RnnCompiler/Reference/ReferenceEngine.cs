@@ -394,7 +394,7 @@ public sealed partial class ReferenceEngine
         float[] gh = Affine(w.W_hh, h, w.b_hh); // (H,) W_hh h + b_hh
         for (int j = 0; j < hidden; j++)
         {
-            h[j] = Activate(layer.Activation, gi[j] + gh[j]);
+            h[j] = Activate(layer.Activation, Clip(layer, gi[j] + gh[j]));
         }
     }
 
@@ -420,11 +420,11 @@ public sealed partial class ReferenceEngine
         for (int j = 0; j < hidden; j++)
         {
             float cOld = c[j];
-            float i = Sigmoid(gi[iBlock * hidden + j] + gh[iBlock * hidden + j] + (p is null ? 0f : p[0, j] * cOld));
-            float f = cifg ? 1f - i : Sigmoid(gi[fBlock * hidden + j] + gh[fBlock * hidden + j] + (p is null ? 0f : p[1, j] * cOld));
-            float g = Tanh(gi[gBlock * hidden + j] + gh[gBlock * hidden + j]);
+            float i = Sigmoid(Clip(layer, gi[iBlock * hidden + j] + gh[iBlock * hidden + j] + (p is null ? 0f : p[0, j] * cOld)));
+            float f = cifg ? 1f - i : Sigmoid(Clip(layer, gi[fBlock * hidden + j] + gh[fBlock * hidden + j] + (p is null ? 0f : p[1, j] * cOld)));
+            float g = Tanh(Clip(layer, gi[gBlock * hidden + j] + gh[gBlock * hidden + j]));
             float cNew = f * cOld + i * g;
-            float o = Sigmoid(gi[oBlock * hidden + j] + gh[oBlock * hidden + j] + (p is null ? 0f : p[2, j] * cNew));
+            float o = Sigmoid(Clip(layer, gi[oBlock * hidden + j] + gh[oBlock * hidden + j] + (p is null ? 0f : p[2, j] * cNew)));
             c[j] = cNew;
             m[j] = o * Tanh(cNew);
         }
@@ -447,8 +447,8 @@ public sealed partial class ReferenceEngine
         var z = new float[hidden];              // (H,)
         for (int j = 0; j < hidden; j++)
         {
-            r[j] = Sigmoid(gi[j] + gh[j]);
-            z[j] = Sigmoid(gi[hidden + j] + gh[hidden + j]);
+            r[j] = Sigmoid(Clip(layer, gi[j] + gh[j]));
+            z[j] = Sigmoid(Clip(layer, gi[hidden + j] + gh[hidden + j]));
         }
 
         var hn = new float[hidden]; // (H,) the recurrent part of n's pre-activation
@@ -475,7 +475,7 @@ public sealed partial class ReferenceEngine
 
         for (int j = 0; j < hidden; j++)
         {
-            float n = Tanh(gi[2 * hidden + j] + hn[j]);
+            float n = Tanh(Clip(layer, gi[2 * hidden + j] + hn[j]));
             h[j] = (1f - z[j]) * n + z[j] * h[j];
         }
     }

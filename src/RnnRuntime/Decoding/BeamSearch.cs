@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -13,8 +17,10 @@ namespace RnnEmbedded.Runtime;
 /// <para>Each depth expands every live hypothesis by every token. Stop-token and last-depth expansions go to the pool
 /// of complete hypotheses (the best <c>n</c> by score are kept); the others compete for the <see cref="BeamWidth"/>
 /// live places by raw log-probability. With α = 0 a partial hypothesis whose log-probability is already no better
-/// than the worst of a full pool is dropped (log-probabilities only fall, so it could never enter it) — this
-/// changes no result and usually ends the search early. A beam at least as wide as the number of partial
+/// than the worst of a full pool is dropped (log-probabilities only fall, so it could never enter it), also after a
+/// depth's selection, before its step — this changes no result and usually ends the search early. Candidates are
+/// first checked against an upper bound of their score ((score − max logit) + logit), so a hypothesis none of whose
+/// candidates can be kept costs no log-sum-exp. A beam at least as wide as the number of partial
 /// hypotheses at every depth makes the search exhaustive (the tests check this).</para>
 /// <para>Ties keep the earlier candidate (lower parent, then lower token id), so results are deterministic.</para>
 /// </remarks>
@@ -42,6 +48,7 @@ public sealed class BeamSearch<TModel>
     private float _lengthPenalty;
     private int _minLength;
     private int _lastFound;
+    private int _distinctResults;
 
     /// <summary>
     /// A search that keeps <paramref name="beamWidth"/> live hypotheses, stops at <paramref name="maxLength"/>
@@ -131,6 +138,17 @@ public sealed class BeamSearch<TModel>
         }
     }
 
+    /// <summary>
+    /// 0 (default), or k ≥ 1 when the caller lists only the first k results whose tokens differ once a closing stop
+    /// token is dropped (the keystroke engine merges "RD " and "RD,"): with α = 0 a partial hypothesis whose
+    /// log-probability is below the k-th such distinct result in the pool is then dropped too (docs/decoding.md).
+    /// </summary>
+    internal int DistinctResults
+    {
+        get => _distinctResults;
+        set => _distinctResults = value;
+    }
+
     /// <summary>Log-probability (before length normalization) of result <paramref name="rank"/> of the last search.</summary>
     public float GetLogProbability(int rank)
     {
@@ -214,6 +232,8 @@ public sealed class BeamSearch<TModel>
         int done = 0;
         int worstDone = -1;
         bool prune = _lengthPenalty == 0f;
+        int distinct = prune ? Math.Min(_distinctResults, n) : 0;
+        float distinctBound = float.NegativeInfinity; // α = 0: the best k-th distinct result's log-probability so far
 
         for (int depth = 1; depth <= MaxLength && live > 0; depth++)
         {
@@ -224,41 +244,89 @@ public sealed class BeamSearch<TModel>
             for (int b = 0; b < live; b++)
             {
                 ReadOnlySpan<float> beamLogits = _logits.AsSpan(b * v, v);
-                float lse = Softmax.LogSumExp(beamLogits);
-                if (float.IsNegativeInfinity(lse))
+                float max = Softmax.CheckedMax(beamLogits, "values", out _);
+                if (float.IsNegativeInfinity(max))
                 {
                     continue;
                 }
 
-                float baseScore = _scores[b] - lse;
-                for (int t = 0; t < v; t++)
+                // A candidate's score is (score_b − lse) + l with lse = log Σ exp ≥ max, so (score_b − max) + l bounds
+                // it from above, in floating point too (rounding is monotonic). Candidates the bound already rules out
+                // are skipped before the log-sum-exp is known; it is computed once one may pass.
+                float upperBase = _scores[b] - max;
+                float baseScore = 0f;
+                bool haveBase = false;
+                for (int block = 0; block < v; block += 64)
                 {
-                    float l = beamLogits[t];
-                    if (float.IsNegativeInfinity(l))
+                    // Tokens whose bound clears the lowest bar any candidate must clear now (the bars only rise during
+                    // the scan), found 8 or 4 at a time; the exact rules below then decide.
+                    ulong mask = Above(beamLogits, block, Math.Min(v, block + 64), upperBase, Floor(last, prune, done == n, worstDone, heapCount));
+                    while (mask != 0)
                     {
-                        continue;
-                    }
+                        int t = block + BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                        float l = beamLogits[t];
+                        if (float.IsNegativeInfinity(l))
+                        {
+                            continue;
+                        }
 
-                    float s = baseScore + l;
-                    bool stop = _isStop[t];
-                    if (stop && !stopAllowed)
-                    {
-                        continue;
-                    }
+                        bool stop = _isStop[t];
+                        if (stop && !stopAllowed)
+                        {
+                            continue;
+                        }
 
-                    if (stop || last)
-                    {
-                        Offer(b, t, s, depth, lengthDivisor, n, ref done, ref worstDone);
-                        continue;
-                    }
+                        float upper = upperBase + l;
+                        if (stop || last)
+                        {
+                            if (done == n && !(upper / lengthDivisor > _doneScores[worstDone]))
+                            {
+                                continue; // the full pool would refuse it
+                            }
 
-                    if (prune && done == n && s <= _doneLogProbs[worstDone])
-                    {
-                        continue;
-                    }
+                            if (!haveBase)
+                            {
+                                baseScore = _scores[b] - LogSumExp(beamLogits, max);
+                                haveBase = true;
+                            }
 
-                    PushCandidate(ref heapCount, s, b, t);
+                            if (Offer(b, t, baseScore + l, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct)
+                            {
+                                distinctBound = Math.Max(distinctBound, DistinctLogProbability(done, distinct));
+                            }
+
+                            continue;
+                        }
+
+                        if ((prune && done == n && upper <= _doneLogProbs[worstDone]) || upper < distinctBound ||
+                            (heapCount == BeamWidth && !(upper > _heapScores[0])))
+                        {
+                            continue; // pruned, or the full heap would refuse it
+                        }
+
+                        if (!haveBase)
+                        {
+                            baseScore = _scores[b] - LogSumExp(beamLogits, max);
+                            haveBase = true;
+                        }
+
+                        float s = baseScore + l;
+                        if ((prune && done == n && s <= _doneLogProbs[worstDone]) || s < distinctBound)
+                        {
+                            continue;
+                        }
+
+                        PushCandidate(ref heapCount, s, b, t);
+                    }
                 }
+            }
+
+            // Candidates selected before the pool filled (or improved) may now be past hope: drop them before their
+            // step, keeping the others in order.
+            if (prune && (done == n || distinct > 0))
+            {
+                heapCount = DropHopeless(heapCount, done == n ? _doneLogProbs[worstDone] : float.NegativeInfinity, distinctBound);
             }
 
             if (heapCount == 0)
@@ -320,7 +388,7 @@ public sealed class BeamSearch<TModel>
         return done;
     }
 
-    private void Offer(int parent, int token, float logProb, int length, float lengthDivisor, int n, ref int done, ref int worstDone)
+    private bool Offer(int parent, int token, float logProb, int length, float lengthDivisor, int n, ref int done, ref int worstDone)
     {
         float score = logProb / lengthDivisor;
         int slot;
@@ -334,7 +402,7 @@ public sealed class BeamSearch<TModel>
         }
         else
         {
-            return;
+            return false;
         }
 
         Span<int> target = _doneTokens.AsSpan(slot * MaxLength, MaxLength);
@@ -355,6 +423,139 @@ public sealed class BeamSearch<TModel>
                 }
             }
         }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The lowest score a candidate must exceed to be kept right now: for a stop (or last-depth) candidate the worst
+    /// of a full pool (α = 0; with α &gt; 0 none), for another the worst of a full pool and the least of a full heap.
+    /// </summary>
+    private float Floor(bool last, bool prune, bool poolFull, int worstDone, int heapCount)
+    {
+        float offer = prune && poolFull ? _doneScores[worstDone] : float.NegativeInfinity;
+        if (last)
+        {
+            return offer;
+        }
+
+        float partial = prune && poolFull ? _doneLogProbs[worstDone] : float.NegativeInfinity;
+        if (heapCount == BeamWidth)
+        {
+            partial = Math.Max(partial, _heapScores[0]);
+        }
+
+        return Math.Min(offer, partial);
+    }
+
+    /// <summary>Bit t − start set when upperBase + logits[t] &gt; floor, for t in [start, end), end − start ≤ 64.</summary>
+    private static ulong Above(ReadOnlySpan<float> logits, int start, int end, float upperBase, float floor)
+    {
+        ulong mask = 0;
+        int t = start;
+        ref float l = ref MemoryMarshal.GetReference(logits);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> baseV = Vector256.Create(upperBase);
+            Vector256<float> floorV = Vector256.Create(floor);
+            for (; t + Vector256<float>.Count <= end; t += Vector256<float>.Count)
+            {
+                Vector256<float> above = Vector256.GreaterThan(baseV + Vector256.LoadUnsafe(ref l, (nuint)t), floorV);
+                mask |= (ulong)above.ExtractMostSignificantBits() << (t - start);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> baseV = Vector128.Create(upperBase);
+            Vector128<float> floorV = Vector128.Create(floor);
+            for (; t + Vector128<float>.Count <= end; t += Vector128<float>.Count)
+            {
+                Vector128<float> above = Vector128.GreaterThan(baseV + Vector128.LoadUnsafe(ref l, (nuint)t), floorV);
+                mask |= (ulong)above.ExtractMostSignificantBits() << (t - start);
+            }
+        }
+
+        for (; t < end; t++)
+        {
+            if (upperBase + logits[t] > floor)
+            {
+                mask |= 1UL << (t - start);
+            }
+        }
+
+        return mask;
+    }
+
+    /// <summary>log Σ exp(logits), as <see cref="Softmax.LogSumExp"/> computes it, with the max already known.</summary>
+    private static float LogSumExp(ReadOnlySpan<float> logits, float max) => max + (float)Math.Log(Softmax.SumExp(logits, max));
+
+    /// <summary>
+    /// Keeps the selected candidates that can still reach the results — log-probability above the worst of a full
+    /// pool and not below the k-th distinct result — in their order; returns how many remain.
+    /// </summary>
+    private int DropHopeless(int count, float worstLogProb, float distinctBound)
+    {
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            float score = _heapScores[i];
+            if (score <= worstLogProb || score < distinctBound)
+            {
+                continue;
+            }
+
+            _heapScores[kept] = score;
+            _heapParents[kept] = _heapParents[i];
+            _heapTokens[kept] = _heapTokens[i];
+            kept++;
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// The log-probability of the k-th best pool entry counting entries once when their tokens are equal after a
+    /// closing stop token is dropped (pool order, as the results are listed); −∞ when the pool has fewer such entries.
+    /// </summary>
+    private float DistinctLogProbability(int done, int k)
+    {
+        Span<int> order = _order.AsSpan(0, done); // scratch: the results are ordered into it only after the search
+        for (int i = 0; i < done; i++)
+        {
+            int item = i;
+            int j = i - 1;
+            while (j >= 0 && _doneScores[order[j]] < _doneScores[item])
+            {
+                order[j + 1] = order[j];
+                j--;
+            }
+
+            order[j + 1] = item;
+        }
+
+        int found = 0;
+        for (int r = 0; r < done; r++)
+        {
+            ReadOnlySpan<int> key = WithoutStop(order[r]);
+            bool repeated = false;
+            for (int q = 0; q < r && !repeated; q++)
+            {
+                repeated = key.SequenceEqual(WithoutStop(order[q]));
+            }
+
+            if (!repeated && ++found == k)
+            {
+                return _doneLogProbs[order[r]];
+            }
+        }
+
+        return float.NegativeInfinity;
+    }
+
+    private ReadOnlySpan<int> WithoutStop(int slot)
+    {
+        ReadOnlySpan<int> tokens = _doneTokens.AsSpan(slot * MaxLength, _doneLengths[slot]);
+        return tokens.Length > 0 && _isStop[tokens[^1]] ? tokens[..^1] : tokens;
     }
 
     /// <summary>Keeps the BeamWidth best candidates in a min-heap; an equal score never displaces an earlier one.</summary>

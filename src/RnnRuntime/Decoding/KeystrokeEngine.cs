@@ -18,6 +18,8 @@ namespace RnnEmbedded.Runtime;
 /// retained text (<see cref="IsExact"/> turns false).</para>
 /// <para>Characters the vocabulary lacks follow its <see cref="UnknownCharPolicy"/>; with Skip they still take a
 /// history slot (so backspace deletes them) but do not step the model.</para>
+/// <para>The last 8 completion lists are cached by state (a version saved in the history ring with the state), so
+/// asking twice, or backspacing to a recently searched state, costs no search.</para>
 /// </remarks>
 public sealed class KeystrokeEngine<TModel>
     where TModel : struct, ITokenModel<TModel>
@@ -44,6 +46,19 @@ public sealed class KeystrokeEngine<TModel>
     private readonly float[] _probs;           // (V,)
     private readonly int _searchResults;       // hypotheses the completion search returns (2 × MaxCompletions)
     private readonly int[] _topIds;            // (V,)
+    private readonly long[] _historyVersions;  // (HistoryCapacity,) version of the state before keystroke
+    private long _version;                     // names the current state: equal versions, bit-equal states and logits
+    private long _lastVersion;                 // the last version handed out (0 is the initial state)
+    private readonly long[] _cacheVersions;    // (CacheEntries,) state version of each cached completion list, −1 none
+    private readonly int[] _cacheCounts;       // (CacheEntries,) completions asked for
+    private readonly int[] _cacheFound;        // (CacheEntries,) completions found
+    private readonly int[] _cacheLengths;      // (CacheEntries, MaxCompletions)
+    private readonly float[] _cacheScores;     // (CacheEntries, MaxCompletions)
+    private readonly char[] _cacheChars;       // (CacheEntries, MaxCompletions, CompletionStride)
+    private int _cacheNext;                    // the entry the next new list replaces (round robin)
+
+    /// <summary>Completion lists kept for recent states, so a backspace back to one of them (or asking twice) costs no search.</summary>
+    private const int CacheEntries = 8;
 
     /// <summary>An engine over the zero state of <typeparamref name="TModel"/>, primed with <see cref="KeystrokeOptions.Primer"/>.</summary>
     /// <param name="vocabulary">The model's characters (usually <see cref="CharVocabulary.FromModel{TModel}"/>); its size must equal the model's InputSize and OutputSize.</param>
@@ -95,6 +110,15 @@ public sealed class KeystrokeEngine<TModel>
         _resultTokens = new int[_searchResults * options.MaxCompletionLength];
         _resultLengths = new int[_searchResults];
         _resultScores = new float[_searchResults];
+        _historyVersions = new long[options.HistoryCapacity];
+        int stride = options.MaxCompletionLength * (vocabulary.HasSurrogatePairs ? 2 : 1);
+        _cacheVersions = new long[CacheEntries];
+        Array.Fill(_cacheVersions, -1L);
+        _cacheCounts = new int[CacheEntries];
+        _cacheFound = new int[CacheEntries];
+        _cacheLengths = new int[CacheEntries * options.MaxCompletions];
+        _cacheScores = new float[CacheEntries * options.MaxCompletions];
+        _cacheChars = new char[checked(CacheEntries * options.MaxCompletions * stride)];
 
         foreach (char c in options.Primer)
         {
@@ -166,6 +190,7 @@ public sealed class KeystrokeEngine<TModel>
             _historyCount--;
             _model = _historyStates[_historyHead];
             _historyLogits.AsSpan(_historyHead * _vocabularySize, _vocabularySize).CopyTo(_logits);
+            _version = _historyVersions[_historyHead];
         }
         else
         {
@@ -185,6 +210,7 @@ public sealed class KeystrokeEngine<TModel>
         _historyHead = 0;
         _model = _initial;
         _initialLogits.CopyTo(_logits);
+        _version = 0;
     }
 
     /// <summary>Copies the retained typed text into <paramref name="destination"/>; returns its length.</summary>
@@ -335,7 +361,14 @@ public sealed class KeystrokeEngine<TModel>
             ThrowHelper.TooShort(nameof(chars), chars.Length, n * stride);
         }
 
-        // 2n spares (n ≤ MaxCompletions, checked above, so the buffers hold them): merged duplicates leave room.
+        if (TryCached(n, chars, lengths, scores, out int cached))
+        {
+            return cached;
+        }
+
+        // 2n spares (n ≤ MaxCompletions, checked above, so the buffers hold them): merged duplicates leave room. Only
+        // the first n distinct words are listed, so the search may drop hypotheses that cannot reach them.
+        _beam.DistinctResults = n;
         int searched = _beam.Search(_model, _logits, _resultTokens, _resultLengths, _resultScores.AsSpan(0, 2 * n));
         int found = 0;
         for (int r = 0; r < searched && found < n; r++)
@@ -365,7 +398,54 @@ public sealed class KeystrokeEngine<TModel>
             found++;
         }
 
+        Cache(n, found, chars, lengths, scores);
         return found;
+    }
+
+    /// <summary>Copies the completion list of the current state out of the cache, if it holds one for n completions.</summary>
+    private bool TryCached(int n, Span<char> chars, Span<int> lengths, Span<float> scores, out int found)
+    {
+        int stride = CompletionStride;
+        int perEntry = _options.MaxCompletions;
+        for (int e = 0; e < CacheEntries; e++)
+        {
+            if (_cacheVersions[e] != _version || _cacheCounts[e] != n)
+            {
+                continue;
+            }
+
+            found = _cacheFound[e];
+            for (int r = 0; r < found; r++)
+            {
+                int length = _cacheLengths[(e * perEntry) + r];
+                lengths[r] = length;
+                scores[r] = _cacheScores[(e * perEntry) + r];
+                _cacheChars.AsSpan(((e * perEntry) + r) * stride, length).CopyTo(chars.Slice(r * stride, length));
+            }
+
+            return true;
+        }
+
+        found = 0;
+        return false;
+    }
+
+    /// <summary>Keeps the completion list just computed for the current state (replacing the oldest entry).</summary>
+    private void Cache(int n, int found, ReadOnlySpan<char> chars, ReadOnlySpan<int> lengths, ReadOnlySpan<float> scores)
+    {
+        int stride = CompletionStride;
+        int perEntry = _options.MaxCompletions;
+        int e = _cacheNext;
+        _cacheNext = e + 1 == CacheEntries ? 0 : e + 1;
+        _cacheVersions[e] = _version;
+        _cacheCounts[e] = n;
+        _cacheFound[e] = found;
+        for (int r = 0; r < found; r++)
+        {
+            _cacheLengths[(e * perEntry) + r] = lengths[r];
+            _cacheScores[(e * perEntry) + r] = scores[r];
+            chars.Slice(r * stride, lengths[r]).CopyTo(_cacheChars.AsSpan(((e * perEntry) + r) * stride, stride));
+        }
     }
 
     private void Advance(char c, int id)
@@ -373,6 +453,7 @@ public sealed class KeystrokeEngine<TModel>
         // Save the pre-keystroke state; the oldest entry is overwritten when the ring is full.
         _historyStates[_historyHead] = _model;
         _logits.CopyTo(_historyLogits.AsSpan(_historyHead * _vocabularySize, _vocabularySize));
+        _historyVersions[_historyHead] = _version;
         _historyHead = _historyHead + 1 == _historyStates.Length ? 0 : _historyHead + 1;
         if (_historyCount < _historyStates.Length)
         {
@@ -382,12 +463,14 @@ public sealed class KeystrokeEngine<TModel>
         if (id >= 0)
         {
             _model.Step(id, _logits);
+            _version = ++_lastVersion;
         }
 
         if (IsResetChar(c))
         {
             _model = _initial;
             _initialLogits.CopyTo(_logits);
+            _version = 0;
         }
     }
 
@@ -396,6 +479,7 @@ public sealed class KeystrokeEngine<TModel>
         int start = LastResetIndex() + 1;
         _model = _initial;
         _initialLogits.CopyTo(_logits);
+        _version = 0;
         _historyCount = 0;
         _historyHead = 0;
         for (int i = start; i < _textCount; i++)

@@ -141,7 +141,7 @@ internal sealed class WindowBuffers
         DGx = new float[n * gh];
         DGhSeparate = needs.SeparateHiddenGradient ? new float[n * gh] : [];
         DH = new float[n * h];
-        DX = new float[n * Math.Max(s.Embedding, h)];
+        DX = new float[n * Math.Max(s.LayerInput(0), h)]; // layer 0 reads E, F or the last input layer's outputs
         DhNext = new float[batch * h];
         DcNext = new float[batch * h];
         DResetHidden = needs.ResetHidden ? new float[batch * h] : [];
@@ -158,7 +158,7 @@ internal sealed class WindowBuffers
     /// <summary>(N, H) d loss / d h of the layer being differentiated (from above: the head or the next layer).</summary>
     public float[] DH { get; }
 
-    /// <summary>(N, max(E, H)) d loss / d x of the layer just differentiated.</summary>
+    /// <summary>(N, max(In of layer 0, H)) d loss / d x of the layer just differentiated.</summary>
     public float[] DX { get; }
 
     /// <summary>(B, H) d loss / d h_prev and d c_prev flowing from step t + 1 to step t.</summary>

@@ -53,8 +53,12 @@ public sealed record ModelCase(
     int HeadLayers = 0,
     OutputFunction Output = OutputFunction.None,
     WeightType Weights = WeightType.Float32,
-    bool Reverse = false)
+    bool Reverse = false,
+    float Clip = 0f)
 {
+    /// <summary>The gate clip bounds cases draw (small, so clipping changes the outputs of random weights).</summary>
+    public static readonly float[] ClipBounds = { 0.25f, 0.5f, 1.5f };
+
     public static readonly int[] HiddenSizes = { 1, 3, 5, 17, 33 };
     public static readonly int[] VocabularySizes = { 3, 5, 7, 13, 17, 33 };
     public static readonly int[] FeatureSizes = { 1, 2, 3, 5, 17 };
@@ -122,7 +126,10 @@ public sealed record ModelCase(
         var output = rng.Next(2) == 0 ? OutputFunction.None : (OutputFunction)rng.Next(4);
         // Half the unidirectional draws run in reverse; from the case seed, so the other dimensions draw as before.
         bool reverse = !bidirectional && new Random(unchecked(seed * 31 + 7)).Next(2) == 0;
-        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3), reverse);
+        // A third of the draws clip their gates (docs/model-format.md, "Clipping"); from the case seed, as reverse.
+        var clipRng = new Random(unchecked(seed * 17 + 3));
+        float clip = clipRng.Next(3) == 0 ? Pick(clipRng, ClipBounds) : 0f;
+        return new(cell, input, task, layers, bidirectional, projection, bias, head, vocabulary, perLayer, seed, inputLayers, headLayers, output, (WeightType)rng.Next(3), reverse, clip);
     }
 
     /// <summary>Every layer reverse-only (forward otherwise, unless bidirectional).</summary>
@@ -168,6 +175,11 @@ public sealed record ModelCase(
             return Task == ModelTask.Classify
                 ? "a classifier needs a head producing one logit per label"
                 : "a char-lm, word-lm, caption or seq2seq model needs a head producing one logit per token";
+        }
+
+        if (Task == ModelTask.Seq2Seq && Clip > 0f)
+        {
+            return "clipping is not supported with rnn.task=seq2seq";
         }
 
         if (Task == ModelTask.Seq2Seq && (HeadLayers > 0 || Output != OutputFunction.None))
@@ -230,6 +242,7 @@ public sealed record ModelCase(
         int firstInput = layerInput;
 
         var layers = new List<LayerSpec>();
+        var clipRng = new Random(unchecked(Seed * 613 + 5)); // per-layer clips: a generator of their own
         for (int k = 0; k < Layers; k++)
         {
             int h = sizes.Hidden[k];
@@ -256,6 +269,7 @@ public sealed record ModelCase(
                 },
                 GruForm = Cell == CaseCell.GruResetBefore ? GruForm.ResetBefore : GruForm.ResetAfter,
                 Cifg = Cell is CaseCell.LstmCifg or CaseCell.LstmCifgPeepholes,
+                Clip = Clip <= 0f ? null : PerLayer && k > 0 && clipRng.Next(3) == 0 ? null : PerLayer && k > 0 ? Pick(clipRng, ClipBounds) : Clip,
                 Forward = Direction(rng, layerInput, h, p, bias, peepholes),
                 Backward = Bidirectional ? Direction(rng, layerInput, h, p, bias, peepholes) : null,
                 Reverse = IsReverse,
@@ -314,7 +328,7 @@ public sealed record ModelCase(
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights}, Reverse: {B(Reverse)})");
+        $"new ModelCase(CaseCell.{Cell}, InputKind.{Input}, ModelTask.{Task}, Layers: {Layers}, Bidirectional: {B(Bidirectional)}, Projection: {B(Projection)}, Bias: {B(Bias)}, Head: {B(Head)}, Vocabulary: {B(Vocabulary)}, PerLayer: {B(PerLayer)}, Seed: {Seed}, InputLayers: {InputLayers}, HeadLayers: {HeadLayers}, Output: OutputFunction.{Output}, Weights: WeightType.{Weights}, Reverse: {B(Reverse)}, Clip: {Clip}f)");
 
     /// <summary>The sizes <see cref="Seed"/> draws, for failure reports.</summary>
     public string DescribeSizes()
@@ -352,6 +366,8 @@ public sealed record ModelCase(
     }
 
     private static int Pick(Random rng, int[] values) => values[rng.Next(values.Length)];
+
+    private static float Pick(Random rng, float[] values) => values[rng.Next(values.Length)];
 
     private static Vocabulary Characters(Random rng, int count, bool startStop = false) =>
         new(ModelVocabularyKind.Characters, (startStop ? new[] { "\u0002", "\u0003" } : Array.Empty<string>())

@@ -16,6 +16,7 @@ internal static class SnapshotModels
         ["LstmCifg"] = () => Token(Lstm(cifg: true)),
         ["GruResetAfter"] = () => Token(Gru(GruForm.ResetAfter)),
         ["GruResetBefore"] = () => Token(Gru(GruForm.ResetBefore)),
+        ["GruResetBeforeClip"] = () => Token(Gru(GruForm.ResetBefore, clip: 0.5f)),
         ["Rnn"] = () => Token(Rnn(ActivationKind.Relu)),
         ["Bidirectional"] = () => Token(Lstm(bidirectional: true), head: false),
         ["DenseInput"] = () => Dense(Gru(GruForm.ResetAfter, input: 3), head: false),
@@ -67,9 +68,9 @@ internal static class SnapshotModels
         };
     };
 
-    private static Func<Weights, LayerSpec> Gru(GruForm form, int input = 2) => w => new LayerSpec
+    private static Func<Weights, LayerSpec> Gru(GruForm form, int input = 2, float? clip = null) => w => new LayerSpec
     {
-        Cell = CellKind.Gru, InputSize = input, HiddenSize = 2, GruForm = form,
+        Cell = CellKind.Gru, InputSize = input, HiddenSize = 2, GruForm = form, Clip = clip,
         Forward = new DirectionWeights { W_ih = w.M(6, input), W_hh = w.M(6, 2), b_ih = w.V(6), b_hh = w.V(6) },
     };
 

@@ -238,6 +238,105 @@ public class KeystrokeEngineTests
     }
 
     [Fact]
+    public void Completions_OfARecentState_ComeFromTheCache_AndEqualAFreshSearch()
+    {
+        var options = new KeystrokeOptions { ResetAfter = "\n", MaxCompletions = 3 };
+        KeystrokeEngine<TinyCharModel> engine = NewEngine(options);
+        int stride = engine.CompletionStride;
+        (string[] Words, float[] Scores) Complete(KeystrokeEngine<TinyCharModel> e, int n)
+        {
+            var chars = new char[n * stride];
+            var lengths = new int[n];
+            var scores = new float[n];
+            int found = e.Completions(chars, lengths, scores);
+            return (Enumerable.Range(0, found).Select(r => new string(chars, r * stride, lengths[r])).ToArray(), scores[..found]);
+        }
+
+        engine.Type("ab c");
+        (string[] Words, float[] Scores) first = Complete(engine, 3);
+        Assert.NotEmpty(first.Words);
+        engine.Type("ab");
+        Complete(engine, 3);
+        engine.Backspace();
+        engine.Backspace();
+
+        int steps = TinyCharModel.StepCount;
+        (string[] Words, float[] Scores) again = Complete(engine, 3);
+        Assert.Equal(steps, TinyCharModel.StepCount); // the state is back to one already searched: no search
+        Assert.Equal(first.Words, again.Words);
+        Assert.Equal(first.Scores, again.Scores);
+
+        (string[] Words, float[] Scores) two = Complete(engine, 2); // another count is another list: searched
+        Assert.True(TinyCharModel.StepCount > steps);
+        Assert.Equal(first.Words.Take(2), two.Words);
+
+        KeystrokeEngine<TinyCharModel> fresh = NewEngine(options);
+        fresh.Type("ab c");
+        (string[] Words, float[] Scores) expected = Complete(fresh, 3);
+        Assert.Equal(expected.Words, again.Words);
+        Assert.Equal(expected.Scores, again.Scores);
+
+        engine.Type('\n'); // a reset returns to the initial state, whose list a fresh engine computes alike
+        KeystrokeEngine<TinyCharModel> initial = NewEngine(options);
+        Assert.Equal(Complete(initial, 3).Words, Complete(engine, 3).Words);
+    }
+
+    [Fact]
+    public void Completions_EqualTheUnprunedSearch_AndTheDistinctBoundSavesSteps()
+    {
+        // The engine's search also drops hypotheses below the n-th distinct word; a plain BeamSearch (no such bound)
+        // with the engine's settings, its 2n results merged the engine's way, must list the same words and scores.
+        var options = new KeystrokeOptions { CompletionBeamWidth = 3, MaxCompletionLength = 7, MaxCompletions = 2 };
+        var rng = new Xoshiro128StarStar(5);
+        int saved = 0;
+        for (int trial = 0; trial < 60; trial++)
+        {
+            KeystrokeEngine<TinyCharModel> engine = NewEngine(options);
+            engine.Type(RandomText(ref rng, rng.NextInt32(12), "abc ."));
+            var plain = new BeamSearch<TinyCharModel>(3, 7, 4) { MinLength = 2 };
+            foreach (char c in options.WordBoundaries)
+            {
+                if (s_vocabulary.TryGetId(c, out int id))
+                {
+                    plain.AddStopToken(id);
+                }
+            }
+
+            var tokens = new int[4 * 7];
+            var lengths = new int[4];
+            var scores = new float[4];
+            int steps = TinyCharModel.StepCount;
+            int searched = plain.Search(engine.State, engine.Logits, tokens, lengths, scores);
+            int plainSteps = TinyCharModel.StepCount - steps;
+            var expected = new List<(string Word, float Score)>();
+            for (int r = 0; r < searched && expected.Count < 2; r++)
+            {
+                int count = lengths[r] - (plain.IsStopToken(tokens[(r * 7) + lengths[r] - 1]) ? 1 : 0);
+                string word = new(tokens.AsSpan(r * 7, count).ToArray().Select(t => s_vocabulary.GetChar(t)).ToArray());
+                if (!expected.Exists(e => e.Word == word))
+                {
+                    expected.Add((word, scores[r]));
+                }
+            }
+
+            var chars = new char[2 * 7];
+            var found = new int[2];
+            var engineScores = new float[2];
+            steps = TinyCharModel.StepCount;
+            int n = engine.Completions(chars, found, engineScores);
+            saved += plainSteps - (TinyCharModel.StepCount - steps);
+            Assert.Equal(expected.Count, n);
+            for (int r = 0; r < n; r++)
+            {
+                Assert.Equal(expected[r].Word, new string(chars, r * 7, found[r]));
+                Assert.Equal(expected[r].Score, engineScores[r]); // bit for bit
+            }
+        }
+
+        Assert.True(saved > 0, "the distinct-word bound never dropped a hypothesis");
+    }
+
+    [Fact]
     public void Completions_IncludeTruncatedWords_WithinTheBuffer()
     {
         var options = new KeystrokeOptions { CompletionBeamWidth = 9, MaxCompletionLength = 2, MaxCompletions = 18 };

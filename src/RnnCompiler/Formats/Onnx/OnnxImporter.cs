@@ -151,6 +151,9 @@ public static partial class OnnxImporter
 
         public bool HasPeepholes { get; init; }
 
+        /// <summary>The node's <c>clip</c> (gate pre-activation bound), or null.</summary>
+        public float? Clip { get; init; }
+
         public required List<Tensor> Tensors { get; init; }
     }
 
@@ -1305,10 +1308,7 @@ public static partial class OnnxImporter
             }
 
             ActivationKind activation = CheckActivations(node, cell, dirs);
-            if (node.Attribute("clip") is { } clip)
-            {
-                CheckClip(node, clip.F, cell == CellKind.Rnn && activation == ActivationKind.Relu);
-            }
+            float? clipBound = node.Attribute("clip") is { } clip ? ClipBound(node, clip.F) : null; // OnnxImporter.Clip.cs
 
             bool cifg = false;
             if (node.Attribute("input_forget") is { } inputForget)
@@ -1448,6 +1448,7 @@ public static partial class OnnxImporter
                 Cifg = cifg,
                 HasBias = b is not null,
                 HasPeepholes = p is not null,
+                Clip = clipBound,
                 Tensors = tensors,
             };
             CheckUniform(layer);
@@ -1463,30 +1464,6 @@ public static partial class OnnxImporter
             for (int i = 1; i < node.Outputs.Count; i++)
             {
                 Set(node, i, new StateValue { Name = node.Outputs[i] });
-            }
-        }
-
-        /// <summary>The smallest <c>clip</c> taken as no clipping (see <see cref="CheckClip"/>).</summary>
-        private const float NeutralClip = 20f;
-
-        /// <summary>
-        /// <c>clip</c> bounds every activation's input to [−clip, clip] (onnxruntime: each gate's pre-activation after bias
-        /// and peephole terms; the cell state itself is not clipped). The cells never clip, so a bound is accepted only
-        /// where it cannot matter: from 20 on, a clipped sigmoid input moves the gate by at most σ(−20) ≈ 2.1e−9 and a
-        /// clipped tanh input by less than float32 resolves (tanh(20) is 1f). A relu RNN cell is unbounded, so any
-        /// clip changes it.
-        /// </summary>
-        private void CheckClip(OnnxNode node, float bound, bool relu)
-        {
-            string value = bound.ToString("R", CultureInfo.InvariantCulture);
-            if (relu)
-            {
-                throw NodeError(node, $"attribute 'clip' ({value}) is not supported on a Relu RNN: the cells never clip their pre-activations, and a relu output is not bounded; re-export without clipping");
-            }
-
-            if (!(bound >= NeutralClip))
-            {
-                throw NodeError(node, $"attribute 'clip' ({value}) is not supported below {NeutralClip.ToString(CultureInfo.InvariantCulture)}: the cells never clip their pre-activations, and a bound of at least {NeutralClip.ToString(CultureInfo.InvariantCulture)} (where clipping moves no sigmoid or tanh gate by more than 2.1e-9) is the only one that can be ignored; re-export without clipping");
             }
         }
 
@@ -1736,6 +1713,11 @@ public static partial class OnnxImporter
             if (_denseInput && _embedding is not null)
             {
                 throw Error(null, "dense input and an embedding at once");
+            }
+
+            if (ClipMetadata() is string clipText)
+            {
+                metadata[MetadataKeys.Clip] = clipText;
             }
 
             return new WeightFile(_file, tensors, metadata);
