@@ -9,8 +9,9 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 /// Matrix-vector product over the panel layout of docs/architecture.md ("Packed weights"), the hot path of
 /// every step. A matrix W (rows, cols) is stored with rows zero-padded to a multiple of 16, cut into panels of
 /// 64 rows (the last one 16, 32, 48 or 64 wide), column-major inside a panel: element (r, j) of panel p (width
-/// w_p) is at <c>64p·cols + j·w_p + (r − 64p)</c>. The kernel streams the weights once, front to back,
-/// broadcasting x[j] and accumulating whole columns of a panel in registers: no horizontal reductions.
+/// w_p) is at <c>64p·cols + j·w_p + (r − 64p)</c>. The kernel streams the weights once, panel by panel,
+/// broadcasting x[j] and accumulating whole columns of a panel in registers: no horizontal reductions. A matrix too
+/// big for L2 is walked front to back and back to front on alternate calls (PackedGemv.PassOrder.cs).
 /// Shapes come from the spans: <c>y.Length</c> is the padded row count, <c>x.Length</c> is cols and
 /// <c>packed.Length == y.Length · x.Length</c>. The padded outputs receive 0·x (callers size y to the padded row
 /// count and ignore the tail). The layout is defined once, in src/Shared/PanelPacking.cs, which the generator
@@ -61,19 +62,20 @@ public static partial class PackedGemv
         ref float w = ref MemoryMarshal.GetReference(packed);
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
+        bool backward = NextPassBackward(ref w, packed.Length); // PackedGemv.PassOrder.cs
         switch (width)
         {
             case VectorWidth.V512:
-                Run512(ref w, ref xr, ref yr, rows, cols, accumulate);
+                Run512(ref w, ref xr, ref yr, rows, cols, accumulate, backward);
                 break;
             case VectorWidth.V256:
-                Run256(ref w, ref xr, ref yr, rows, cols, accumulate);
+                Run256(ref w, ref xr, ref yr, rows, cols, accumulate, backward);
                 break;
             case VectorWidth.V128:
-                Run128(ref w, ref xr, ref yr, rows, cols, accumulate);
+                Run128(ref w, ref xr, ref yr, rows, cols, accumulate, backward);
                 break;
             default:
-                RunScalar(ref w, ref xr, ref yr, rows, cols, accumulate);
+                RunScalar(ref w, ref xr, ref yr, rows, cols, accumulate, backward);
                 break;
         }
     }
@@ -102,10 +104,12 @@ public static partial class PackedGemv
     // ---- Vector512: a full panel is 4 vectors; two columns per iteration into two accumulator sets (8 FMA chains).
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run512(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
+    private static void Run512(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate, bool backward)
     {
-        for (nuint p = 0; p < rows; p += PanelRows)
+        nuint panels = (rows + (PanelRows - 1)) / PanelRows;
+        for (nuint i = 0; i < panels; i++)
         {
+            nuint p = (backward ? panels - 1 - i : i) * PanelRows;
             nuint panelWidth = Math.Min(PanelRows, rows - p);
             ref float panel = ref Unsafe.Add(ref w, p * cols);
             if (panelWidth == PanelRows)
@@ -201,10 +205,12 @@ public static partial class PackedGemv
     // ---- Vector256: a full panel is 8 vectors (8 FMA chains), one column per iteration.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run256(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
+    private static void Run256(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate, bool backward)
     {
-        for (nuint p = 0; p < rows; p += PanelRows)
+        nuint panels = (rows + (PanelRows - 1)) / PanelRows;
+        for (nuint i = 0; i < panels; i++)
         {
+            nuint p = (backward ? panels - 1 - i : i) * PanelRows;
             nuint panelWidth = Math.Min(PanelRows, rows - p);
             ref float panel = ref Unsafe.Add(ref w, p * cols);
             if (panelWidth == PanelRows)
@@ -311,10 +317,12 @@ public static partial class PackedGemv
     // ---- Vector128 (the ARM NEON path): a full panel is 16 vectors, one column per iteration.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run128(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
+    private static void Run128(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate, bool backward)
     {
-        for (nuint p = 0; p < rows; p += PanelRows)
+        nuint panels = (rows + (PanelRows - 1)) / PanelRows;
+        for (nuint i = 0; i < panels; i++)
         {
+            nuint p = (backward ? panels - 1 - i : i) * PanelRows;
             nuint panelWidth = Math.Min(PanelRows, rows - p);
             ref float panel = ref Unsafe.Add(ref w, p * cols);
             if (panelWidth == PanelRows)
@@ -438,15 +446,17 @@ public static partial class PackedGemv
     // ---- scalar: column-outer over each panel, y stays in L1.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunScalar(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate)
+    private static void RunScalar(ref float w, ref float x, ref float y, nuint rows, nuint cols, bool accumulate, bool backward)
     {
         if (!accumulate)
         {
             MemoryMarshal.CreateSpan(ref y, (int)rows).Clear();
         }
 
-        for (nuint p = 0; p < rows; p += PanelRows)
+        nuint panels = (rows + (PanelRows - 1)) / PanelRows;
+        for (nuint i = 0; i < panels; i++)
         {
+            nuint p = (backward ? panels - 1 - i : i) * PanelRows;
             nuint panelWidth = Math.Min(PanelRows, rows - p);
             ref float panel = ref Unsafe.Add(ref w, p * cols);
             ref float yp = ref Unsafe.Add(ref y, p);
