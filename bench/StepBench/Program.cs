@@ -101,13 +101,19 @@ if (args.Length > 0 && args[0] == "--dump-decoders")
 
 if (args.Length > 0 && args[0] == "--keystroke")
 {
-    // --keystroke [text file] [beam=N] [length=N] [passes=N]: the engine's completion settings (default 4 and 16, as
-    // issue 12's target) and the timed passes over the text (default 2, after one warm-up pass).
+    // --keystroke [text file] [beam=N] [length=N] [passes=N] [weights=float32|int8|int8-dynamic]: the engine's
+    // completion settings (default 4 and 16, as issue 12's target), the timed passes over the text (default 2, after
+    // one warm-up pass) and the weight type the shipped model is compiled with (default float32).
     string? file = null;
+    string weights = "float32";
     int beam = 4, length = 16, passes = 2;
     foreach (string arg in args.Skip(1))
     {
-        if (arg.StartsWith("beam=", StringComparison.Ordinal))
+        if (arg.StartsWith("weights=", StringComparison.Ordinal))
+        {
+            weights = arg[8..];
+        }
+        else if (arg.StartsWith("beam=", StringComparison.Ordinal))
         {
             beam = int.Parse(arg[5..], System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -125,7 +131,14 @@ if (args.Length > 0 && args[0] == "--keystroke")
         }
     }
 
-    Keystroke.Run(file, beam, length, passes);
+    switch (weights)
+    {
+        case "float32": Keystroke.Run<KjvChar>(file, beam, length, passes, weights); break;
+        case "int8": Keystroke.Run<KjvCharInt8>(file, beam, length, passes, weights); break;
+        case "int8-dynamic": Keystroke.Run<KjvCharInt8Dynamic>(file, beam, length, passes, weights); break;
+        default: Console.Error.WriteLine($"--keystroke: weights={weights}: expected float32, int8 or int8-dynamic"); return;
+    }
+
     return;
 }
 
@@ -202,11 +215,12 @@ internal static class Keystroke
         "Then said the LORD unto Moses, Stretch out thine hand toward heaven, that there may be darkness over the land. " +
         "Blessed are the meek: for they shall inherit the earth. In the beginning was the Word, and the Word was with God.";
 
-    public static void Run(string? textFile, int beam, int maxLength, int passes)
+    public static void Run<TModel>(string? textFile, int beam, int maxLength, int passes, string weights)
+        where TModel : struct, ITokenModel<TModel>, IVocabularyModel<TModel>
     {
         string text = textFile is null ? Passage : File.ReadAllText(textFile);
         var options = new KeystrokeOptions { MaxCompletions = 3, CompletionBeamWidth = beam, MaxCompletionLength = maxLength };
-        var engine = new KeystrokeEngine<KjvChar>(CharVocabulary.FromModel<KjvChar>(UnknownCharPolicy.Skip), options);
+        var engine = new KeystrokeEngine<TModel>(CharVocabulary.FromModel<TModel>(UnknownCharPolicy.Skip), options);
         Span<char> nextChars = stackalloc char[3];
         Span<float> nextProbs = stackalloc float[3];
         Span<char> completionChars = stackalloc char[3 * engine.CompletionStride];
@@ -244,7 +258,8 @@ internal static class Keystroke
 
         micros.Sort();
         double P(double q) => micros[Math.Min(micros.Count - 1, (int)Math.Ceiling(q * micros.Count) - 1)];
-        Console.WriteLine($"keystroke LSTM H=256 (KJV char model, beam {beam}, length {maxLength}, vector width {KjvChar.VectorWidth}, clock: " +
+        Console.WriteLine($"keystroke LSTM H=256 (KJV char model, {weights} weights, beam {beam}, length {maxLength}, " +
+            $"vector width {KjvChar.VectorWidth}, clock: " +
             $"{(ThreadClock.IsThreadTime ? "thread CPU time" : "wall")}): keystrokes {micros.Count}  " +
             $"p50 {P(0.50):F1} us  p90 {P(0.90):F1} us  p99 {P(0.99):F1} us  max {micros[^1]:F1} us  target p99 <= 150 us  " +
             $"p99/target {P(0.99) / 150:F2}  bytes_allocated {allocated}  gc {GC.CollectionCount(0) - gc}");
