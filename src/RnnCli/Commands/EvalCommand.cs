@@ -128,7 +128,7 @@ public static class EvalCommand
 
         output.WriteLine($"model: {modelPath}");
         output.WriteLine($"corpus: {corpusPath}, {slice} (the last {fraction.ToString(CultureInfo.InvariantCulture)}), {predictions:N0} predictions");
-        output.WriteLine("weights    nats/token  bits/token  perplexity  vs first");
+        output.WriteLine("weights        nats/token  bits/token  perplexity  vs first");
         var results = new List<Result>();
         foreach (WeightType type in types)
         {
@@ -149,7 +149,7 @@ public static class EvalCommand
             results.Add(result);
             string relative = results.Count == 1 ? "" : (result.Perplexity / results[0].Perplexity - 1).ToString("+0.000%;-0.000%", CultureInfo.InvariantCulture);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{WeightTypes.Name(type),-10} {result.MeanCrossEntropy,10:F5}  {result.BitsPerToken,10:F5}  {result.Perplexity,10:F5}  {relative}"));
+                $"{WeightTypes.Name(type),-14} {result.MeanCrossEntropy,10:F5}  {result.BitsPerToken,10:F5}  {result.Perplexity,10:F5}  {relative}"));
         }
 
         return results;
