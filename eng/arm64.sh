@@ -3,6 +3,8 @@
 # NativeAOT for Raspberry Pi 4 (Cortex-A72: armv8-a + CRC) and Pi 5 (Cortex-A76: armv8.2-a + dotprod + rcpc), runs
 # each binary under qemu-aarch64 on a replayed text, and fails unless its predictions equal the linux-x64 NativeAOT
 # build's keystroke by keystroke. The generated Vector128 path then runs as real NEON instructions (emulated).
+# The Pi 5 build is also published with int8-dynamic weights and compared with an x64 int8-dynamic build: that runs
+# the ARM int8 dot-product (sdot) kernels.
 # Emulated timings mean nothing: they are dropped before the comparison and are not reported anywhere.
 #
 #   eng/arm64.sh [--x64-log FILE]
@@ -57,33 +59,53 @@ fi
 
 # Pi 4: Cortex-A72 (ARMv8.0-A + CRC). Pi 5: Cortex-A76 (ARMv8.2-A + dotprod + rcpc). A comma inside -p: is %2C.
 declare -A ISA=([pi4]='armv8-a%2Ccrc' [pi5]='armv8.2-a%2Cdotprod%2Crcpc')
-for board in pi4 pi5; do
-    dir="$OUT/keystroke-arm64-$board"
+# check BOARD WEIGHT_TYPE X64_LOG: cross-publish the sample for BOARD with RnnWeightType=WEIGHT_TYPE, run it under
+# qemu-aarch64 on the replay, and fail unless its predictions equal X64_LOG's keystroke by keystroke.
+check() {
+    local board="$1" weights="$2" x64_log="$3"
+    local tag="$board"
+    [[ "$weights" == float32 ]] || tag="$board-$weights"
+    local dir="$OUT/keystroke-arm64-$tag"
     echo
-    echo "== $board: dotnet publish samples/iot/KeystrokePredictor -c Release -p:AppRuntimeIdentifier=linux-arm64 -p:IlcInstructionSet=${ISA[$board]} (cross: SysRoot=/, lld, aarch64 objcopy)"
+    echo "== $tag: dotnet publish samples/iot/KeystrokePredictor -c Release -p:AppRuntimeIdentifier=linux-arm64 -p:IlcInstructionSet=${ISA[$board]} -p:RnnWeightType=$weights (cross: SysRoot=/, lld, aarch64 objcopy)"
     rm -rf "$dir"
     # The RID is set through the sample's own property (AppRuntimeIdentifier → RuntimeIdentifier), not a global -r,
     # which would also flow into the net8.0 runtime library's restore.
     dotnet publish samples/iot/KeystrokePredictor -c Release -p:AppRuntimeIdentifier=linux-arm64 \
-        -p:IlcInstructionSet="${ISA[$board]}" -p:SysRoot=/ -p:LinkerFlavor=lld \
+        -p:IlcInstructionSet="${ISA[$board]}" -p:RnnWeightType="$weights" -p:SysRoot=/ -p:LinkerFlavor=lld \
         -p:ObjCopyName=aarch64-linux-gnu-objcopy -o "$dir" -v q -nologo
     # ELF e_machine (bytes 18-19) 0xb7 = EM_AARCH64.
     [[ "$(od -An -tx1 -j18 -N2 "$dir/KeystrokePredictor" | tr -d ' ')" == b700 ]] \
         || fail "$dir/KeystrokePredictor is not an arm64 ELF binary"
     echo "binary: $(stat -c %s "$dir/KeystrokePredictor") bytes, ELF aarch64"
-    log="$OUT/replay-arm64-$board.txt"
+    local log="$OUT/replay-arm64-$tag.txt"
     qemu-aarch64 -L /usr/aarch64-linux-gnu "$dir/KeystrokePredictor" --replay "$REPLAY" > "$log" \
-        || fail "the $board binary failed under qemu-aarch64"
+        || fail "the $tag binary failed under qemu-aarch64"
     grep '^model:' "$log"
     grep -q '^text: In the beginning God created the heaven and the earth. And the LORD said unto Mos$' "$log" \
-        || fail "$board: the replayed text (with backspaces) is wrong"
-    summary=$(grep '^summary:' "$log") || fail "$board: no summary"
+        || fail "$tag: the replayed text (with backspaces) is wrong"
+    local summary
+    summary=$(grep '^summary:' "$log") || fail "$tag: no summary"
     [[ "$summary" == *" gc_collections 0 "* && "$summary" == *" steady_state_bytes_allocated 0" ]] \
-        || fail "$board: GCs or steady-state allocation: $summary"
-    if ! diff <(strip "$log") <(strip "$X64_LOG") > "$OUT/replay-arm64-$board.diff"; then
-        head -20 "$OUT/replay-arm64-$board.diff" >&2
-        fail "$board: predictions differ from the x64 build's (full diff: $OUT/replay-arm64-$board.diff)"
+        || fail "$tag: GCs or steady-state allocation: $summary"
+    if ! diff <(strip "$log") <(strip "$x64_log") > "$OUT/replay-arm64-$tag.diff"; then
+        head -20 "$OUT/replay-arm64-$tag.diff" >&2
+        fail "$tag: predictions differ from the x64 build's (full diff: $OUT/replay-arm64-$tag.diff)"
     fi
-    echo "$board: $(strip "$log" | grep -c '^ *[0-9]') keystrokes, predictions equal to x64's keystroke by keystroke"
+    echo "$tag: $(strip "$log" | grep -c '^ *[0-9]') keystrokes, predictions equal to x64's keystroke by keystroke"
+}
+
+for board in pi4 pi5; do
+    check "$board" float32 "$X64_LOG"
 done
+
+# int8-dynamic weights (docs/kernels.md): on the Pi 5 the products run ARM's int8 dot product (sdot, .NET's
+# Dp.DotProduct); on x64 AVX-VNNI or the scalar path. All compute the same integer sums and the same float
+# rescaling, so the predictions must equal the x64 int8-dynamic build's.
+echo
+echo "== linux-x64 NativeAOT reference with int8-dynamic weights"
+dotnet publish samples/iot/KeystrokePredictor -c Release -r linux-x64 -p:RnnWeightType=int8-dynamic \
+    -o "$OUT/keystroke-aot-int8-dynamic" -v q -nologo
+"$OUT/keystroke-aot-int8-dynamic/KeystrokePredictor" --replay "$REPLAY" > "$OUT/replay-aot-int8-dynamic.txt"
+check pi5 int8-dynamic "$OUT/replay-aot-int8-dynamic.txt"
 echo "ARM64 OK"
