@@ -1,3 +1,4 @@
+using RnnEmbedded.Runtime;
 using RnnEmbedded.Trainer;
 
 namespace RnnEmbedded.Tests;
@@ -11,6 +12,26 @@ internal static class GradientCheck
     public const float Epsilon = 3e-3f;
     public const double AbsoluteTolerance = 2e-3;
     public const double RelativeTolerance = 2e-2;
+
+    /// <summary>
+    /// Gives <paramref name="window"/> a random carried-in state (uniform in ±0.5, so the check covers the state's
+    /// gradient path too) and returns the loss the check differentiates: that state restored, then one forward pass
+    /// (<paramref name="dropoutSeed"/> fixes the dropout masks so every evaluation sees the same ones).
+    /// </summary>
+    public static Func<double> LossFromRandomState(Window window, ref Xoshiro128StarStar rng, ulong? dropoutSeed)
+    {
+        float[] state = window.GetState();
+        for (int i = 0; i < state.Length; i++)
+        {
+            state[i] = 0.5f * (2f * rng.NextSingle() - 1f);
+        }
+
+        return () =>
+        {
+            window.SetState(state);
+            return window.Forward(dropoutSeed);
+        };
+    }
 
     /// <summary>
     /// Checks <paramref name="net"/>'s gradients (already computed by the caller's backward pass) against

@@ -100,17 +100,7 @@ public class GradientCheckTests
 
         window.Reset[3 * 2 + 1] = true;
 
-        float[] state = window.GetState();
-        for (int i = 0; i < state.Length; i++)
-        {
-            state[i] = 0.5f * (2f * rng.NextSingle() - 1f);
-        }
-
-        double Loss()
-        {
-            window.SetState(state);
-            return window.Forward(dropout > 0 ? 99UL : null);
-        }
+        Func<double> Loss = GradientCheck.LossFromRandomState(window, ref rng, dropout > 0 ? 99UL : null);
 
         net.ZeroGrad();
         Loss();

@@ -168,17 +168,7 @@ public sealed class RegressionTests : TrainerTestBase
         }
 
         window.Reset[batch * 2 + 1] = true;
-        float[] state = window.GetState();
-        for (int i = 0; i < state.Length; i++)
-        {
-            state[i] = 0.5f * (2f * rng.NextSingle() - 1f);
-        }
-
-        double Loss()
-        {
-            window.SetState(state);
-            return window.Forward(dropout > 0 ? 7UL : null);
-        }
+        Func<double> Loss = GradientCheck.LossFromRandomState(window, ref rng, dropout > 0 ? 7UL : null);
 
         // The loss is Σ over scored rows of the row's mean squared error.
         net.ZeroGrad();
