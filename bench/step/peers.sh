@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The generated step against ONNX Runtime's C# API and TorchSharp, in one process, interleaved (bench/StepPeers):
 # the same weights (make_models.py), exported to ONNX by export_onnx.py (python3-torch + python3-onnx, Debian),
-# loaded into TorchSharp modules directly. Prints ns/step, ratios peer / generated, managed bytes per step.
+# loaded into TorchSharp modules directly. Prints ns/step, ratios peer / generated, managed bytes per step; then the
+# same weights built as bfloat16, int8 and int8-dynamic (same rounds): their ns/step, ratios and max|dp| from float32.
 # usage: bench/step/peers.sh [steps at H=128] [rounds]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
