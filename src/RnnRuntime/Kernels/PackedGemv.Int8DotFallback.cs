@@ -9,7 +9,7 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnEmbedded.Runtime.CompilerServices;
 
 // int8-dynamic products without an integer dot-product instruction (docs/kernels.md, "Dynamic int8: without VNNI or
-// dotprod"): x86 with AVX2 or SSSE3 but no AVX-VNNI, and ARM without the dot-product extension (Raspberry Pi 4,
+// dotprod"): x86 with AVX-512BW, AVX2 or SSSE3 but no AVX-VNNI, and ARM without the dot-product extension (Raspberry Pi 4,
 // Cortex-A72). Each computes the exact int32 row sums Σ_j q_w·q_x of the dot layout and finishes with the same float32
 // operations as the other paths (DotFinish128/256), so the bits equal the scalar path's and VNNI's/sdot's.
 //
@@ -17,7 +17,7 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // |q_w| (vpabsb: 0..128 as unsigned) and q_x with the sign of q_w (vpsignb: q_x, −q_x or 0; |q_x| ≤ 127 so negation
 // is exact), so each product is q_w·q_x, at most 128·127 = 16,256 in magnitude, and a pair at most 32,512 < 32,767:
 // it never saturates, even for q_w = −128. vpmaddwd by ones then adds the two pairs of one row's 4-column group into
-// that row's int32 lane — the lane vpdpbusd fills.
+// that row's int32 lane — the lane vpdpbusd fills. AVX-512BW lacks vpsignb and blends x and −x by q_w's sign instead.
 // ARM: smull/smull2 widen the products to int16 (exact), smlal/smlal2 add the next group's (two products ≤ 32,512:
 // exact), sadalp adds adjacent int16 pairs into int32 lanes that hold half a row's group, and addp joins the halves.
 public static partial class PackedGemv
@@ -31,11 +31,14 @@ public static partial class PackedGemv
     /// <summary>The ARM AdvSimd widening-multiply path (<c>smull</c>/<c>smlal</c>/<c>sadalp</c>, 128 bits).</summary>
     internal const int DotPathWidening = 6;
 
+    /// <summary>The AVX-512BW <c>vpmaddubsw</c> path (512 bits).</summary>
+    internal const int DotPathMaddubs512 = 7;
+
     /// <summary>
     /// Which integer product one int8-dynamic product (<see cref="Multiply(PackedInt8DotMatrix, ReadOnlySpan{float},
     /// Span{float}, VectorWidth)"/>) runs at <paramref name="width"/> here: <see cref="DotPath"/>'s dot-product
-    /// instruction (3 AVX-VNNI 256, 2 AVX-VNNI 128, 1 sdot) where there is one, else 4 AVX2 <c>vpmaddubsw</c>,
-    /// 5 SSSE3 <c>pmaddubsw</c>, 6 AdvSimd widening multiplies, or 0 scalar.
+    /// instruction (3 AVX-VNNI 256, 2 AVX-VNNI 128, 1 sdot) where there is one, else 7 AVX-512BW or 4 AVX2
+    /// <c>vpmaddubsw</c>, 5 SSSE3 <c>pmaddubsw</c>, 6 AdvSimd widening multiplies, or 0 scalar.
     /// </summary>
     internal static int SingleDotPath(VectorWidth width)
     {
@@ -46,6 +49,11 @@ public static partial class PackedGemv
         }
 
         width = Simd.Resolve(width);
+        if (width >= VectorWidth.V512 && Avx512BW.IsSupported)
+        {
+            return DotPathMaddubs512;
+        }
+
         if (width >= VectorWidth.V256 && Avx2.IsSupported)
         {
             return DotPathMaddubs256;
@@ -68,6 +76,7 @@ public static partial class PackedGemv
         DotPathMaddubs256 => Avx2.IsSupported,
         DotPathMaddubs128 => Ssse3.IsSupported,
         DotPathWidening => AdvSimd.Arm64.IsSupported,
+        DotPathMaddubs512 => Avx512BW.IsSupported,
         _ => false,
     };
 
@@ -85,10 +94,22 @@ public static partial class PackedGemv
         RunDot(packed.Weights, packed.RowScales, x, y, VectorWidth.Scalar, accumulate, path);
     }
 
-    /// <summary>One panel (16 to 64 rows) on a fallback path (4, 5 or 6).</summary>
+    /// <summary>One panel (16 to 64 rows) on a fallback path (4 to 7).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotPanelFallback(int path, ref sbyte panel, nuint panelWidth, ref sbyte xq, nuint groups, float sx, ref float s, ref float y, bool accumulate)
     {
+        if (path == DotPathMaddubs512)
+        {
+            if (panelWidth == PanelRows)
+            {
+                DotPanelMaddubs512(ref panel, ref xq, groups, sx, ref s, ref y, accumulate);
+                return;
+            }
+
+            // A narrower last panel: its 16-row strips on the 256-bit path (same bits).
+            path = DotPathMaddubs256;
+        }
+
         if (path == DotPathMaddubs256 && panelWidth == PanelRows)
         {
             DotPanelMaddubs256(ref panel, ref xq, groups, sx, ref s, ref y, accumulate);
@@ -126,6 +147,68 @@ public static partial class PackedGemv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> Dot4(Vector128<sbyte> w, Vector128<sbyte> x, Vector128<short> ones) =>
         Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(Ssse3.Abs(w), Ssse3.Sign(x, w)), ones);
+
+    /// <summary>
+    /// AVX-512BW has no vpsignb: q_x takes q_w's sign by a blend (vpmovb2m/vpcmpb + vpblendmb) of x and −x, both
+    /// broadcast once per group; where q_w = 0, |q_w| = 0 makes the product 0 whichever is picked.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Dot4(Vector512<sbyte> w, Vector512<sbyte> x, Vector512<sbyte> negX, Vector512<short> ones) =>
+        Avx512BW.MultiplyAddAdjacent(
+            Avx512BW.MultiplyAddAdjacent(Avx512BW.Abs(w), Vector512.ConditionalSelect(Vector512.LessThan(w, Vector512<sbyte>.Zero), negX, x)),
+            ones);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotFinish512(Vector512<int> sum, float sx, ref float s, ref float y, nuint k, bool accumulate)
+    {
+        Vector512<float> v = Vector512.ConvertToSingle(sum) * (Vector512.LoadUnsafe(ref s, k) * Vector512.Create(sx));
+        if (accumulate)
+        {
+            v = Vector512.LoadUnsafe(ref y, k) + v;
+        }
+
+        v.StoreUnsafe(ref y, k);
+    }
+
+    // AVX-512BW, a full panel: a group is 4 vectors of 16 rows × 4 columns; 2 groups per iteration (8 chains).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotPanelMaddubs512(ref sbyte w, ref sbyte xq, nuint groups, float sx, ref float s, ref float y, bool accumulate)
+    {
+        Vector512<short> ones = Vector512<short>.One;
+        Vector512<int> a0 = Vector512<int>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        nuint g = 0;
+        for (; g + 2 <= groups; g += 2)
+        {
+            ref sbyte c = ref Unsafe.Add(ref w, g * 256);
+            int g0 = Group(ref xq, g), g1 = Group(ref xq, g + 1);
+            Vector512<sbyte> x0 = Vector512.Create(g0).AsSByte(), n0 = (-Vector512.Create(g0).AsSByte());
+            Vector512<sbyte> x1 = Vector512.Create(g1).AsSByte(), n1 = (-Vector512.Create(g1).AsSByte());
+            a0 += Dot4(Vector512.LoadUnsafe(ref c, 0), x0, n0, ones);
+            a1 += Dot4(Vector512.LoadUnsafe(ref c, 64), x0, n0, ones);
+            a2 += Dot4(Vector512.LoadUnsafe(ref c, 128), x0, n0, ones);
+            a3 += Dot4(Vector512.LoadUnsafe(ref c, 192), x0, n0, ones);
+            b0 += Dot4(Vector512.LoadUnsafe(ref c, 256), x1, n1, ones);
+            b1 += Dot4(Vector512.LoadUnsafe(ref c, 320), x1, n1, ones);
+            b2 += Dot4(Vector512.LoadUnsafe(ref c, 384), x1, n1, ones);
+            b3 += Dot4(Vector512.LoadUnsafe(ref c, 448), x1, n1, ones);
+        }
+
+        if (g < groups)
+        {
+            ref sbyte c = ref Unsafe.Add(ref w, g * 256);
+            int g0 = Group(ref xq, g);
+            Vector512<sbyte> x0 = Vector512.Create(g0).AsSByte(), n0 = (-Vector512.Create(g0).AsSByte());
+            a0 += Dot4(Vector512.LoadUnsafe(ref c, 0), x0, n0, ones);
+            a1 += Dot4(Vector512.LoadUnsafe(ref c, 64), x0, n0, ones);
+            a2 += Dot4(Vector512.LoadUnsafe(ref c, 128), x0, n0, ones);
+            a3 += Dot4(Vector512.LoadUnsafe(ref c, 192), x0, n0, ones);
+        }
+
+        DotFinish512(a0 + b0, sx, ref s, ref y, 0, accumulate);
+        DotFinish512(a1 + b1, sx, ref s, ref y, 16, accumulate);
+        DotFinish512(a2 + b2, sx, ref s, ref y, 32, accumulate);
+        DotFinish512(a3 + b3, sx, ref s, ref y, 48, accumulate);
+    }
 
     // A full panel's group is 256 bytes = 8 vectors of 8 rows × 4 columns: 8 chains.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -9,7 +9,7 @@ namespace RnnEmbedded.Tests.Kernels;
 
 /// <summary>
 /// The int8-dynamic products for machines without an integer dot-product instruction (docs/kernels.md, "Dynamic int8:
-/// without VNNI or dotprod"): AVX2/SSSE3 vpmaddubsw on x86 without AVX-VNNI, AdvSimd widening multiplies on ARM
+/// without VNNI or dotprod"): AVX-512BW/AVX2/SSSE3 vpmaddubsw on x86 without AVX-VNNI, AdvSimd widening multiplies on ARM
 /// without dotprod. This machine may have VNNI/sdot, so the tests run each fallback this CPU can execute directly
 /// (<see cref="PackedGemv.MultiplyOnDotPath"/>) and require the bits of the scalar path and of the definition in
 /// <see cref="Int8DotGemvTests"/>. Whether the dispatch picks them is checked by running this class with the ISA
@@ -17,7 +17,9 @@ namespace RnnEmbedded.Tests.Kernels;
 /// </summary>
 public sealed class Int8DotFallbackTests
 {
-    private static readonly int[] s_fallbackPaths = [PackedGemv.DotPathMaddubs256, PackedGemv.DotPathMaddubs128, PackedGemv.DotPathWidening];
+    private static readonly int[] s_fallbackPaths = [
+        PackedGemv.DotPathMaddubs512, PackedGemv.DotPathMaddubs256, PackedGemv.DotPathMaddubs128, PackedGemv.DotPathWidening,
+    ];
     private static readonly int[] s_rows = [1, 15, 16, 17, 31, 48, 63, 64, 65, 100, 128, 148, 200, 260];
     private static readonly int[] s_cols = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64, 127, 257];
 
@@ -50,6 +52,11 @@ public sealed class Int8DotFallbackTests
         if (Ssse3.IsSupported || AdvSimd.Arm64.IsSupported)
         {
             Assert.NotEqual(0, PackedGemv.SingleDotPath(VectorWidth.V128));
+        }
+
+        if (!AvxVnni.IsSupported && Avx512BW.IsSupported && Simd.IsSupported(VectorWidth.V512))
+        {
+            Assert.Equal(PackedGemv.DotPathMaddubs512, PackedGemv.SingleDotPath(VectorWidth.V512));
         }
 
         if (!AvxVnni.IsSupported && Avx2.IsSupported)
