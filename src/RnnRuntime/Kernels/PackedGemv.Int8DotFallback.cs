@@ -9,9 +9,10 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnEmbedded.Runtime.CompilerServices;
 
 // int8-dynamic products without an integer dot-product instruction (docs/kernels.md, "Dynamic int8: without VNNI or
-// dotprod"): x86 with AVX-512BW, AVX2 or SSSE3 but no AVX-VNNI, and ARM without the dot-product extension (Raspberry Pi 4,
-// Cortex-A72). Each computes the exact int32 row sums Σ_j q_w·q_x of the dot layout and finishes with the same float32
-// operations as the other paths (DotFinish128/256), so the bits equal the scalar path's and VNNI's/sdot's.
+// dotprod"): x86 with AVX-512BW, AVX2 or SSSE3 but no AVX-VNNI, and ARM without the dot-product extension
+// (Raspberry Pi 4, Cortex-A72). Each computes the exact int32 row sums Σ_j q_w·q_x of the dot layout and finishes
+// with the same float32 operations as the other paths (DotFinish128/256/512), so the bits equal the scalar path's
+// and VNNI's/sdot's.
 //
 // x86: vpmaddubsw multiplies unsigned by signed bytes and adds adjacent pairs into int16 with saturation. It gets
 // |q_w| (vpabsb: 0..128 as unsigned) and q_x with the sign of q_w (vpsignb: q_x, −q_x or 0; |q_x| ≤ 127 so negation
