@@ -153,6 +153,13 @@ public sealed record TrainOptions
     /// <summary>The head's hidden layers before its output layer, "64:relu" (<see cref="DenseLayerShape.ParseList"/>); "" for none.</summary>
     public string HeadLayers { get; init; } = "";
 
+    /// <summary>
+    /// Seq2seq: run every batch with windows as long as the corpus-wide longest source and target + 1 instead of the
+    /// batch's (<see cref="Seq2SeqWindow.FullWindows"/>). Not an option of the command line nor saved in checkpoints:
+    /// the results are the same bit for bit, and tests and measurements compare the two.
+    /// </summary>
+    internal bool FullSeq2SeqWindows { get; init; }
+
     /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
     public void Validate()
     {

@@ -70,6 +70,7 @@ public sealed class TrainingSession
                 Resume = options.Resume,
                 CheckpointPath = options.CheckpointPath,
                 EvalSeconds = options.EvalSeconds,
+                FullSeq2SeqWindows = options.FullSeq2SeqWindows,
                 SampleSeconds = options.SampleSeconds,
                 CheckpointSeconds = options.CheckpointSeconds,
             };
@@ -123,9 +124,10 @@ public sealed class TrainingSession
 
         if (encoder is not null)
         {
-            // Windows as long as the longest source and the longest target + 1 (--seq-len does not apply).
+            // Buffers for the longest source and the longest target + 1 (--seq-len does not apply); each batch runs the
+            // steps of its own longest pair (Seq2SeqWindow.Fill).
             _seq2seq = new Seq2SeqWindow(_net, _options.Batch, _data.MaxSourceLength, _data.MaxTargetLength + 1, _data.Vocabulary.StartToken,
-                _data.Vocabulary.StopToken, _workers, _gemm) { Dropout = _options.Dropout };
+                _data.Vocabulary.StopToken, _workers, _gemm) { Dropout = _options.Dropout, FullWindows = _options.FullSeq2SeqWindows };
             _window = _seq2seq.Decoder;
         }
         else
@@ -200,7 +202,8 @@ public sealed class TrainingSession
             + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
             + $"H={_options.Hidden} L={_options.Layers}" + (_data.InputColumns is null ? $" E={_options.Embedding}" : "")
             + (_seq2seq is not null
-                ? $" (target {_net.Shape.Embedding}) B={b}, windows of {_seq2seq.Encoder.Steps} source and {_seq2seq.Decoder.Steps} target steps"
+                ? $" (target {_net.Shape.Embedding}) B={b}, windows of up to {_seq2seq.Encoder.MaxSteps} source and {_seq2seq.Decoder.MaxSteps} target steps"
+                    + (_seq2seq.FullWindows ? " (all of them every batch)" : " (each batch's longest pair)")
                 : $" B={b} T={t}")
             + $", {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
@@ -339,7 +342,10 @@ public sealed class TrainingSession
         if (_data.ValidationPairs is { } held)
         {
             _evalSeq2Seq ??= new Seq2SeqWindow(_net, Math.Max(1, Math.Min(_options.EvalStreams, held.Count)), _data.MaxSourceLength,
-                _data.MaxTargetLength + 1, _data.Vocabulary.StartToken, _data.Vocabulary.StopToken, _workers, _gemm);
+                _data.MaxTargetLength + 1, _data.Vocabulary.StartToken, _data.Vocabulary.StopToken, _workers, _gemm)
+            {
+                FullWindows = _options.FullSeq2SeqWindows,
+            };
             var sequences = new SequenceReport();
             double pairLoss = Seq2SeqEvaluation.Evaluate(_evalSeq2Seq, held, _data.MaxTargetLength, sequences, out long pairTokens);
             var pairResult = new EvalResult(_position.Step, elapsed, pairLoss, pairTokens) { Sequences = sequences };
