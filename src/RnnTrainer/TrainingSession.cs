@@ -57,6 +57,15 @@ public sealed class TrainingSession
                     + "; the forget bias only initialises a new run (drop the option, or start a new run)");
             }
 
+            if (options.Bucket != 0 && options.Bucket != saved.Bucket)
+            {
+                // The batches' order: a resumed run continues the checkpoint's.
+                throw new ArgumentException(
+                    $"--bucket {options.Bucket} with --resume: {options.Resume} was started "
+                    + (saved.Bucket > 0 ? $"with --bucket {saved.Bucket}" : "without --bucket")
+                    + "; the batches' order comes from the checkpoint (drop the option, or start a new run)");
+            }
+
             // The architecture and the data order come from the checkpoint; limits, paths and threads from the command line.
             effective = saved with
             {
@@ -204,6 +213,7 @@ public sealed class TrainingSession
             + (_seq2seq is not null
                 ? $" (target {_net.Shape.Embedding}) B={b}, windows of up to {_seq2seq.Encoder.MaxSteps} source and {_seq2seq.Decoder.MaxSteps} target steps"
                     + (_seq2seq.FullWindows ? " (all of them every batch)" : " (each batch's longest pair)")
+                    + (_options.Bucket > 0 ? $", batches bucketed by length in chunks of {_options.Bucket}" : "")
                 : $" B={b} T={t}")
             + $", {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
@@ -511,6 +521,11 @@ public sealed class TrainingSession
         if (_data.Task == TrainTask.Seq2Seq)
         {
             Put("target_embedding", _net.Shape.Embedding.ToString(CultureInfo.InvariantCulture));
+            if (_options.Bucket > 0)
+            {
+                Put("bucket", _options.Bucket.ToString(CultureInfo.InvariantCulture)); // absent: batches in the drawn order
+            }
+
             if (_options.ValCorpus is not null)
             {
                 Put("val_corpus", Path.GetFileName(_options.ValCorpus));
@@ -609,7 +624,8 @@ public sealed class TrainingSession
         return count > 0 ? sum / count : 0;
     }
 
-    // The training pairs' order in an epoch: a permutation drawn from (--seed, epoch), so a resume needs no saved order.
+    // The training pairs' order in an epoch: a permutation drawn from (--seed, epoch), grouped into batches of similar
+    // length with --bucket (Seq2SeqBuckets), so a resume needs no saved order.
     private int[] EpochOrder(int epoch, int count)
     {
         if (_order is not null && _orderEpoch == epoch)
@@ -624,6 +640,11 @@ public sealed class TrainingSession
         {
             int j = (int)(rng.NextDouble() * (i + 1));
             (_order[i], _order[j]) = (_order[j], _order[i]);
+        }
+
+        if (_options.Bucket > 0)
+        {
+            Seq2SeqBuckets.Group(_order, _data.TrainPairs!, _options.Batch, _options.Bucket, _options.Seed, epoch);
         }
 
         _orderEpoch = epoch;
