@@ -15,7 +15,8 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time, register tiles load each row
 // vector's 4-column group once and run vpdpbusd / sdot against the broadcast 4-byte groups of up to DotTileLanes
 // inputs; a 16-row strip (16 · PaddedCols bytes) stays in L1 while every input group passes over it, so the weights
-// come from memory once per MaxLanes inputs. The int32 sums are exact and each input is finished with the single
+// come from memory once per MaxLanes inputs (tiles of up to 3 inputs take two groups per iteration into separate
+// chains, enough to hide vpdpbusd's latency; one input alone runs the single product). The int32 sums are exact and each input is finished with the single
 // product's float32 operations, y (+)= (float)sum · (s_w · s_x), so every input's result equals its single product
 // bit for bit at every width. An input with max|x| = 0 leaves its y as the single product does (untouched, or cleared).
 public static partial class PackedGemv
@@ -53,6 +54,13 @@ public static partial class PackedGemv
         if (scales.Length != rows)
         {
             ThrowHelper.Length(nameof(packed), $"has {scales.Length} row scales; it needs one per padded row, {rows}.");
+        }
+
+        if (count == 1)
+        {
+            // One input: the single product's panel kernels (8 chains over a whole 64-row panel) beat a 16-row tile.
+            RunDot(weights, scales, xs, ys, width, accumulate);
+            return;
         }
 
         int path = DotPath(width);
@@ -227,13 +235,55 @@ public static partial class PackedGemv
         TV z = default;
         TV a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
         TV b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
+        TV flip = TOps.Flip; // kept in a register: one XOR per weight vector, shared by the TL inputs
         nuint second = (nuint)TOps.Rows * 4; // bytes of the first row vector
-        for (nuint g = 0; g < groups; g++)
+        ref sbyte c = ref w;
+        ref int xg = ref x;
+        nuint g = 0;
+        if (TL.Value <= 3)
         {
-            ref sbyte c = ref Unsafe.Add(ref w, g * wStride);
-            ref int xg = ref Unsafe.Add(ref x, g * xStride);
-            TV w0 = TOps.Load(ref c, 0);
-            TV w1 = TOps.Load(ref c, second);
+            // Up to 3 inputs: 2·TL chains are too few to hide vpdpbusd's latency, so odd groups go into the unused
+            // accumulators a3..a5 / b3..b5 (integer sums: any order gives the same sum), added in before the finish.
+            for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * wStride), xg = ref Unsafe.Add(ref xg, 2 * xStride))
+            {
+                ref sbyte d = ref Unsafe.Add(ref c, wStride);
+                ref int xh = ref Unsafe.Add(ref xg, xStride);
+                TV w0 = TOps.Load(ref c, 0, flip);
+                TV w1 = TOps.Load(ref c, second, flip);
+                TV w2 = TOps.Load(ref d, 0, flip);
+                TV w3 = TOps.Load(ref d, second, flip);
+                TV v = TOps.Broadcast(xg);
+                a0 = TOps.Dot(a0, w0, v);
+                b0 = TOps.Dot(b0, w1, v);
+                v = TOps.Broadcast(xh);
+                a3 = TOps.Dot(a3, w2, v);
+                b3 = TOps.Dot(b3, w3, v);
+                if (TL.Value > 1)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xg, 1));
+                    a1 = TOps.Dot(a1, w0, v);
+                    b1 = TOps.Dot(b1, w1, v);
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 1));
+                    a4 = TOps.Dot(a4, w2, v);
+                    b4 = TOps.Dot(b4, w3, v);
+                }
+
+                if (TL.Value > 2)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xg, 2));
+                    a2 = TOps.Dot(a2, w0, v);
+                    b2 = TOps.Dot(b2, w1, v);
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
+                    a5 = TOps.Dot(a5, w2, v);
+                    b5 = TOps.Dot(b5, w3, v);
+                }
+            }
+        }
+
+        for (; g < groups; g++, c = ref Unsafe.Add(ref c, wStride), xg = ref Unsafe.Add(ref xg, xStride))
+        {
+            TV w0 = TOps.Load(ref c, 0, flip);
+            TV w1 = TOps.Load(ref c, second, flip);
             TV v = TOps.Broadcast(xg);
             a0 = TOps.Dot(a0, w0, v);
             b0 = TOps.Dot(b0, w1, v);
@@ -273,6 +323,16 @@ public static partial class PackedGemv
             }
         }
 
+        if (TL.Value <= 3)
+        {
+            a0 = TOps.Add(a0, a3);
+            b0 = TOps.Add(b0, b3);
+            a1 = TOps.Add(a1, a4);
+            b1 = TOps.Add(b1, b4);
+            a2 = TOps.Add(a2, a5);
+            b2 = TOps.Add(b2, b5);
+        }
+
         nuint rows = (nuint)TOps.Rows;
         TOps.Finish(a0, b0, sum, sx, ref s, ref Unsafe.Add(ref y, o), rows, accumulate);
         if (TL.Value > 1)
@@ -307,12 +367,17 @@ public static partial class PackedGemv
     {
         static abstract int Rows { get; }
 
+        // What Load XORs the weights with: 0x80 in every byte for vpdpbusd (u8 operand), 0 for sdot.
+        static abstract TV Flip { get; }
+
         // One row vector's 4-column group, as the instruction wants it (u8 for vpdpbusd: XOR 0x80).
-        static abstract TV Load(ref sbyte w, nuint offset);
+        static abstract TV Load(ref sbyte w, nuint offset, TV flip);
 
         static abstract TV Broadcast(int xGroup);
 
         static abstract TV Dot(TV acc, TV w, TV x);
+
+        static abstract TV Add(TV a, TV b);
 
         // y[0..Rows) and y[Rows..2·Rows) (+)= (float)(sum − offset) · (s · sx), the single product's finish.
         static abstract void Finish(TV first, TV second, int sumX, float sx, ref float s, ref float y, nuint rows, bool accumulate);
@@ -322,8 +387,11 @@ public static partial class PackedGemv
     {
         public static int Rows => 8;
 
+        public static Vector256<int> Flip => Vector256.Create((byte)0x80).AsInt32();
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Load(ref sbyte w, nuint offset) => LoadOffset256(ref w, offset).AsInt32();
+        public static Vector256<int> Load(ref sbyte w, nuint offset, Vector256<int> flip) =>
+            Vector256.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref Unsafe.Add(ref w, offset))) ^ flip;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Broadcast(int xGroup) => Vector256.Create(xGroup);
@@ -331,6 +399,9 @@ public static partial class PackedGemv
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Dot(Vector256<int> acc, Vector256<int> w, Vector256<int> x) =>
             AvxVnni.MultiplyWideningAndAdd(acc, w.AsByte(), x.AsSByte());
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> a, Vector256<int> b) => a + b;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Finish(Vector256<int> first, Vector256<int> second, int sumX, float sx, ref float s, ref float y, nuint rows, bool accumulate)
@@ -345,8 +416,11 @@ public static partial class PackedGemv
     {
         public static int Rows => 4;
 
+        public static Vector128<int> Flip => Vector128.Create((byte)0x80).AsInt32();
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<int> Load(ref sbyte w, nuint offset) => LoadOffset128(ref w, offset).AsInt32();
+        public static Vector128<int> Load(ref sbyte w, nuint offset, Vector128<int> flip) =>
+            Vector128.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref Unsafe.Add(ref w, offset))) ^ flip;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<int> Broadcast(int xGroup) => Vector128.Create(xGroup);
@@ -354,6 +428,9 @@ public static partial class PackedGemv
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> w, Vector128<int> x) =>
             AvxVnni.MultiplyWideningAndAdd(acc, w.AsByte(), x.AsSByte());
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<int> Add(Vector128<int> a, Vector128<int> b) => a + b;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Finish(Vector128<int> first, Vector128<int> second, int sumX, float sx, ref float s, ref float y, nuint rows, bool accumulate)
@@ -368,8 +445,10 @@ public static partial class PackedGemv
     {
         public static int Rows => 4;
 
+        public static Vector128<int> Flip => Vector128<int>.Zero;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<int> Load(ref sbyte w, nuint offset) => Vector128.LoadUnsafe(ref w, offset).AsInt32();
+        public static Vector128<int> Load(ref sbyte w, nuint offset, Vector128<int> flip) => Vector128.LoadUnsafe(ref w, offset).AsInt32();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<int> Broadcast(int xGroup) => Vector128.Create(xGroup);
@@ -377,6 +456,9 @@ public static partial class PackedGemv
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> w, Vector128<int> x) =>
             Dp.DotProduct(acc, w.AsSByte(), x.AsSByte());
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<int> Add(Vector128<int> a, Vector128<int> b) => a + b;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Finish(Vector128<int> first, Vector128<int> second, int sumX, float sx, ref float s, ref float y, nuint rows, bool accumulate)
