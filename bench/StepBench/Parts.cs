@@ -31,8 +31,19 @@ internal static class Parts
     }
 
     /// <summary>The products and generated steps of <see cref="Run"/> without the searches (a quick A/B).</summary>
-    public static void Products(bool cellsOnly = false)
+    public static void Products(bool cellsOnly = false, bool dotOnly = false)
     {
+        if (dotOnly)
+        {
+            Console.WriteLine("int8-dynamic packed product, V512 (AVX-VNNI 256): us per call (multiply-adds per ns) [n singles / batch]");
+            DotProduct(1024, 256, 5000);
+            DotProduct(2048, 512, 1000);
+            Console.WriteLine("generated step: us per call");
+            Steps<KjvCharInt8Dynamic>("kjv lstm256 i8dyn", 5000);
+            Steps<Lstm256Int8Dynamic>("lstm256 i8dyn", 5000);
+            return;
+        }
+
         if (cellsOnly)
         {
             Breakdown(256, 5000);

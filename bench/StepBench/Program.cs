@@ -18,7 +18,8 @@ using RnnEmbedded.Runtime;
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
 //   StepBench --caption [images]   caption beam-3 with the batched step vs stepping each hypothesis alone, as a ratio.
 //   StepBench --products [cells]   the float32/bfloat16/int8/int8-dynamic products at 1..16 inputs, a 16-model LSTM 256 step's
-//                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only.
+//                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only;
+//                                  `int8-dynamic`: the int8-dynamic products (batch vs n singles) and steps only.
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
@@ -78,7 +79,7 @@ if (args.Length > 3 && args[0] == "--loop")
 
 if (args.Length > 0 && args[0] == "--products")
 {
-    Parts.Products(cellsOnly: args.Length > 1 && args[1] == "cells");
+    Parts.Products(cellsOnly: args.Length > 1 && args[1] == "cells", dotOnly: args.Length > 1 && args[1] == "int8-dynamic");
     return;
 }
 
