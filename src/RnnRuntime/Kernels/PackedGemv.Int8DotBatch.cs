@@ -12,13 +12,14 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The batched int8-dynamic product (docs/kernels.md, "Dynamic int8: int8 dot products", batched): up to MaxLanes inputs
 // are quantized once each — with its own scale, by the same MaxAbs and QuantizeInput as the single product — into one
-// buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time, register tiles load each row
-// vector's 4-column group once and run vpdpbusd / sdot against the broadcast 4-byte groups of up to DotTileLanes
-// inputs; a 16-row strip (16 · PaddedCols bytes) stays in L1 while every input group passes over it, so the weights
-// come from memory once per MaxLanes inputs (tiles of up to 3 inputs take two groups per iteration into separate
-// chains, enough to hide vpdpbusd's latency; one input alone runs the single product). The int32 sums are exact and each input is finished with the single
-// product's float32 operations, y (+)= (float)sum · (s_w · s_x), so every input's result equals its single product
-// bit for bit at every width. An input with max|x| = 0 leaves its y as the single product does (untouched, or cleared).
+// buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time (32 in full panels where AVX-512
+// gives 32 vector registers), register tiles load each row vector's 4-column group once and run vpdpbusd / sdot
+// against the broadcast 4-byte groups of up to DotTileLanes inputs; the strip stays in L1 while every input group
+// passes over it, so the weights come from memory once per MaxLanes inputs (2-vector tiles of up to 3 inputs take two
+// groups per iteration into separate chains, enough to hide vpdpbusd's latency; one input alone runs the single
+// product). The int32 sums are exact and each input is finished with the single product's float32 operations,
+// y (+)= (float)sum · (s_w · s_x), so every input's result equals its single product bit for bit at every width. An
+// input with max|x| = 0 leaves its y as the single product does (untouched, or cleared).
 public static partial class PackedGemv
 {
     // Inputs per register tile: 2 row vectors × 6 inputs = 12 accumulators, + 2 weight vectors, the broadcast x and
