@@ -65,6 +65,18 @@ public static partial class PackedGemv
         }
 
         int path = DotPath(width);
+        if (path == 0 && SingleDotPath(width) != 0)
+        {
+            // No dot-product instruction but a vector fallback (PackedGemv.Int8DotFallback.cs): one single product per
+            // input beats the scalar batch below. Same bits either way.
+            for (int b = 0; b < count; b++)
+            {
+                RunDot(weights, scales, xs.Slice(b * cols, cols), ys.Slice(b * rows, rows), width, accumulate);
+            }
+
+            return;
+        }
+
         int groups = paddedCols >> 2;
         int chunk = Math.Min(MaxLanes, count);
         int bufferInts = chunk * groups;
