@@ -42,6 +42,15 @@ internal static class Batch
             Measure<Lstm512Int8>("lstm512 int8", iterations / 4);
             Measure<Gru512Int8>("gru512 int8", iterations / 4);
         }
+
+        // int8-dynamic: each model's input quantized alone, each weight read once per 16 models (PackedGemv.Int8DotBatch.cs).
+        if (only is null or "int8-dynamic")
+        {
+            Measure<Lstm256Int8Dynamic>("lstm256 i8dyn", iterations);
+            Measure<Gru256Int8Dynamic>("gru256 i8dyn", iterations);
+            Measure<Lstm512Int8Dynamic>("lstm512 i8dyn", iterations / 4);
+            Measure<Gru512Int8Dynamic>("gru512 i8dyn", iterations / 4);
+        }
     }
 
     private static double s_peak;

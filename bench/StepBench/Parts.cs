@@ -31,8 +31,19 @@ internal static class Parts
     }
 
     /// <summary>The products and generated steps of <see cref="Run"/> without the searches (a quick A/B).</summary>
-    public static void Products(bool cellsOnly = false)
+    public static void Products(bool cellsOnly = false, bool dotOnly = false)
     {
+        if (dotOnly)
+        {
+            Console.WriteLine("int8-dynamic packed product, V512 (AVX-VNNI 256): us per call (multiply-adds per ns) [n singles / batch]");
+            DotProduct(1024, 256, 5000);
+            DotProduct(2048, 512, 1000);
+            Console.WriteLine("generated step: us per call");
+            Steps<KjvCharInt8Dynamic>("kjv lstm256 i8dyn", 5000);
+            Steps<Lstm256Int8Dynamic>("lstm256 i8dyn", 5000);
+            return;
+        }
+
         if (cellsOnly)
         {
             Breakdown(256, 5000);
@@ -49,10 +60,14 @@ internal static class Parts
         QuantizedProduct(1024, 256, 5000, int8: true);
         QuantizedProduct(2048, 512, 1000, int8: false);
         QuantizedProduct(2048, 512, 1000, int8: true);
+        Console.WriteLine("int8-dynamic packed product, V512 (AVX-VNNI 256): us per call (multiply-adds per ns) [n singles / batch]");
+        DotProduct(1024, 256, 5000);
+        DotProduct(2048, 512, 1000);
         Console.WriteLine("generated step: us per call");
         Steps<KjvChar>("kjv lstm256", 5000);
         Steps<Lstm256>("lstm256", 5000);
         Steps<Lstm256Int8>("lstm256 int8", 5000);
+        Steps<Lstm256Int8Dynamic>("lstm256 i8dyn", 5000);
         Steps<Gru256>("gru256", 5000);
         Steps<Lstm512>("lstm512", 1000);
     }
@@ -160,6 +175,37 @@ internal static class Parts
         }, iterations);
         Console.WriteLine(FormattableString.Invariant(
             $"  16 models, H={hidden}: LSTM cell kernels {cells,7:F2} us (at V256 {cells256:F2}, V128 {cells128:F2}), table-row and state copies {copies,7:F2} us"));
+    }
+
+    // The int8-dynamic product (rows a multiple of 16, cols of 4): one input, then n inputs in one batched call, with
+    // the ratio of n single products to the batch measured beside it.
+    private static void DotProduct(int rows, int cols, int iterations)
+    {
+        var random = new Random(1);
+        var q = new sbyte[rows * cols];
+        var scales = new float[rows];
+        float[] x = new float[16 * cols];
+        float[] y = new float[16 * rows];
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)random.NextDouble() - 0.5f;
+        }
+
+        Array.Fill(scales, 0.01f);
+        double single = Time(() => PackedGemv.Multiply(new PackedInt8DotMatrix(q, scales), x.AsSpan(0, cols), y.AsSpan(0, rows), VectorWidth.V512), iterations);
+        Console.Write(FormattableString.Invariant($"  {rows}x{cols,-4} i8dyn single {single,7:F2} ({rows * (double)cols / single / 1000:F0})"));
+        foreach (int n in s_counts)
+        {
+            double t = Time(() => PackedGemv.MultiplyBatch(new PackedInt8DotMatrix(q, scales), x.AsSpan(0, n * cols), y.AsSpan(0, n * rows), n, VectorWidth.V512), iterations);
+            Console.Write(FormattableString.Invariant($"  b{n} {t,7:F2} ({n * rows * (double)cols / t / 1000:F0}) [{n * single / t:F2}x]"));
+        }
+
+        Console.WriteLine();
     }
 
     private static void QuantizedProduct(int rows, int cols, int iterations, bool int8)

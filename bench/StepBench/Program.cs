@@ -9,15 +9,17 @@ using RnnEmbedded.Runtime;
 // Modes:
 //   StepBench --ratios [steps]     Stopwatch medians (ns/step) in the same format as baseline.c and pytorch_step.py,
 //                                  for bench/step/run.sh to print ratios measured in one run.
-//   StepBench --batch [iterations] [float32|bfloat16|int8]  4- and 16-model batched Step vs a 1-model Step; 64
+//   StepBench --batch [iterations] [float32|bfloat16|int8|int8-dynamic]  4- and 16-model batched Step vs a 1-model Step; 64
 //                                  streams together vs one by one (H=256 and 512, LSTM and GRU; float32, then the same
-//                                  models with bfloat16 and int8 weights, or only the weight type named), as ratios.
+//                                  models with bfloat16, int8 and int8-dynamic weights, or only the weight type named),
+//                                  as ratios.
 //   StepBench --first-call [runs]  each model in a fresh default-settings process: mean of the 1,000 steps after the
 //                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
 //   StepBench --caption [images]   caption beam-3 with the batched step vs stepping each hypothesis alone, as a ratio.
-//   StepBench --products [cells]   the float32/bfloat16/int8 products at 1..16 inputs, a 16-model LSTM 256 step's
-//                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only.
+//   StepBench --products [cells]   the float32/bfloat16/int8/int8-dynamic products at 1..16 inputs, a 16-model LSTM 256 step's
+//                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only;
+//                                  `int8-dynamic`: the int8-dynamic products (batch vs n singles) and steps only.
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
@@ -77,7 +79,7 @@ if (args.Length > 3 && args[0] == "--loop")
 
 if (args.Length > 0 && args[0] == "--products")
 {
-    Parts.Products(cellsOnly: args.Length > 1 && args[1] == "cells");
+    Parts.Products(cellsOnly: args.Length > 1 && args[1] == "cells", dotOnly: args.Length > 1 && args[1] == "int8-dynamic");
     return;
 }
 

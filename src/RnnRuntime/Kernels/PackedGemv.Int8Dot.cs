@@ -39,7 +39,7 @@ public static partial class PackedGemv
     public static void Multiply(PackedInt8DotMatrix packed, ReadOnlySpan<float> x, Span<float> y, VectorWidth width) =>
         RunDot(packed.Weights, packed.RowScales, x, y, width, accumulate: false);
 
-    /// <summary>ys (count, PaddedRows) += W @ xs (count, cols), W int8-dynamic: one product per input, each input quantized alone.</summary>
+    /// <summary>ys (count, PaddedRows) += W @ xs (count, cols), W int8-dynamic: each input quantized alone, each weight read once per <see cref="MaxLanes"/> inputs; each result equals its single product bit for bit.</summary>
     /// <param name="packed">W: int8 values in the dot layout and row scales.</param>
     /// <param name="xs">count inputs of cols floats; must not overlap <paramref name="ys"/>.</param>
     /// <param name="ys">count outputs of PaddedRows floats; accumulated into.</param>
@@ -49,7 +49,7 @@ public static partial class PackedGemv
     public static void MultiplyAddBatch(PackedInt8DotMatrix packed, ReadOnlySpan<float> xs, Span<float> ys, int count, VectorWidth width) =>
         RunDotBatch(packed, xs, ys, count, width, accumulate: true);
 
-    /// <summary>ys (count, PaddedRows) = W @ xs (count, cols), W int8-dynamic; one product per input.</summary>
+    /// <summary>ys (count, PaddedRows) = W @ xs (count, cols), W int8-dynamic; see the MultiplyAddBatch overload.</summary>
     /// <param name="packed">W: int8 values in the dot layout and row scales.</param>
     /// <param name="xs">count inputs of cols floats; must not overlap <paramref name="ys"/>.</param>
     /// <param name="ys">count outputs of PaddedRows floats; overwritten.</param>
@@ -81,12 +81,7 @@ public static partial class PackedGemv
             ThrowHelper.Overlap(nameof(ys), nameof(xs));
         }
 
-        int rows = ys.Length / count;
-        int cols = xs.Length / count;
-        for (int b = 0; b < count; b++)
-        {
-            RunDot(packed.Weights, packed.RowScales, xs.Slice(b * cols, cols), ys.Slice(b * rows, rows), width, accumulate);
-        }
+        DotBatch(packed, xs, ys, count, width, accumulate); // PackedGemv.Int8DotBatch.cs
     }
 
     /// <summary>Which integer dot product runs at <paramref name="width"/> here (docs/kernels.md): 3 AVX-VNNI 256, 2 AVX-VNNI 128, 1 sdot, 0 scalar.</summary>

@@ -203,11 +203,11 @@ internal static class BatchRunner
     /// </summary>
     public const float RelativeTolerance = 1e-6f;
 
-    /// <param name="exact">Require equal bits (the bfloat16/int8 batched products equal the single ones bit for bit).</param>
+    /// <param name="exact">Require equal bits (the bfloat16/int8/int8-dynamic batched products equal the single ones bit for bit).</param>
     public static void Tokens(Type model, int[] tokens, int n, bool exact = false) =>
         Invoke(nameof(TokensCore), model, new object[] { tokens, n, exact });
 
-    /// <param name="exact">Require equal bits (the bfloat16/int8 batched products equal the single ones bit for bit).</param>
+    /// <param name="exact">Require equal bits (the bfloat16/int8/int8-dynamic batched products equal the single ones bit for bit).</param>
     public static void Dense(Type model, float[][] inputs, int n, bool exact = false) =>
         Invoke(nameof(DenseCore), model, new object[] { inputs, n, exact });
 

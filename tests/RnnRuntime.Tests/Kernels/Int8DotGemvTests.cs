@@ -239,7 +239,7 @@ public sealed class Int8DotGemvTests
         return y;
     }
 
-    private static (sbyte[] Q, float[] Scales) RandomWeights(Random random, int rows, int cols)
+    internal static (sbyte[] Q, float[] Scales) RandomWeights(Random random, int rows, int cols)
     {
         var q = new sbyte[rows * cols];
         for (int k = 0; k < q.Length; k++)
