@@ -10,7 +10,8 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // time; a single input is used as it is), so a tile's broadcasts of x[j] all come from one base register plus
 // constants instead of one pointer per input (which spilled). Then panel by panel — in blocks of 64 columns when two
 // groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) — register tiles
-// of at most 16 FMA chains: a 64-row panel (4 vectors) × up to 4 inputs, 32 rows (2 vectors) × 5..8 inputs, a 48-row
+// of at most 24 FMA chains: a 64-row panel (4 vectors) × up to 6 inputs (1..3 inputs of a panel that is not 64-byte
+// aligned in the aligned-block stream tile, PackedGemv.Batch512Stream.cs), 32 rows (2 vectors) × 7..8 inputs, a 48-row
 // last panel (3 vectors) × up to 5 inputs, or 16 rows × up to 8. Row and input counts are type arguments
 // (Lanes1..Lanes8), so a group does exactly its own work. Each input's sum runs over the columns in order in one chain
 // (carried through y between blocks and chunks, which rounds nothing), so an input's result does not depend on how
@@ -202,14 +203,33 @@ public static partial class PackedGemv
         }
     }
 
-    // One panel's block for one group of 1..8 inputs: tiles of 4 row vectors (up to 4 inputs) or 2 (5..8 inputs) over
-    // a full panel; a narrower panel (16, 32 or 48 rows, column stride = its width) as one 3-vector tile (48 rows, up
-    // to 5 inputs), else 2-vector tiles then a 1-vector one.
+    // One panel's block for one group of 1..8 inputs: a full panel as one tile of 4 row vectors — StreamTile for 1..3
+    // inputs when the panel is not 64-byte aligned (PackedGemv.Batch512Stream.cs), else Tile for up to 6 inputs (24 of
+    // the 32 registers accumulate) — or 2-vector tiles (7, 8 inputs); a narrower panel (16, 32 or 48 rows, column
+    // stride = its width) as one 3-vector tile (48 rows, up to 5 inputs), else 2-vector tiles then a 1-vector one.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Group(ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate)
     {
         nuint s = 0;
-        if (panelWidth == PanelRows && lanes <= 4)
+        if (panelWidth == PanelRows && lanes <= 3 && !IsAligned64(ref w))
+        {
+            switch (lanes)
+            {
+                case 1:
+                    StreamTile<Lanes1>(ref w, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 2:
+                    StreamTile<Lanes2>(ref w, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                default:
+                    StreamTile<Lanes3>(ref w, ref xp, ref y, rows, kb, accumulate);
+                    break;
+            }
+
+            return;
+        }
+
+        if (panelWidth == PanelRows && lanes <= 6)
         {
             switch (lanes)
             {
@@ -222,8 +242,14 @@ public static partial class PackedGemv
                 case 3:
                     Tile<Lanes4, Lanes3>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
-                default:
+                case 4:
                     Tile<Lanes4, Lanes4>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 5:
+                    Tile<Lanes4, Lanes5>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                default:
+                    Tile<Lanes4, Lanes6>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
@@ -321,12 +347,17 @@ public static partial class PackedGemv
         }
     }
 
+    // Whether a weight address is 64-byte aligned: only picks the faster tile, both give the same bits (an address the
+    // GC moves meanwhile costs nothing but speed; StreamTile pins and reads its own).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool IsAligned64(ref float w) => ((nuint)Unsafe.AsPointer(ref w) & 63) == 0;
+
     // R vectors of 16 rows (r·16 from w, columns `stride` floats apart) × TL inputs over kb columns: one FMA chain per
-    // (row vector, input), at most 16. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
+    // (row vector, input), at most 24. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
     // base register plus a constant. Input l's rows go to y + l·rows; accumulate = start from y, else from 0.
-    // A full-panel tile (1..4 inputs: a beam's few hypotheses) is bound by streaming W from L2, not by its FMAs, so it
-    // prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and KJV
-    // models 10-30 % faster, docs/benchmarks.md); wider groups reuse each column enough that it does not pay.
+    // A full-panel tile (1..6 inputs: a beam's few hypotheses) is bound by streaming W from L2 as much as by its FMAs,
+    // so it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and
+    // KJV models 10-30 % faster, docs/benchmarks.md); 2-vector groups reuse each column enough that it does not pay.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile<TR, TL>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
         where TR : struct, ILaneCount
