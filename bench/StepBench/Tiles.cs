@@ -16,8 +16,12 @@ internal static class Tiles
 
     public static void Run()
     {
-        Console.WriteLine("float32 batched product V512, us per call: before -> after (after/before); weights 12 bytes off a 64-byte line, then aligned");
-        foreach ((int rows, int cols, int iterations) in new[] { (384, 128, 4000), (512, 128, 4000), (1024, 256, 1000), (96, 256, 8000) })
+        Console.WriteLine(
+            "float32 batched product V512, us per call: before -> after (after/before); " +
+            "weights 12 bytes off a 64-byte line (@12), then aligned (@0)");
+        (int Rows, int Cols, int Iterations)[] shapes =
+            [(384, 128, 4000), (512, 128, 4000), (1024, 256, 1000), (96, 256, 8000), (2048, 512, 150)];
+        foreach ((int rows, int cols, int iterations) in shapes)
         {
             foreach (int misalignment in new[] { 12, 0 })
             {
@@ -59,16 +63,20 @@ internal static class Tiles
             ReadOnlySpan<float> x = xs.AsSpan(0, n * cols);
             Batch512Before.MultiplyBatch(w, x, before.AsSpan(0, n * padded), n);
             PackedGemv.MultiplyBatch(w, x, after.AsSpan(0, n * padded), n, VectorWidth.V512);
-            if (!MemoryMarshal.AsBytes(before.AsSpan(0, n * padded)).SequenceEqual(MemoryMarshal.AsBytes(after.AsSpan(0, n * padded))))
+            Span<float> b0 = before.AsSpan(0, n * padded), a0 = after.AsSpan(0, n * padded);
+            if (!MemoryMarshal.AsBytes(b0).SequenceEqual(MemoryMarshal.AsBytes(a0)))
             {
-                throw new InvalidOperationException($"{rows}x{cols} count {n}: today's kernel and the frozen one differ in bits");
+                throw new InvalidOperationException($"{rows}x{cols} count {n}: the two kernels differ in bits");
             }
 
             float[] wArray = buffer;
             int o = offset;
+            int inputs = n * cols, outputs = n * padded;
             (double b, double a) = Pair(
-                () => Batch512Before.MultiplyBatch(wArray.AsSpan(o, length), xs.AsSpan(0, n * cols), before.AsSpan(0, n * padded), n),
-                () => PackedGemv.MultiplyBatch(wArray.AsSpan(o, length), xs.AsSpan(0, n * cols), after.AsSpan(0, n * padded), n, VectorWidth.V512),
+                () => Batch512Before.MultiplyBatch(
+                    wArray.AsSpan(o, length), xs.AsSpan(0, inputs), before.AsSpan(0, outputs), n),
+                () => PackedGemv.MultiplyBatch(
+                    wArray.AsSpan(o, length), xs.AsSpan(0, inputs), after.AsSpan(0, outputs), n, VectorWidth.V512),
                 iterations);
             Console.Write(FormattableString.Invariant($"  b{n} {b:F2}->{a:F2} ({a / b:F2})"));
         }

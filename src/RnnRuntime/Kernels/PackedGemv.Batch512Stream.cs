@@ -4,28 +4,30 @@ using System.Runtime.Intrinsics.X86;
 
 namespace RnnEmbedded.Runtime.CompilerServices;
 
-// The Vector512 batched product's full-panel tile for 1..3 inputs when the panel is not 64-byte aligned (every weight
-// matrix of a generated model: its floats live in a string literal, 4 bytes past an 8-byte boundary, so a 64-byte
-// load of a panel column straddles two cache lines and costs two load slots). A full panel's columns follow each
-// other, so the panel is one contiguous stream of 64·kb floats: the tile reads it in 64-byte-aligned blocks instead
-// and rotates its accumulators to match. With delta = (panel address mod 64) / 4, aligned block k holds stream floats
-// 16k − delta .. 16k − delta + 15; per column j the four blocks 4j..4j+3 hold the column's rows −delta..63 − delta,
-// so accumulator q (q = 0..3) keeps, in lane t, row (16q − delta + t) mod 64 for all columns. Block 4j's lanes below
-// delta are the previous column's last rows: they are multiplied by x[j − 1] (a blend of two broadcasts), the first
-// column leaves them as they are, and block 4·kb adds the last column's. Every row thus takes the columns in order,
-// one fused multiply-add each, in one chain from y (or 0): the same operations as Tile, so the same bits
-// (PackedGemvBatchTests checks every misalignment). Accumulators are rotated from y and back with one two-source
-// permute per row vector and input. The aligned blocks 0 and 4·kb reach up to delta floats before the panel and
-// after its last column, inside the 64-byte lines that hold its first and last floats (readable memory; the
-// weights are pinned while the tile runs). Measured at 1024 × 256 (docs/benchmarks.md, "Small-batch float32 tiles"):
-// 1 input 12.3 → 9.0 µs, 2 inputs 13.4 → 10.4, 3 inputs 14.1 → 12.7; 4 inputs are faster with Tile (the blends then
-// cost more FMA-port time than the split loads).
+// The Vector512 batched product's full-panel tile for 1..3 inputs when the panel is not 64-byte aligned (a generated
+// model reads its weights in place, 8-byte aligned, unless RnnEmbedded.AlignWeights copies them: docs/generator.md),
+// where every 64-byte load of a panel column straddles two cache lines and costs two load slots (docs/kernels.md,
+// "Batched float32 tiles"). A full panel's columns follow each other, so the panel is one contiguous stream of 64·kb
+// floats: the tile reads it in 64-byte-aligned blocks instead and rotates its accumulators to match. With
+// delta = (panel address mod 64) / 4, aligned block k holds stream floats 16k − delta .. 16k − delta + 15; per column
+// j the four blocks 4j..4j+3 hold the column's rows −delta..63 − delta, so accumulator q (q = 0..3) keeps, in lane t,
+// row (16q − delta + t) mod 64 for all columns. Block 4j's lanes below delta are the previous column's last rows:
+// they are multiplied by x[j − 1] (a blend of two broadcasts), the first column leaves them as they are, and block
+// 4·kb adds the last column's. Every row thus takes the columns in order, one fused multiply-add each, in one chain
+// from y (or 0): the same operations as Tile, so the same bits (PackedGemvBatchBitsTests checks every misalignment).
+// Accumulators are rotated from y and back with one two-source permute per row vector and input. The aligned blocks 0
+// and 4·kb reach up to delta floats before the panel and after its last column, inside the 64-byte lines that hold
+// its first and last floats (readable memory; the weights are pinned while the tile runs, and the lanes read there
+// are discarded). Measured (docs/benchmarks.md, "Small-batch float32 tiles"): at 1024 × 256, 1 / 2 / 3 inputs take
+// 0.67–0.70 / 0.72–0.75 / 0.84–0.86 × the time of Tile on the same misaligned weights; 4 inputs stay with Tile (the
+// blends would then cost more FMA-port time than the split loads do).
 public static partial class PackedGemv
 {
     // A full-panel tile over kb columns for TL (1..3) inputs: w = column 0 of the panel (64 floats per column),
     // x = the inputs packed as for Tile (input l's column j at x[j·TL + l]), y = the panel's first row of input 0.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void StreamTile<TL>(ref float w, ref float x, ref float y, nuint rows, nuint kb, bool accumulate)
+    private static unsafe void StreamTile<TL>(
+        ref float w, ref float x, ref float y, nuint rows, nuint kb, bool accumulate)
         where TL : struct, ILaneCount
     {
         fixed (float* panel = &w)
@@ -36,7 +38,8 @@ public static partial class PackedGemv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void StreamTileCore<TL>(float* panel, float* xp, ref float y, nuint rows, nuint kb, bool accumulate)
+    private static unsafe void StreamTileCore<TL>(
+        float* panel, float* xp, ref float y, nuint rows, nuint kb, bool accumulate)
         where TL : struct, ILaneCount
     {
         nuint lanes = (nuint)TL.Value;
