@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The batched product at Vector512 (which implies AVX-512 and its 32 vector registers), for up to MaxLanes = 16
-// inputs in one pass over W. The inputs are first packed column-interleaved on the stack (a chunk of 256 columns at a
-// time for 9..16 inputs, 4096 / L columns for L <= 8; a single input is used as it is), so a tile's broadcasts of x[j]
+// inputs in one pass over W. The inputs are first packed column-interleaved on the stack (a chunk of 512 columns at a
+// time for 9..16 inputs, 8192 / L columns for L <= 8; a single input is used as it is), so a tile's broadcasts of x[j]
 // all come from one base register plus constants instead of one pointer per input (which spilled). Then panel by
 // panel — back to front on every other pass when W is one chunk (PackedGemv.PassOrder.cs), in blocks of 64 columns
 // when two groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) —
@@ -20,7 +20,7 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // (PackedGemvBatchTests and PackedGemvBatchBitsTests check it bit for bit).
 public static partial class PackedGemv
 {
-    private const int ChunkColumns = 256; // x columns packed at a time for > 8 inputs: 256 × MaxLanes floats = 16 KB
+    private const int ChunkColumns = 512; // x columns packed at a time for > 8 inputs: 512 × MaxLanes floats = 32 KB
     private const int BlockColumns = 64;  // panel columns per tile pass when more than 8 inputs share a panel
     private const int GroupLanes = 8;     // inputs per register-tile group
     private const int PrefetchColumns = 8; // full-panel tiles ask for the weights 8 columns (2 KB) ahead
@@ -78,7 +78,7 @@ public static partial class PackedGemv
         Span<float> packedSpan = stackalloc float[ChunkColumns * MaxLanes];
         ref float packed = ref MemoryMarshal.GetReference(packedSpan);
 
-        // Up to 8 inputs, the packing buffer holds 512 columns or more; panels go back to front on a backward pass
+        // Up to 8 inputs, the packing buffer holds 1024 columns or more; panels go back to front on a backward pass
         // (PackedGemv.PassOrder.cs) when W is one chunk — chunks must follow each other, columns stay in order.
         nuint chunkColumns = lanes > GroupLanes ? ChunkColumns : (nuint)(ChunkColumns * MaxLanes / lanes);
         nuint panels = (rows + PanelRows - 1) / PanelRows;
