@@ -25,6 +25,8 @@ using RnnEmbedded.Runtime;
 //   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
 //   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
 //                                  process, keystroke by keystroke (paired times, results compared bit for bit).
+//   StepBench --tiles              the float32 batched product at 1..8 inputs, today's kernel vs the frozen copy from
+//                                  before the tiles branch, in one process (bits compared first).
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
@@ -92,6 +94,12 @@ if (args.Length > 0 && args[0] == "--parts")
 if (args.Length > 0 && args[0] == "--keystroke-ab")
 {
     KeystrokeAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 6);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--tiles")
+{
+    Tiles.Run();
     return;
 }
 

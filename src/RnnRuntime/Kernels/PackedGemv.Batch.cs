@@ -91,19 +91,23 @@ public static partial class PackedGemv
             int lanes = Math.Min(MaxLanes, count - b);
             ref float x = ref MemoryMarshal.GetReference(xs.Slice(b * cols));
             ref float y = ref MemoryMarshal.GetReference(ys.Slice(b * rows));
+
+            // Each pass starts where the previous pass over W (single or batched) ended, as the single product does
+            // (PackedGemv.PassOrder.cs): a W bigger than L2 then finds its last-read part still there.
+            bool backward = NextPassBackward(ref w, packed.Length);
             switch (width)
             {
                 case VectorWidth.V512:
-                    Batch512(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);
+                    Batch512(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate, backward);
                     break;
                 case VectorWidth.V256:
-                    Batch<V256Ops, Vector256<float>>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);
+                    Batch<V256Ops, Vector256<float>>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate, backward);
                     break;
                 case VectorWidth.V128:
-                    Batch<V128Ops, Vector128<float>>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);
+                    Batch<V128Ops, Vector128<float>>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate, backward);
                     break;
                 default:
-                    Batch<ScalarOps, float>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate);
+                    Batch<ScalarOps, float>(ref w, ref x, ref y, (nuint)rows, (nuint)cols, lanes, accumulate, backward);
                     break;
             }
         }
@@ -113,15 +117,19 @@ public static partial class PackedGemv
     // an odd last vector); a block keeps one accumulator per row vector and input (8 FMA chains) and streams its
     // column slices once, front to back; inputs 5..8 take a second pass over the block while it is in L1. Lanes
     // past `lanes` repeat the last input (same loads, same stores of the same values), so blocks have no branches.
+    // `backward` walks the panels back to front (each panel is computed the same way: same bits).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Batch<TOps, TV>(ref float w, ref float x, ref float y, nuint rows, nuint cols, int lanes, bool accumulate)
+    private static void Batch<TOps, TV>(
+        ref float w, ref float x, ref float y, nuint rows, nuint cols, int lanes, bool accumulate, bool backward)
         where TOps : struct, ISimdOps<TV>
         where TV : struct
     {
         nuint last = (nuint)lanes - 1;
         nuint vector = (nuint)TOps.Count;
-        for (nuint p = 0; p < rows; p += PanelRows)
+        nuint panels = (rows + PanelRows - 1) / PanelRows;
+        for (nuint i = 0; i < panels; i++)
         {
+            nuint p = (backward ? panels - 1 - i : i) * PanelRows;
             nuint panelWidth = Math.Min(PanelRows, rows - p);
             ref float panel = ref Unsafe.Add(ref w, p * cols);
             for (nuint first = 0; first <= last; first += 4)

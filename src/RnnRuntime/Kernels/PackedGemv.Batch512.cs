@@ -6,18 +6,21 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The batched product at Vector512 (which implies AVX-512 and its 32 vector registers), for up to MaxLanes = 16
-// inputs in one pass over W. The inputs are first packed column-interleaved on the stack (a chunk of 256 columns at a
-// time; a single input is used as it is), so a tile's broadcasts of x[j] all come from one base register plus
-// constants instead of one pointer per input (which spilled). Then panel by panel — in blocks of 64 columns when two
-// groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) — register tiles
-// of at most 16 FMA chains: a 64-row panel (4 vectors) × up to 4 inputs, 32 rows (2 vectors) × 5..8 inputs, a 48-row
-// last panel (3 vectors) × up to 5 inputs, or 16 rows × up to 8. Row and input counts are type arguments
-// (Lanes1..Lanes8), so a group does exactly its own work. Each input's sum runs over the columns in order in one chain
-// (carried through y between blocks and chunks, which rounds nothing), so an input's result does not depend on how
-// many inputs share the call or where it sits among them (PackedGemvBatchTests checks it bit for bit).
+// inputs in one pass over W. The inputs are first packed column-interleaved on the stack (a chunk of 512 columns at a
+// time for 9..16 inputs, 8192 / L columns for L <= 8; a single input is used as it is), so a tile's broadcasts of x[j]
+// all come from one base register plus constants instead of one pointer per input (which spilled). Then panel by
+// panel — back to front on every other pass when W is one chunk (PackedGemv.PassOrder.cs), in blocks of 64 columns
+// when two groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) —
+// register tiles of at most 24 FMA chains: a 64-row panel (4 vectors) × up to 6 inputs (1..3 inputs of a panel that
+// is not 64-byte aligned in the aligned-block stream tile, PackedGemv.Batch512Stream.cs), 32 rows (2 vectors) × 7..8
+// inputs, a 48-row last panel (3 vectors) × up to 5 inputs, or 16 rows × up to 8 (docs/kernels.md, "Batched float32
+// tiles"). Row and input counts are type arguments (Lanes1..Lanes8), so a group does exactly its own work. Each
+// input's sum runs over the columns in order in one chain (carried through y between blocks and chunks, which rounds
+// nothing), so an input's result does not depend on how many inputs share the call or where it sits among them
+// (PackedGemvBatchTests and PackedGemvBatchBitsTests check it bit for bit).
 public static partial class PackedGemv
 {
-    private const int ChunkColumns = 256; // x columns packed at a time: 256 × MaxLanes floats = 16 KB of stack
+    private const int ChunkColumns = 512; // x columns packed at a time for > 8 inputs: 512 × MaxLanes floats = 32 KB
     private const int BlockColumns = 64;  // panel columns per tile pass when more than 8 inputs share a panel
     private const int GroupLanes = 8;     // inputs per register-tile group
     private const int PrefetchColumns = 8; // full-panel tiles ask for the weights 8 columns (2 KB) ahead
@@ -69,13 +72,20 @@ public static partial class PackedGemv
 
     // One pass over W for up to MaxLanes inputs (see the file comment for the order).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Batch512(ref float w, ref float x, ref float y, nuint rows, nuint cols, int lanes, bool accumulate)
+    private static void Batch512(
+        ref float w, ref float x, ref float y, nuint rows, nuint cols, int lanes, bool accumulate, bool backward)
     {
         Span<float> packedSpan = stackalloc float[ChunkColumns * MaxLanes];
         ref float packed = ref MemoryMarshal.GetReference(packedSpan);
-        for (nuint c0 = 0; c0 < cols; c0 += ChunkColumns)
+
+        // Up to 8 inputs, the packing buffer holds 1024 columns or more; panels go back to front on a backward pass
+        // (PackedGemv.PassOrder.cs) when W is one chunk — chunks must follow each other, columns stay in order.
+        nuint chunkColumns = lanes > GroupLanes ? ChunkColumns : (nuint)(ChunkColumns * MaxLanes / lanes);
+        nuint panels = (rows + PanelRows - 1) / PanelRows;
+        bool reverse = backward && cols <= chunkColumns;
+        for (nuint c0 = 0; c0 < cols; c0 += chunkColumns)
         {
-            nuint kc = Math.Min(ChunkColumns, cols - c0);
+            nuint kc = Math.Min(chunkColumns, cols - c0);
             if (lanes > 1)
             {
                 Pack(ref x, cols, c0, kc, lanes, ref packed);
@@ -84,8 +94,9 @@ public static partial class PackedGemv
             ref float chunk = ref lanes > 1 ? ref packed : ref Unsafe.Add(ref x, c0); // one input is already packed
             bool chunkAccumulate = accumulate || c0 > 0;
             nuint block = lanes > GroupLanes ? BlockColumns : kc;
-            for (nuint p = 0; p < rows; p += PanelRows)
+            for (nuint i = 0; i < panels; i++)
             {
+                nuint p = (reverse ? panels - 1 - i : i) * PanelRows;
                 nuint panelWidth = Math.Min(PanelRows, rows - p);
                 ref float panel = ref Unsafe.Add(ref w, (p * cols) + (c0 * panelWidth)); // column c0 of panel p
                 for (nuint j0 = 0; j0 < kc; j0 += block)
@@ -202,14 +213,33 @@ public static partial class PackedGemv
         }
     }
 
-    // One panel's block for one group of 1..8 inputs: tiles of 4 row vectors (up to 4 inputs) or 2 (5..8 inputs) over
-    // a full panel; a narrower panel (16, 32 or 48 rows, column stride = its width) as one 3-vector tile (48 rows, up
-    // to 5 inputs), else 2-vector tiles then a 1-vector one.
+    // One panel's block for one group of 1..8 inputs: a full panel as one tile of 4 row vectors — StreamTile for 1..3
+    // inputs when the panel is not 64-byte aligned (PackedGemv.Batch512Stream.cs), else Tile for up to 6 inputs (24 of
+    // the 32 registers accumulate) — or 2-vector tiles (7, 8 inputs); a narrower panel (16, 32 or 48 rows, column
+    // stride = its width) as one 3-vector tile (48 rows, up to 5 inputs), else 2-vector tiles then a 1-vector one.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Group(ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate)
     {
         nuint s = 0;
-        if (panelWidth == PanelRows && lanes <= 4)
+        if (panelWidth == PanelRows && lanes <= 3 && !IsAligned64(ref w))
+        {
+            switch (lanes)
+            {
+                case 1:
+                    StreamTile<Lanes1>(ref w, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 2:
+                    StreamTile<Lanes2>(ref w, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                default:
+                    StreamTile<Lanes3>(ref w, ref xp, ref y, rows, kb, accumulate);
+                    break;
+            }
+
+            return;
+        }
+
+        if (panelWidth == PanelRows && lanes <= 6)
         {
             switch (lanes)
             {
@@ -222,8 +252,14 @@ public static partial class PackedGemv
                 case 3:
                     Tile<Lanes4, Lanes3>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
-                default:
+                case 4:
                     Tile<Lanes4, Lanes4>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 5:
+                    Tile<Lanes4, Lanes5>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                default:
+                    Tile<Lanes4, Lanes6>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
@@ -321,12 +357,17 @@ public static partial class PackedGemv
         }
     }
 
+    // Whether a weight address is 64-byte aligned: only picks the faster tile, both give the same bits (an address the
+    // GC moves meanwhile costs nothing but speed; StreamTile pins and reads its own).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe bool IsAligned64(ref float w) => ((nuint)Unsafe.AsPointer(ref w) & 63) == 0;
+
     // R vectors of 16 rows (r·16 from w, columns `stride` floats apart) × TL inputs over kb columns: one FMA chain per
-    // (row vector, input), at most 16. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
+    // (row vector, input), at most 24. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
     // base register plus a constant. Input l's rows go to y + l·rows; accumulate = start from y, else from 0.
-    // A full-panel tile (1..4 inputs: a beam's few hypotheses) is bound by streaming W from L2, not by its FMAs, so it
-    // prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and KJV
-    // models 10-30 % faster, docs/benchmarks.md); wider groups reuse each column enough that it does not pay.
+    // A full-panel tile (1..6 inputs: a beam's few hypotheses) is bound by streaming W from L2 as much as by its FMAs,
+    // so it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and
+    // KJV models 10-30 % faster, docs/benchmarks.md); 2-vector groups reuse each column enough that it does not pay.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile<TR, TL>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
         where TR : struct, ILaneCount

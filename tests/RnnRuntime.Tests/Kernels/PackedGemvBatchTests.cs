@@ -35,8 +35,8 @@ public sealed class PackedGemvBatchTests
         }
 
         yield return ((6 * 64) + 7, 257); // odd and large
-        yield return (112, 300); // two packed column chunks (256 at a time) at Vector512, a 48-row last panel
-        yield return (80, 600); // three chunks, a 16-row last panel
+        yield return (112, 300); // a 48-row last panel (one packed chunk at Vector512 up to 8 inputs, else 512 columns)
+        yield return (80, 600); // two packed column chunks at Vector512 for its 9 inputs, a 16-row last panel
     }
 
     [Theory]
