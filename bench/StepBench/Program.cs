@@ -20,7 +20,8 @@ using RnnEmbedded.Runtime;
 //                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only.
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
-//   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
+//   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler;
+//                                  `--loop captions 0 S`: batched caption beam-3 decoding for S seconds.
 //   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
 //                                  process, keystroke by keystroke (paired times, results compared bit for bit).
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.

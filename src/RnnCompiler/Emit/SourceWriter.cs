@@ -45,6 +45,7 @@ public static partial class SourceWriter
         WriteConstants(w, plan);
         WriteState(w, plan);
         WriteStep(w, plan);
+        WriteStartImage(w, plan); // SourceWriter.StartImage.cs
         WriteEncode(w, plan); // SourceWriter.Seq2Seq.cs
         WriteBatchStep(w, plan);
         WriteRun(w, plan);
@@ -61,6 +62,7 @@ public static partial class SourceWriter
             }
         }
 
+        WriteZeroStateCells(w, plan); // SourceWriter.StartImage.cs
         WriteBatchCells(w, plan);
         WriteHead(w, plan);
         WriteBatchHead(w, plan);
@@ -777,8 +779,10 @@ public static partial class SourceWriter
 
     // ---------------------------------------------------------------- cells
 
-    private static void WriteCell(IndentedWriter w, CellPlan cell, bool token)
+    private static void WriteCell(IndentedWriter w, CellPlan cell, bool token, bool fromZero = false)
     {
+        // fromZero: the StartImage form (SourceWriter.StartImage.cs), h = 0, its recurrent products skipped when exact.
+        bool skip = fromZero && cell.ZeroStateSkipsRecurrent;
         string n = cell.Prefix;
         string ghp = Int(cell.PaddedGateRows);
         string gh = Int(cell.GateRows);
@@ -791,9 +795,9 @@ public static partial class SourceWriter
 
         w.Line();
         string route = !(cell.TokenInput && cell.VectorInput) ? "" : token ? " — a token: one table row" : " — a vector: the projected image";
-        w.Line($"// Layer {cell.Layer}: {cell.Description}{route}");
+        w.Line(fromZero ? ZeroStateComment(cell) : $"// Layer {cell.Layer}: {cell.Description}{route}");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]");
-        w.Open($"private static void {cell.Method}({inParam}, Span<float> h{(lstm ? ", Span<float> c" : "")})");
+        w.Open($"private static void {cell.Method}{(fromZero ? "FromZero" : "")}({inParam}, Span<float> h{(lstm ? ", Span<float> c" : "")})");
         w.Line($"Span<float> {g} = stackalloc float[{ghp}]; // ({gh},) {cell.GateNames} preactivations, padded");
         if (token)
         {
@@ -809,21 +813,21 @@ public static partial class SourceWriter
         switch (cell.Variant)
         {
             case CellVariant.Rnn:
-                w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
+                w.Line(skip ? SkippedProduct : $"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
                 w.Line($"{cell.Kernel}(g.Slice(0, {h}), h, s_width); // h' = {cell.Kernel.Substring(cell.Kernel.LastIndexOf('.') + 1).ToLowerInvariant()}(g)");
                 break;
 
             case CellVariant.GruResetAfter:
                 w.Line($"Span<float> gh = stackalloc float[{ghp}]; // ({gh},) (0, 0, b_hn) + W_hh h, padded");
                 w.Line($"{n}_b_hn.CopyTo(gh); // gh = (0, 0, b_hn)");
-                w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, gh, s_width); // gh += W_hh h");
+                w.Line(skip ? SkippedProduct : $"PackedGemv.MultiplyAdd({n}_W_hh, h, gh, s_width); // gh += W_hh h");
                 w.Line($"{cell.Kernel}(gi.Slice(0, {gh}), gh.Slice(0, {gh}), h, s_width); // h' = (1 − z)⊙n + z⊙h");
                 break;
 
             case CellVariant.GruResetBefore:
                 string rz = Int(2 * cell.HiddenSize);
                 w.Line($"Span<float> ghrz = stackalloc float[{Int(cell.PaddedResetUpdateRows)}]; // ({rz},) W_hr h, W_hz h, padded");
-                w.Line($"PackedGemv.Multiply({n}_W_hrz, h, ghrz, s_width); // ghrz = W_hr h, W_hz h");
+                w.Line(skip ? "ghrz.Clear(); // ghrz = W_hr h, W_hz h = 0 for h = 0" : $"PackedGemv.Multiply({n}_W_hrz, h, ghrz, s_width); // ghrz = W_hr h, W_hz h");
                 w.Line($"Span<float> z = stackalloc float[{h}]; // ({h},) z");
                 w.Line($"Span<float> rh = stackalloc float[{h}]; // ({h},) r⊙h");
                 w.Line($"{cell.Kernel}(gi.Slice(0, {rz}), ghrz.Slice(0, {rz}), h, z, rh, s_width); // z; r⊙h");
@@ -839,7 +843,7 @@ public static partial class SourceWriter
                 break;
 
             default: // LSTM, every variant
-                w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
+                w.Line(skip ? SkippedProduct : $"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
                 string target = "h";
                 if (cell.ProjectionSize > 0)
                 {
