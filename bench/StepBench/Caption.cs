@@ -91,7 +91,10 @@ internal static class Caption
         Array.Sort(tBatched);
         Array.Sort(tBefore);
         string clock = ThreadClock.IsThreadTime ? "thread CPU time" : "wall";
-        Console.WriteLine(FormattableString.Invariant($"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}):"));
+        string weights = AppContext.TryGetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, out bool aligned) && aligned
+            ? "64-byte-aligned copy" : "in place";
+        Console.WriteLine(FormattableString.Invariant(
+            $"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}; weights {weights}, {ToyCaption.WeightsAddress() % 64} bytes past a 64-byte boundary):"));
         Console.WriteLine(FormattableString.Invariant(
             $"  before issue 12 (c424011 beam, one by one) {tBefore[3]:F1} us/caption, one by one {tAlone[3]:F1}, batched {tBatched[3]:F1}; before / batched {tBefore[3] / tBatched[3]:F2}× (target ≥ 2×), one by one / batched {tAlone[3] / tBatched[3]:F2}×"));
     }

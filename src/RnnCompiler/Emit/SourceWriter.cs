@@ -450,6 +450,13 @@ public static partial class SourceWriter
             input = $"xs.Slice(0, n * {e})";
         }
 
+        if (StateIsHiddenMatrix(plan)) // SourceWriter.BatchState.cs
+        {
+            WriteAliasedLanes(w, plan, plan.Cells[plan.Layers[0].Cells[0]], input);
+            w.Close();
+            return;
+        }
+
         for (int l = 0; l < plan.State.Count; l++)
         {
             string sz = Int(plan.State[l].HiddenSize);
@@ -504,10 +511,18 @@ public static partial class SourceWriter
         string inParam = token ? "ReadOnlySpan<int> tokens" : "ReadOnlySpan<float> xs";
 
         w.Line();
-        w.Line($"// Layer {cell.Layer}, batched: {cell.Description}; hs (n, {s}) receives each model's new h");
+        bool aliased = StateIsHiddenMatrix(plan); // SourceWriter.BatchState.cs: hs is the models themselves
+        w.Line(aliased
+            ? $"// Layer {cell.Layer}, batched: {cell.Description}; the models' states are hs (n, {s}), updated in place"
+            : $"// Layer {cell.Layer}, batched: {cell.Description}; hs (n, {s}) receives each model's new h");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        w.Open($"private static void {cell.Method}Batch(Span<{plan.TypeName}> models, {inParam}, Span<float> hs)");
+        w.Open($"private static void {cell.Method}Batch(Span<{plan.TypeName}> models, {inParam}{(aliased ? "" : ", Span<float> hs")})");
         w.Line("int n = models.Length;");
+        if (aliased)
+        {
+            w.Line($"ReadOnlySpan<float> hs = MemoryMarshal.Cast<{plan.TypeName}, float>(models); // (n, {s}) each model's h");
+        }
+
         w.Line($"Span<float> {g} = stackalloc float[Lanes * {ghp}]; // (n, {gh}) {cell.GateNames} preactivations, padded");
         if (cell.Variant == CellVariant.GruResetAfter)
         {
@@ -529,7 +544,11 @@ public static partial class SourceWriter
             w.Line($"{n}_b_hn.CopyTo(gh.Slice(b * {ghp}, {ghp})); // gh_b = (0, 0, b_hn)");
         }
 
-        w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s})); // hs_b = h_b");
+        if (!aliased)
+        {
+            w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s})); // hs_b = h_b");
+        }
+
         w.Close();
         w.Line();
         string gs = $"{g}.Slice(0, n * {ghp})";
@@ -544,7 +563,7 @@ public static partial class SourceWriter
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, {gs}, n, s_width); // g_b += W_hh h_b");
                 w.Open("for (int b = 0; b < n; b++)");
                 w.Line($"{cell.Kernel}(g.Slice(b * {ghp}, {h}), models[b]._h{l}, s_width);");
-                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                WriteCopyBack(w, aliased, l, s);
                 w.Close();
                 break;
 
@@ -552,7 +571,7 @@ public static partial class SourceWriter
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, gh.Slice(0, n * {ghp}), n, s_width); // gh_b += W_hh h_b");
                 w.Open("for (int b = 0; b < n; b++)");
                 w.Line($"{cell.Kernel}(gi.Slice(b * {ghp}, {gh}), gh.Slice(b * {ghp}, {gh}), models[b]._h{l}, s_width);");
-                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                WriteCopyBack(w, aliased, l, s);
                 w.Close();
                 break;
 
@@ -581,7 +600,7 @@ public static partial class SourceWriter
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hn, rh.Slice(0, n * {h}), np.Slice(0, n * {phr}), n, s_width);");
                 w.Open("for (int b = 0; b < n; b++)");
                 w.Line($"{cell.CombineKernel}(np.Slice(b * {phr}, {h}), z.Slice(b * {h}, {h}), models[b]._h{l}, s_width);");
-                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                WriteCopyBack(w, aliased, l, s);
                 w.Close();
                 break;
 
