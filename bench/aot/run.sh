@@ -131,8 +131,10 @@ stats() {
         printf "%.2f %.2f %.2f %.2f\n", m, v[r], v[1], v[n] }'
 }
 
-# Floats in the generated weight literals (MemoryMarshal.Cast<char, float>("...")): two UTF-16 units per float.
-weight_floats() {
+# Weight bytes a generated model source carries: weight literals (float32 as two \uXXXX escapes each) plus the
+# manifest-resource weight blobs it opens (EmbeddedWeights.Open(assembly, "<Class>.rnnweights", <bytes>L, …); since
+# issue 11 the weights travel in the blob, docs/generator.md "Weights: manifest resources"). Prints "<literal floats> <blob bytes>".
+weight_bytes() {
     python3 - "$1" <<'PY'
 import re, sys
 src = open(sys.argv[1], encoding="utf-8-sig").read()
@@ -140,7 +142,8 @@ units = 0
 for m in re.finditer(r'MemoryMarshal\.Cast<char, float>\("((?:[^"\\]|\\.)*)"\)', src):
     body = m.group(1)
     units += len(re.sub(r'\\u[0-9A-Fa-f]{4}|\\.', 'x', body))
-print(units // 2)
+blob = sum(int(m.group(1)) for m in re.finditer(r'EmbeddedWeights\.Open\([^,]+,\s*"[^"]*",\s*(\d+)L', src))
+print(units // 2, blob)
 PY
 }
 
@@ -159,7 +162,7 @@ if [[ " ${SAMPLES[*]} " == *" CaptionDecoder "* && -z "${CAPTION_DECODER_ARGS:-}
     cat "$OUT/scenes/captions.txt" 2>/dev/null || true
 fi
 
-declare -A SIZE MEDIAN P90 MIN MAX GEN_SRC GEN_FLOATS RSS FAULTS CMD
+declare -A SIZE MEDIAN P90 MIN MAX GEN_SRC GEN_FLOATS GEN_BLOB RSS FAULTS CMD
 TIMED=()
 for s in "${SAMPLES[@]}" EmptyAot; do
     dir=$(project_dir "$s")
@@ -186,8 +189,8 @@ for s in "${SAMPLES[@]}" EmptyAot; do
         src=$(generated_of "$gen")
         if [[ -n "$src" ]]; then
             GEN_SRC[$s]=$(stat -c %s "$src")
-            GEN_FLOATS[$s]=$(weight_floats "$src")
-            echo "generated model source: $(basename "$src"), ${GEN_SRC[$s]} bytes; weight literals: ${GEN_FLOATS[$s]} floats = $((GEN_FLOATS[$s] * 4)) bytes"
+            read -r GEN_FLOATS[$s] GEN_BLOB[$s] < <(weight_bytes "$src")
+            echo "generated model source: $(basename "$src"), ${GEN_SRC[$s]} bytes; weight literals: ${GEN_FLOATS[$s]} floats; weight blob (manifest resource): ${GEN_BLOB[$s]} bytes"
         fi
     fi
 
@@ -258,7 +261,7 @@ for s in "${SAMPLES[@]}"; do
         echo
         continue
     fi
-    printf '; generated weights %d floats = %d bytes (%.2f MB) in a %.2f MB generated source file; binary minus EmptyAot floor: %.2f MB\n' \
-        "${GEN_FLOATS[$s]}" "$((GEN_FLOATS[$s] * 4))" "$(echo "${GEN_FLOATS[$s]} * 4 / 1000000" | bc -l)" \
+    printf '; generated weights %d bytes (%.2f MB: %d bytes of weight blob in a manifest resource + %d floats of literals) with a %.2f MB generated source file; binary minus EmptyAot floor: %.2f MB\n' \
+        "$((GEN_BLOB[$s] + GEN_FLOATS[$s] * 4))" "$(echo "(${GEN_BLOB[$s]} + ${GEN_FLOATS[$s]} * 4) / 1000000" | bc -l)" "${GEN_BLOB[$s]}" "${GEN_FLOATS[$s]}" \
         "$(echo "${GEN_SRC[$s]} / 1000000" | bc -l)" "$(echo "(${SIZE[$s]} - ${SIZE[EmptyAot]}) / 1000000" | bc -l)"
 done

@@ -9,13 +9,14 @@ public sealed partial class Dataset
     public const string DefaultSequenceColumn = "sequence";
 
     /// <summary>
-    /// Reads a regression corpus (docs/training.md, "Regression"): a CSV file whose first non-blank line names the
+    /// Reads a regression corpus (docs/training.md, "Regression"): a CSV file (RFC 4180, read by
+    /// <see cref="CsvRecords"/>: quoted cells, CRLF, a byte-order mark) whose first non-blank line names the
     /// columns; one row per time step; <paramref name="targetColumns"/> (comma-separated names) are the targets, the
     /// sequence-id column (<paramref name="sequenceColumn"/>, or <see cref="DefaultSequenceColumn"/> when the header
     /// has it) groups rows into sequences, every other column is an input. A step whose target cells are all empty
     /// has no target (masked out of the loss). The last <paramref name="validationFraction"/> of the sequences (in
     /// file order) is held out; a file that is one sequence is split by rows instead. Errors name the file, the
-    /// line and the rule broken.
+    /// line the record starts on, the column and the rule broken.
     /// </summary>
     public static Dataset LoadRegression(string path, string targetColumns, string? sequenceColumn, double validationFraction, int validationLimit)
     {
@@ -41,7 +42,18 @@ public sealed partial class Dataset
             throw new ArgumentException($"--val-fraction must be in [0, 1), not {validationFraction.ToString(CultureInfo.InvariantCulture)}");
         }
 
-        string[] targetNames = targetColumns.Split(',').Select(t => t.Trim()).ToArray();
+        // One CSV line, so a header name holding a comma can be named quoted: "temp, °C",total.
+        string[] targetNames;
+        try
+        {
+            CsvRecord[] names = CsvRecords.Read(targetColumns, "--target-columns").Take(2).ToArray();
+            targetNames = names.Length == 1 ? names[0].Cells : [""];
+        }
+        catch (CsvSyntaxException)
+        {
+            throw new ArgumentException($"--target-columns '{targetColumns}' has a '\"' that is not closed; quote a name as \"temp, °C\"");
+        }
+
         if (targetNames.Any(t => t.Length == 0))
         {
             throw new ArgumentException($"--target-columns '{targetColumns}' must be comma-separated column names, none empty");
@@ -64,90 +76,93 @@ public sealed partial class Dataset
         var sequenceStarts = new List<int>(); // first row of each sequence
         var seen = new Dictionary<string, int>(StringComparer.Ordinal); // sequence id → its last line
         string? currentId = null;
-        int lineNumber = 0;
-        foreach (string line in SplitLines(text))
+        try
         {
-            lineNumber++;
-            if (line.Trim().Length == 0)
+            foreach (CsvRecord record in CsvRecords.Read(text, name))
             {
-                continue;
-            }
-
-            string[] cells = line.Split(',');
-            if (header is null)
-            {
-                header = cells.Select(c => c.Trim()).ToArray();
-                headerLine = lineNumber;
-                (targetAt, inputAt, sequenceAt) = Columns(name, lineNumber, header, targetNames, sequenceColumn);
-                continue;
-            }
-
-            if (cells.Length != header.Length)
-            {
-                throw new InvalidDataException(
-                    $"{name}:{lineNumber}: expected {header.Length} comma-separated cells ({string.Join(",", header)}), found {cells.Length}");
-            }
-
-            int row = rowTarget.Count;
-            if (sequenceAt >= 0)
-            {
-                string id = cells[sequenceAt].Trim();
-                if (id.Length == 0)
+                int lineNumber = record.Line;
+                string[] cells = record.Cells;
+                if (header is null)
                 {
-                    throw new InvalidDataException($"{name}:{lineNumber}: the sequence id (column '{header[sequenceAt]}') is empty");
+                    header = cells;
+                    headerLine = lineNumber;
+                    (targetAt, inputAt, sequenceAt) = Columns(name, lineNumber, header, targetNames, sequenceColumn);
+                    continue;
                 }
 
-                if (id != currentId)
+                if (cells.Length != header.Length)
                 {
-                    if (seen.TryGetValue(id, out int lastLine))
+                    throw new InvalidDataException(
+                        $"{name}:{lineNumber}: expected {header.Length} comma-separated cells ({CsvRecords.Format(header)}), found {cells.Length}");
+                }
+
+                int row = rowTarget.Count;
+                if (sequenceAt >= 0)
+                {
+                    string id = cells[sequenceAt];
+                    if (id.Length == 0)
                     {
-                        throw new InvalidDataException(
-                            $"{name}:{lineNumber}: sequence '{id}' reappears after sequence '{currentId}' (its rows ended at line {lastLine}); "
-                            + "the rows of a sequence must be contiguous");
+                        throw new InvalidDataException($"{name}:{lineNumber}: the sequence id (column '{header[sequenceAt]}') is empty");
                     }
 
-                    currentId = id;
-                    sequenceStarts.Add(row);
+                    if (id != currentId)
+                    {
+                        if (seen.TryGetValue(id, out int lastLine))
+                        {
+                            throw new InvalidDataException(
+                                $"{name}:{lineNumber}: sequence '{id}' reappears after sequence '{currentId}' (its rows ended at line {lastLine}); "
+                                + "the rows of a sequence must be contiguous");
+                        }
+
+                        currentId = id;
+                        sequenceStarts.Add(row);
+                    }
+
+                    seen[id] = lineNumber;
                 }
-
-                seen[id] = lineNumber;
-            }
-            else if (row == 0)
-            {
-                sequenceStarts.Add(0);
-            }
-
-            foreach (int c in inputAt)
-            {
-                string cell = cells[c].Trim();
-                if (cell.Length == 0)
+                else if (row == 0)
                 {
-                    throw new InvalidDataException($"{name}:{lineNumber}: input column '{header[c]}' is empty; every input cell needs a number");
+                    sequenceStarts.Add(0);
                 }
 
-                inputValues.Add(Number(name, lineNumber, header[c], cell));
-            }
-
-            int filled = targetAt.Count(c => cells[c].Trim().Length > 0);
-            if (filled == 0)
-            {
-                rowTarget.Add(-1);
-            }
-            else if (filled == targetAt.Length)
-            {
-                rowTarget.Add(targetValues.Count / targetAt.Length);
-                foreach (int c in targetAt)
+                foreach (int c in inputAt)
                 {
-                    targetValues.Add(Number(name, lineNumber, header[c], cells[c].Trim()));
-                }
-            }
-            else
-            {
-                throw new InvalidDataException(
-                    $"{name}:{lineNumber}: {filled} of the {targetAt.Length} target cells are filled; a step has a value in every target column or in none");
-            }
+                    string cell = cells[c];
+                    if (cell.Length == 0)
+                    {
+                        throw new InvalidDataException($"{name}:{lineNumber}: input column '{header[c]}' is empty; every input cell needs a number");
+                    }
 
-            rowLine.Add(lineNumber);
+                    inputValues.Add(Number(name, lineNumber, header[c], cell));
+                }
+
+                int filled = targetAt.Count(c => cells[c].Length > 0);
+                if (filled == 0)
+                {
+                    rowTarget.Add(-1);
+                }
+                else if (filled == targetAt.Length)
+                {
+                    rowTarget.Add(targetValues.Count / targetAt.Length);
+                    foreach (int c in targetAt)
+                    {
+                        targetValues.Add(Number(name, lineNumber, header[c], cells[c]));
+                    }
+                }
+                else
+                {
+                    throw new InvalidDataException(
+                        $"{name}:{lineNumber}: {filled} of the {targetAt.Length} target cells are filled; a step has a value in every target column or in none");
+                }
+
+                rowLine.Add(lineNumber);
+            }
+        }
+        catch (CsvSyntaxException e)
+        {
+            // Past the header the column has a name: say it, as the other errors do.
+            string column = header is not null && e.Column <= header.Length ? $"'{header[e.Column - 1]}'" : e.Column.ToString(CultureInfo.InvariantCulture);
+            throw new InvalidDataException($"{name}:{e.Line}: column {column}: {e.Rule}", e);
         }
 
         if (header is null)

@@ -431,7 +431,11 @@ public sealed class TrainingSession
             Put("head_layers", DenseLayerShape.ToText(DenseLayerShape.ParseList(_options.HeadLayers, "--head-layers")));
         }
         Put("batch", _options.Batch.ToString(CultureInfo.InvariantCulture));
-        Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture));
+        if (_data.Task != TrainTask.Seq2Seq)
+        {
+            Put("seq_len", _options.SeqLen.ToString(CultureInfo.InvariantCulture)); // seq2seq windows fit the longest pair instead
+        }
+
         Put("optimizer", _options.Optimizer.ToString().ToLowerInvariant());
         Put("lr", F32(_options.Lr));
         Put("clip", F32(_options.Clip));
@@ -450,7 +454,11 @@ public sealed class TrainingSession
         Put("elapsed_seconds", F(Math.Round(_position.PreviousSeconds + elapsed.TotalSeconds, 3)));
         Put("tokens_per_second", F(Math.Round(tokensPerSecond, 1)));
         Put("train_loss", F(trainLoss));
-        Put("val_fraction", F(_options.ValFraction));
+        if (_options.ValCorpus is null)
+        {
+            Put("val_fraction", F(_options.ValFraction)); // with --val-corpus the held-out pairs come from that file (val_corpus)
+        }
+
         if (validation is not null)
         {
             Put("val_loss", F(validation.Loss));

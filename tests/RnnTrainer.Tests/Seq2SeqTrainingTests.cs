@@ -114,6 +114,18 @@ public sealed class Seq2SeqTrainingTests : TrainerTestBase
     }
 
     [Fact]
+    public void Metadata_WithAValidationCorpus_NamesItAndLeavesOutValFraction()
+    {
+        string corpus = Write("rev.tsv", Reversals(120, 5));
+        string validation = Write("rev-val.tsv", Reversals(20, 9));
+        TrainResult result = new TrainingSession(Small(corpus, "revval.safetensors") with { Steps = 2, ValCorpus = validation }).Run();
+        ModelSpec spec = TrainingCheckpoint.LoadModel(result.ModelPath);
+        Assert.Equal("rev-val.tsv", spec.Metadata["rnn.train.val_corpus"]);
+        Assert.False(spec.Metadata.ContainsKey("rnn.train.val_fraction"), "the held-out pairs come from --val-corpus, not a fraction");
+        Assert.False(spec.Metadata.ContainsKey("rnn.train.seq_len"));
+    }
+
+    [Fact]
     public void Train_LearnsToReverse_AndTheReferenceEngineAgreesWithTheTrainer()
     {
         string corpus = Write("rev.tsv", Reversals());
@@ -130,6 +142,8 @@ public sealed class Seq2SeqTrainingTests : TrainerTestBase
         Assert.Equal(6, spec.Embedding!.Cols);
         Assert.Equal(8, spec.Encoder!.Embedding!.Cols);
         Assert.Equal(report.ExactMatch.ToString("R", System.Globalization.CultureInfo.InvariantCulture), spec.Metadata["rnn.train.val_exact_match"]);
+        Assert.False(spec.Metadata.ContainsKey("rnn.train.seq_len"), "--seq-len does not apply to seq2seq windows");
+        Assert.Equal("0.1", spec.Metadata["rnn.train.val_fraction"]); // no --val-corpus: the held-out pairs are this fraction
 
         // Greedy decoding through the reference engine equals the trainer's own greedy decoding, pair by pair.
         IReadOnlyList<SequencePair> held = session.Data.ValidationPairs!;

@@ -19,9 +19,9 @@ public static class RunCommand
     {
         var file = new Argument<string>("file") { Description = "The .safetensors weight file or .onnx model." };
         var tokens = new Option<string>("--tokens") { Description = "Token ids for token models, comma-separated: 3,1,4." };
-        var inputs = new Option<string>("--inputs") { Description = "CSV file for dense models: one step per line, comma-separated floats." };
+        var inputs = new Option<string>("--inputs") { Description = "CSV file for dense models (RFC 4180, no header): one step per record, comma-separated floats." };
         var text = new Option<string>("--text") { Description = "Text for models with a vocabulary: characters (char models) or space-separated words." };
-        var image = new Option<string>("--image") { Description = "CSV file with one line of image features, for caption decoders." };
+        var image = new Option<string>("--image") { Description = "CSV file with one record of image features, for caption decoders." };
         var command = new Command("run", "Run a model with the scalar reference engine and print the output of every step.")
         {
             file,
@@ -203,13 +203,17 @@ public static class RunCommand
         return result.ToArray();
     }
 
-    /// <summary>Reads a CSV of floats: one row per non-empty line, exactly <paramref name="width"/> values each.</summary>
+    /// <summary>
+    /// Reads a CSV of floats (RFC 4180 through <see cref="CsvRecords"/>: quoted cells, CRLF, a byte-order mark): one
+    /// row per record, blank lines skipped, exactly <paramref name="width"/> values each. Errors name the file, the
+    /// line the record starts on and the column.
+    /// </summary>
     public static float[][] ReadCsv(string path, int width, string what)
     {
-        string[] lines;
+        string text;
         try
         {
-            lines = File.ReadAllLines(path);
+            text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -217,34 +221,35 @@ public static class RunCommand
         }
 
         var rows = new List<float[]>();
-        for (int lineIndex = 0; lineIndex < lines.Length; lineIndex++)
+        try
         {
-            string line = lines[lineIndex].Trim();
-            if (line.Length == 0)
+            foreach (CsvRecord record in CsvRecords.Read(text, path))
             {
-                continue;
-            }
-
-            string[] cells = line.Split(',');
-            if (cells.Length != width)
-            {
-                throw new CommandException($"{path} line {lineIndex + 1}: expected {width} comma-separated values, got {cells.Length}");
-            }
-
-            var row = new float[width];
-            for (int c = 0; c < width; c++)
-            {
-                string cell = cells[c].Trim();
-                if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
+                string[] cells = record.Cells;
+                if (cells.Length != width)
                 {
-                    throw new CommandException(
-                        $"{path} line {lineIndex + 1} column {c + 1}: '{TextFormat.Truncate(TextFormat.Printable(cell), 40)}' is not a finite number");
+                    throw new CommandException($"{path} line {record.Line}: expected {width} comma-separated values, got {cells.Length}");
                 }
 
-                row[c] = value;
-            }
+                var row = new float[width];
+                for (int c = 0; c < width; c++)
+                {
+                    string cell = cells[c];
+                    if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
+                    {
+                        throw new CommandException(
+                            $"{path} line {record.Line} column {c + 1}: '{TextFormat.Truncate(TextFormat.Printable(cell), 40)}' is not a finite number");
+                    }
 
-            rows.Add(row);
+                    row[c] = value;
+                }
+
+                rows.Add(row);
+            }
+        }
+        catch (CsvSyntaxException e)
+        {
+            throw new CommandException($"{path} line {e.Line} column {e.Column}: {e.Rule}");
         }
 
         return rows.ToArray();

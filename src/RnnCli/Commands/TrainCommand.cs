@@ -23,7 +23,7 @@ public static class TrainCommand
         };
         var targetColumns = new Option<string>("--target-columns")
         {
-            Description = "Regress task: the CSV's target columns, comma-separated (the other columns but the sequence id are inputs).",
+            Description = "Regress task: the CSV's target columns, comma-separated, a name holding a comma quoted as in the CSV ('\"temp, °C\",total'); the other columns but the sequence id are inputs.",
             DefaultValueFactory = _ => "target",
         };
         var sequenceColumn = new Option<string>("--sequence-column")

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.ComponentModel;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace RnnEmbedded.Runtime.CompilerServices;
 
@@ -231,7 +233,25 @@ public readonly struct GateClip
     {
         CheckLength(source.Length, destination.Length, name, "the destination's length");
         float bound = Bound;
-        for (int j = 0; j < source.Length; j++)
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && source.Length >= Vector<float>.Count)
+        {
+            // Compare-and-select, not Min/Max: NaN passes through as in Clamp (both comparisons false), so every width
+            // gives Clamp's bits.
+            var hi = new Vector<float>(bound);
+            var lo = new Vector<float>(-bound);
+            ReadOnlySpan<Vector<float>> xs = MemoryMarshal.Cast<float, Vector<float>>(source);
+            Span<Vector<float>> ys = MemoryMarshal.Cast<float, Vector<float>>(destination);
+            for (int v = 0; v < xs.Length; v++)
+            {
+                Vector<float> x = xs[v];
+                ys[v] = Vector.ConditionalSelect(Vector.GreaterThan(x, hi), hi, Vector.ConditionalSelect(Vector.LessThan(x, lo), lo, x));
+            }
+
+            j = xs.Length * Vector<float>.Count;
+        }
+
+        for (; j < source.Length; j++)
         {
             destination[j] = Clamp(source[j], bound);
         }

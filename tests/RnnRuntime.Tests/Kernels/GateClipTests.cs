@@ -139,4 +139,36 @@ public class GateClipTests
         var e = Assert.Throws<ArgumentException>(() => new GateClip(1f).Lstm(new float[7], new float[2], new float[2], VectorWidth.Scalar));
         Assert.Equal("gates", e.ParamName);
     }
+    /// <summary>
+    /// The clamp itself, bit for bit: the clipped tanh of special values (NaN, ±0, the bounds and their neighbours,
+    /// infinities) equals <see cref="Activations.Tanh(Span{float}, VectorWidth)"/> of the scalar rule's clamp at every
+    /// length 0..67 (vector body and tail), so NaN passes through the clamp and −0 keeps its sign as before.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Widths), MemberType = typeof(KernelTestSupport))]
+    public void Clamp_SpecialValues_EveryLength_KeepsScalarBits(VectorWidth width)
+    {
+        float above = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(Bound) + 1);
+        float[] special = [float.NaN, 0f, -0f, Bound, -Bound, above, -above, float.PositiveInfinity, float.NegativeInfinity, 0.5f, 1e-30f, 3f, -3f];
+        var clip = new GateClip(Bound);
+        for (int n = 0; n < 68; n++)
+        {
+            var x = new float[n];
+            var expected = new float[n];
+            for (int k = 0; k < n; k++)
+            {
+                x[k] = special[((k * 7) + n) % special.Length];
+                expected[k] = x[k] > Bound ? Bound : x[k] < -Bound ? -Bound : x[k];
+            }
+
+            Activations.Tanh(expected, width);
+            var h = new float[n];
+            clip.Tanh(x, h, width);
+            for (int k = 0; k < n; k++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[k]) == BitConverter.SingleToInt32Bits(h[k]),
+                    $"{width} n={n} k={k}: clipped tanh of {x[k]} = {h[k]}, expected {expected[k]}");
+            }
+        }
+    }
 }
