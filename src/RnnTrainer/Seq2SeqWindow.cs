@@ -2,7 +2,8 @@ namespace RnnEmbedded.Trainer;
 
 /// <summary>
 /// One seq2seq training batch: B pairs, the encoder stack over their sources and the decoder stack over their
-/// teacher-forced targets, each a <see cref="Window"/> of its own network half. Sources are right-aligned in the
+/// teacher-forced targets, each a <see cref="Window"/> of its own network half, run for as many steps as the batch's
+/// longest source and longest target + 1 (<see cref="Fill"/>). Sources are right-aligned in the
 /// encoder window (a row reset at each source's first token, so the padding before it never reaches the state) and
 /// the encoder's state after the last step — every source's final state — starts the decoder, whose rows are
 /// <c>&lt;start&gt; t1 … tn</c> → <c>t1 … tn &lt;stop&gt;</c> and padding without a target. Backward, the gradient
@@ -58,27 +59,50 @@ public sealed class Seq2SeqWindow
     public int TargetCount => Decoder.TargetCount;
 
     /// <summary>
-    /// Loads pairs[indices[b]] into stream b; streams past indices.Length are padding without targets. A source
-    /// longer than the encoder window or a target longer than the decoder window minus one is an error.
+    /// Runs every batch with windows of the lengths this window was created with (the corpus-wide longest source and
+    /// target + 1) instead of fitting them to the batch: the old behaviour, kept to test that fitted windows give the
+    /// same results bit for bit and to measure what they save.
+    /// </summary>
+    public bool FullWindows { get; set; }
+
+    /// <summary>
+    /// Loads pairs[indices[b]] into stream b; streams past indices.Length are padding without targets. The encoder
+    /// runs as many steps as the batch's longest source and the decoder as its longest target + 1 (all the steps
+    /// with <see cref="FullWindows"/>). A source longer than the encoder's buffers or a target longer than the
+    /// decoder's minus one is an error.
     /// </summary>
     public void Fill(IReadOnlyList<SequencePair> pairs, ReadOnlySpan<int> indices)
     {
-        int b = Batch, ts = Encoder.Steps, tt = Decoder.Steps;
+        int b = Batch;
         if (indices.Length > b)
         {
             throw new ArgumentException($"{indices.Length} pairs do not fit in a batch of {b}.", nameof(indices));
         }
 
+        int longestSource = 0, longestTarget = 0;
+        foreach (int i in indices)
+        {
+            SequencePair pair = pairs[i];
+            if (pair.Source.Length > Encoder.MaxSteps || pair.Target.Length + 1 > Decoder.MaxSteps)
+            {
+                throw new ArgumentException(
+                    $"A pair of {pair.Source.Length} source and {pair.Target.Length} target tokens does not fit in windows of {Encoder.MaxSteps} and {Decoder.MaxSteps} steps.");
+            }
+
+            longestSource = Math.Max(longestSource, pair.Source.Length);
+            longestTarget = Math.Max(longestTarget, pair.Target.Length);
+        }
+
+        // The rows a full window adds are padding before every right-aligned source (reset away at its first token)
+        // and rows without a target after every target: they change no value the loss or a gradient reads.
+        Encoder.SetSteps(FullWindows ? Encoder.MaxSteps : Math.Max(1, longestSource), lastSteps: true);
+        Decoder.SetSteps(FullWindows ? Decoder.MaxSteps : longestTarget + 1, lastSteps: false);
+        int ts = Encoder.Steps, tt = Decoder.Steps;
         for (int s = 0; s < b; s++)
         {
             SequencePair? pair = s < indices.Length ? pairs[indices[s]] : null;
             int[] source = pair?.Source ?? [];
             int[] target = pair?.Target ?? [];
-            if (source.Length > ts || target.Length + 1 > tt)
-            {
-                throw new ArgumentException($"A pair of {source.Length} source and {target.Length} target tokens does not fit in windows of {ts} and {tt} steps.");
-            }
-
             _emptySource[s] = source.Length == 0;
             int offset = ts - source.Length;
             for (int t = 0; t < ts; t++)

@@ -153,6 +153,19 @@ public sealed record TrainOptions
     /// <summary>The head's hidden layers before its output layer, "64:relu" (<see cref="DenseLayerShape.ParseList"/>); "" for none.</summary>
     public string HeadLayers { get; init; } = "";
 
+    /// <summary>
+    /// Seq2seq: batches of pairs of similar length (<see cref="Seq2SeqBuckets"/>): each run of Bucket × <see cref="Batch"/>
+    /// pairs of the epoch's order sorted by length, the batches then shuffled; 0: batches in the drawn order.
+    /// </summary>
+    public int Bucket { get; init; }
+
+    /// <summary>
+    /// Seq2seq: run every batch with windows as long as the corpus-wide longest source and target + 1 instead of the
+    /// batch's (<see cref="Seq2SeqWindow.FullWindows"/>). Not an option of the command line nor saved in checkpoints:
+    /// the results are the same bit for bit, and tests and measurements compare the two.
+    /// </summary>
+    internal bool FullSeq2SeqWindows { get; init; }
+
     /// <summary>Checks ranges; throws ArgumentException with the option name and rule.</summary>
     public void Validate()
     {
@@ -161,6 +174,9 @@ public sealed record TrainOptions
         Check(Embedding >= 1, "--embedding must be at least 1");
         Check(TargetEmbedding >= 0, "--target-embedding cannot be negative");
         Check(Task == TrainTask.Seq2Seq || (ValCorpus is null && TargetEmbedding == 0), "--val-corpus and --target-embedding are seq2seq options (--task seq2seq)");
+        Check(Bucket >= 0, "--bucket cannot be negative");
+        Check(Task == TrainTask.Seq2Seq || Bucket == 0,
+            "--bucket is a seq2seq option (--task seq2seq): it groups source<TAB>target pairs of similar length into batches");
         Check(Cell == TrainCell.Lstm || (!Peepholes && !Cifg), "--peepholes and --cifg are LSTM variants (use --cell lstm)");
         Check(Cell == TrainCell.Gru || !GruResetBefore, "--gru-form reset-before needs --cell gru");
         Check(ForgetBias is null || Cell == TrainCell.Lstm,

@@ -57,6 +57,15 @@ public sealed class TrainingSession
                     + "; the forget bias only initialises a new run (drop the option, or start a new run)");
             }
 
+            if (options.Bucket != 0 && options.Bucket != saved.Bucket)
+            {
+                // The batches' order: a resumed run continues the checkpoint's.
+                throw new ArgumentException(
+                    $"--bucket {options.Bucket} with --resume: {options.Resume} was started "
+                    + (saved.Bucket > 0 ? $"with --bucket {saved.Bucket}" : "without --bucket")
+                    + "; the batches' order comes from the checkpoint (drop the option, or start a new run)");
+            }
+
             // The architecture and the data order come from the checkpoint; limits, paths and threads from the command line.
             effective = saved with
             {
@@ -70,6 +79,7 @@ public sealed class TrainingSession
                 Resume = options.Resume,
                 CheckpointPath = options.CheckpointPath,
                 EvalSeconds = options.EvalSeconds,
+                FullSeq2SeqWindows = options.FullSeq2SeqWindows,
                 SampleSeconds = options.SampleSeconds,
                 CheckpointSeconds = options.CheckpointSeconds,
             };
@@ -123,9 +133,10 @@ public sealed class TrainingSession
 
         if (encoder is not null)
         {
-            // Windows as long as the longest source and the longest target + 1 (--seq-len does not apply).
+            // Buffers for the longest source and the longest target + 1 (--seq-len does not apply); each batch runs the
+            // steps of its own longest pair (Seq2SeqWindow.Fill).
             _seq2seq = new Seq2SeqWindow(_net, _options.Batch, _data.MaxSourceLength, _data.MaxTargetLength + 1, _data.Vocabulary.StartToken,
-                _data.Vocabulary.StopToken, _workers, _gemm) { Dropout = _options.Dropout };
+                _data.Vocabulary.StopToken, _workers, _gemm) { Dropout = _options.Dropout, FullWindows = _options.FullSeq2SeqWindows };
             _window = _seq2seq.Decoder;
         }
         else
@@ -200,7 +211,9 @@ public sealed class TrainingSession
             + (_data.Labels is { } labels ? $"{labels.Count} labels, " : "") + $"{_net.ParameterCount:N0} parameters, {_options.Cell.ToString().ToLowerInvariant()} "
             + $"H={_options.Hidden} L={_options.Layers}" + (_data.InputColumns is null ? $" E={_options.Embedding}" : "")
             + (_seq2seq is not null
-                ? $" (target {_net.Shape.Embedding}) B={b}, windows of {_seq2seq.Encoder.Steps} source and {_seq2seq.Decoder.Steps} target steps"
+                ? $" (target {_net.Shape.Embedding}) B={b}, windows of up to {_seq2seq.Encoder.MaxSteps} source and {_seq2seq.Decoder.MaxSteps} target steps"
+                    + (_seq2seq.FullWindows ? " (all of them every batch)" : " (each batch's longest pair)")
+                    + (_options.Bucket > 0 ? $", batches bucketed by length in chunks of {_options.Bucket}" : "")
                 : $" B={b} T={t}")
             + $", {_workers.Count} threads"
             + (_position.Step > 0 ? $", resuming at step {_position.Step}" : ""));
@@ -339,7 +352,10 @@ public sealed class TrainingSession
         if (_data.ValidationPairs is { } held)
         {
             _evalSeq2Seq ??= new Seq2SeqWindow(_net, Math.Max(1, Math.Min(_options.EvalStreams, held.Count)), _data.MaxSourceLength,
-                _data.MaxTargetLength + 1, _data.Vocabulary.StartToken, _data.Vocabulary.StopToken, _workers, _gemm);
+                _data.MaxTargetLength + 1, _data.Vocabulary.StartToken, _data.Vocabulary.StopToken, _workers, _gemm)
+            {
+                FullWindows = _options.FullSeq2SeqWindows,
+            };
             var sequences = new SequenceReport();
             double pairLoss = Seq2SeqEvaluation.Evaluate(_evalSeq2Seq, held, _data.MaxTargetLength, sequences, out long pairTokens);
             var pairResult = new EvalResult(_position.Step, elapsed, pairLoss, pairTokens) { Sequences = sequences };
@@ -505,6 +521,11 @@ public sealed class TrainingSession
         if (_data.Task == TrainTask.Seq2Seq)
         {
             Put("target_embedding", _net.Shape.Embedding.ToString(CultureInfo.InvariantCulture));
+            if (_options.Bucket > 0)
+            {
+                Put("bucket", _options.Bucket.ToString(CultureInfo.InvariantCulture)); // absent: batches in the drawn order
+            }
+
             if (_options.ValCorpus is not null)
             {
                 Put("val_corpus", Path.GetFileName(_options.ValCorpus));
@@ -603,7 +624,8 @@ public sealed class TrainingSession
         return count > 0 ? sum / count : 0;
     }
 
-    // The training pairs' order in an epoch: a permutation drawn from (--seed, epoch), so a resume needs no saved order.
+    // The training pairs' order in an epoch: a permutation drawn from (--seed, epoch), grouped into batches of similar
+    // length with --bucket (Seq2SeqBuckets), so a resume needs no saved order.
     private int[] EpochOrder(int epoch, int count)
     {
         if (_order is not null && _orderEpoch == epoch)
@@ -618,6 +640,11 @@ public sealed class TrainingSession
         {
             int j = (int)(rng.NextDouble() * (i + 1));
             (_order[i], _order[j]) = (_order[j], _order[i]);
+        }
+
+        if (_options.Bucket > 0)
+        {
+            Seq2SeqBuckets.Group(_order, _data.TrainPairs!, _options.Batch, _options.Bucket, _options.Seed, epoch);
         }
 
         _orderEpoch = epoch;

@@ -16,12 +16,14 @@ public sealed partial class Window
     private readonly Workers _workers;
     private readonly Gemm _gemm;
     private readonly RecurrentPass _pass;
-    private readonly int _h, _n;
+    private readonly int _h;
     private readonly float[][] _drop; // per layer gap: the dropout mask (scale or 0), empty when off
     private readonly float[] _logits; // (N, V): logits, then probabilities, then d loss / d logits
     private readonly double[] _rowLoss; // (N,)
     private readonly Action<int> _head, _logitGradient, _headBackward;
     private float _scale;
+    private int _n; // B · Steps: the rows the passes run
+    private bool _lastSteps; // the active steps are the last Steps of MaxSteps (SetSteps)
 
     /// <summary>A window for <paramref name="net"/>; <paramref name="gemm"/> defaults to <see cref="Gemm.Widest"/>.</summary>
     public Window(Network net, int batch, int steps, Workers workers, Gemm? gemm = null)
@@ -36,6 +38,7 @@ public sealed partial class Window
         _gemm = gemm ?? Gemm.Widest;
         Batch = batch;
         Steps = steps;
+        MaxSteps = steps;
         NetworkShape s = net.Shape;
         _h = s.Hidden;
         _n = batch * steps;
@@ -60,7 +63,34 @@ public sealed partial class Window
 
     public int Batch { get; }
 
-    public int Steps { get; }
+    /// <summary>The steps the passes run: <see cref="MaxSteps"/> unless <see cref="SetSteps"/> chose fewer.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>The steps the window's buffers hold (its length when created).</summary>
+    public int MaxSteps { get; }
+
+    /// <summary>
+    /// Runs the next passes over the first <paramref name="steps"/> steps of the buffers only (rows r = t·B + b, t &lt;
+    /// steps; 1 ≤ steps ≤ <see cref="MaxSteps"/>): a seq2seq batch's windows fitted to its longest source and target.
+    /// The dropout masks are the ones a window of <see cref="MaxSteps"/> steps draws for the same rows: the active
+    /// steps stand for its last steps when <paramref name="lastSteps"/> (a right-aligned source) and for its first
+    /// ones otherwise, and the draws of the steps left out are skipped, so a fitted window gives the results of the
+    /// full one bit for bit (docs/training.md, "Sequence to sequence").
+    /// </summary>
+    public void SetSteps(int steps, bool lastSteps)
+    {
+        if (steps < 1 || steps > MaxSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"A window of {MaxSteps} steps runs 1 to {MaxSteps} of them.");
+        }
+
+        Steps = steps;
+        _lastSteps = lastSteps;
+        _n = Batch * steps;
+        _pass.SetSteps(steps);
+        _inputStack?.SetRows(_n);
+        _headStack?.SetRows(_n);
+    }
 
     /// <summary>(N,) token ids; a negative id −1−i feeds the image features of sample i (caption task).</summary>
     public int[] Inputs { get; }
@@ -466,18 +496,38 @@ public sealed partial class Window
             return;
         }
 
-        if (_drop[k].Length != _n * _h)
+        if (_drop[k].Length == 0)
         {
-            _drop[k] = new float[_n * _h];
+            _drop[k] = new float[Batch * MaxSteps * _h];
+        }
+
+        // A window of MaxSteps steps draws N·H values per layer gap in row order; the steps this one leaves out are skipped.
+        int skipped = (MaxSteps - Steps) * Batch * _h;
+        if (_lastSteps)
+        {
+            Skip(ref rng, skipped);
         }
 
         float keep = 1f - Dropout;
         float scale = 1f / keep;
         float[] mask = _drop[k];
-        for (int i = 0; i < mask.Length; i++)
+        for (int i = 0; i < _n * _h; i++)
         {
             mask[i] = rng.NextSingle() < keep ? scale : 0f;
             dst[i] = src[i] * mask[i];
+        }
+
+        if (!_lastSteps && k + 2 < _net.Shape.Layers)
+        {
+            Skip(ref rng, skipped); // only a later gap's masks come after these draws
+        }
+    }
+
+    private static void Skip(ref Xoshiro128StarStar rng, int draws)
+    {
+        for (int i = 0; i < draws; i++)
+        {
+            rng.NextSingle();
         }
     }
 

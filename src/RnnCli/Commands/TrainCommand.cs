@@ -33,6 +33,10 @@ public static class TrainCommand
         var tokens = new Option<string>("--tokens") { Description = "Classify and seq2seq tasks: chars | words (what the text is cut into).", DefaultValueFactory = _ => "chars" };
         var valCorpus = new Option<string>("--val-corpus") { Description = "Seq2seq: held-out 'source<TAB>target' file (default: a split of --corpus)." };
         var targetEmbedding = new Option<int>("--target-embedding") { Description = "Seq2seq: the decoder's embedding size (default: --embedding)." };
+        var bucket = new Option<int>("--bucket")
+        {
+            Description = "Seq2seq: batches of pairs of similar length: sort each run of K x --batch pairs of the epoch's order by length, then shuffle the batches (0: off).",
+        };
         var cell = new Option<string>("--cell") { Description = "lstm | gru | rnn-tanh | rnn-relu", DefaultValueFactory = _ => "lstm" };
         var peepholes = new Option<bool>("--peepholes") { Description = "LSTM with peephole connections." };
         var cifg = new Option<bool>("--cifg") { Description = "LSTM with a coupled input-forget gate (f = 1 - i)." };
@@ -88,7 +92,7 @@ public static class TrainCommand
             corpus, task, tokens, valCorpus, targetEmbedding, cell, peepholes, cifg, forgetBias, gruForm, hidden, layers, embedding, batch, seqLen, lr, optimizer, momentum, clip, dropout, warmup, decay,
             decaySteps, minLr, seed, threads, timeLimit, steps, output, resume, checkpoint, valFraction, valLimit, evalStreams, evalEvery,
             evalSeconds, patience, keepBest, checkpointSeconds, sampleSeconds, vocabSize, keepCase, json, targetColumns, sequenceColumn,
-            inputLayers, headLayers,
+            inputLayers, headLayers, bucket,
         };
         command.SetAction(parseResult =>
         {
@@ -110,6 +114,7 @@ public static class TrainCommand
                 Tokens = Parse(parseResult.GetValue(tokens)!, "--tokens", ("chars", ClassifyTokens.Chars), ("words", ClassifyTokens.Words)),
                 ValCorpus = parseResult.GetValue(valCorpus),
                 TargetEmbedding = parseResult.GetValue(targetEmbedding),
+                Bucket = parseResult.GetValue(bucket),
                 Cell = Parse(parseResult.GetValue(cell)!, "--cell", ("lstm", TrainCell.Lstm), ("gru", TrainCell.Gru), ("rnn-tanh", TrainCell.RnnTanh),
                     ("rnn", TrainCell.RnnTanh), ("rnn-relu", TrainCell.RnnRelu)),
                 Peepholes = parseResult.GetValue(peepholes),

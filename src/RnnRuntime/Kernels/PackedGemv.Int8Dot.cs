@@ -107,7 +107,7 @@ public static partial class PackedGemv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunDot(ReadOnlySpan<sbyte> packed, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, VectorWidth width, bool accumulate)
+    private static void RunDot(ReadOnlySpan<sbyte> packed, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, VectorWidth width, bool accumulate, int forcedPath = -1)
     {
         if ((y.Length & (RowAlign - 1)) != 0)
         {
@@ -135,7 +135,8 @@ public static partial class PackedGemv
             ThrowHelper.Overlap(nameof(y), nameof(x));
         }
 
-        int path = DotPath(width);
+        // Without a dot-product instruction, the fallbacks of PackedGemv.Int8DotFallback.cs (same bits).
+        int path = forcedPath >= 0 ? forcedPath : SingleDotPath(width);
         float maxAbs = MaxAbs(x);
         if (!(maxAbs > 0f))
         {
@@ -170,6 +171,12 @@ public static partial class PackedGemv
             if (path == 3 && panelWidth == PanelRows)
             {
                 DotPanelVnni256(ref panel, ref xr, groups, sumX, sx, ref sp, ref yp, accumulate);
+                continue;
+            }
+
+            if (path >= DotPathMaddubs256)
+            {
+                DotPanelFallback(path, ref panel, panelWidth, ref xr, groups, sx, ref sp, ref yp, accumulate);
                 continue;
             }
 

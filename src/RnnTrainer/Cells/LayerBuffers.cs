@@ -15,6 +15,7 @@ internal sealed class LayerBuffers
         int n = batch * steps;
         Batch = batch;
         Steps = steps;
+        MaxSteps = steps;
         Hidden = h;
         GateWidth = gh;
         InputSize = s.LayerInput(layer);
@@ -49,7 +50,10 @@ internal sealed class LayerBuffers
 
     public int Batch { get; }
 
-    public int Steps { get; }
+    /// <summary>The steps the passes run (<see cref="Window.SetSteps"/>); the buffers hold <see cref="MaxSteps"/>.</summary>
+    public int Steps { get; set; }
+
+    public int MaxSteps { get; }
 
     /// <summary>H.</summary>
     public int Hidden { get; }

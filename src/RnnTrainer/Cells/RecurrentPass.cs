@@ -41,6 +41,15 @@ internal abstract class RecurrentPass
         };
     }
 
+    /// <summary>The passes run the first <paramref name="steps"/> steps of every layer's buffers.</summary>
+    public void SetSteps(int steps)
+    {
+        foreach (LayerBuffers l in Layers)
+        {
+            l.Steps = steps;
+        }
+    }
+
     /// <summary>Layer k forward over the window, from its input X to its output HOut; carries the last step's state.</summary>
     public abstract void Forward(int k);
 

@@ -16,7 +16,7 @@ internal sealed class DenseStack
     private readonly DenseActivation[] _activations;
     private readonly float[][] _out; // per layer (N, O_i): the activated outputs
     private readonly float[][] _grad; // per layer (N, O_i): d loss / d output, then d loss / d pre-activation in place
-    private readonly int _n;
+    private int _n;
     private readonly Workers _workers;
     private readonly Gemm _gemm;
     private readonly Action<int> _forward, _activationGradient, _products;
@@ -43,6 +43,17 @@ internal sealed class DenseStack
         _forward = ForwardPart;
         _activationGradient = ActivationGradientPart;
         _products = ProductsPart;
+    }
+
+    /// <summary>The passes run the first <paramref name="rows"/> rows of the buffers (at most the rows they were created with).</summary>
+    public void SetRows(int rows)
+    {
+        if (rows > _out[0].Length / _w[0].Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, "More rows than the stack's buffers hold.");
+        }
+
+        _n = rows;
     }
 
     /// <summary>(N, O) the last layer's outputs after <see cref="Forward"/>.</summary>

@@ -202,7 +202,7 @@ public sealed class Int8DotGemvTests
 
     // ---- the definition, written out independently of the kernels
 
-    private static float[] Expected(sbyte[] q, float[] scales, int rows, int cols, float[] x, float[] y0, bool accumulate)
+    internal static float[] Expected(sbyte[] q, float[] scales, int rows, int cols, float[] x, float[] y0, bool accumulate)
     {
         float maxAbs = 0f;
         foreach (float v in x)
@@ -256,7 +256,7 @@ public sealed class Int8DotGemvTests
         return (q, scales);
     }
 
-    private static sbyte[] Pack(sbyte[] rowMajor, int rows, int cols)
+    internal static sbyte[] Pack(sbyte[] rowMajor, int rows, int cols)
     {
         var packed = new sbyte[DotPacking.PackedLength(rows, cols)];
         for (int r = 0; r < rows; r++)
