@@ -7,9 +7,9 @@ using RnnEmbedded.Runtime;
 /// same decoder stepping each hypothesis alone, as before the batched step (issue 12's target: ≥ 2× faster). The
 /// "alone" decoder runs the same generated model through <see cref="OneByOne{TModel}"/>, whose batched Step is the
 /// interface's looping default, so both decode the same captions in the same run; thread CPU time, median of 7.
-/// A third decoder is the code before issue 12 as a whole: the frozen c424011 beam search (bench/StepBench/Before)
-/// over the same one-by-one model — its captions and scores must equal the "alone" decoder's bit for bit, and
-/// "before / batched" is the figure issue 12's target names.
+/// A third decoder is the code before issue 12 as a whole: c424011's start (the full image step on a zero state, output
+/// included) and its frozen beam search (bench/StepBench/Before) over the same one-by-one model — its captions and
+/// scores must equal the "alone" decoder's bit for bit, and "before / batched" is the figure issue 12's target names.
 /// </summary>
 internal static class Caption
 {
@@ -91,21 +91,30 @@ internal static class Caption
         Array.Sort(tBatched);
         Array.Sort(tBefore);
         string clock = ThreadClock.IsThreadTime ? "thread CPU time" : "wall";
-        Console.WriteLine(FormattableString.Invariant($"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}):"));
+        string weights = AppContext.TryGetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, out bool aligned) && aligned
+            ? "64-byte-aligned copy" : "in place";
+        Console.WriteLine(FormattableString.Invariant(
+            $"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}; weights {weights}, {ToyCaption.WeightsAddress() % 64} bytes past a 64-byte boundary):"));
         Console.WriteLine(FormattableString.Invariant(
             $"  before issue 12 (c424011 beam, one by one) {tBefore[3]:F1} us/caption, one by one {tAlone[3]:F1}, batched {tBatched[3]:F1}; before / batched {tBefore[3] / tBatched[3]:F2}× (target ≥ 2×), one by one / batched {tAlone[3] / tBatched[3]:F2}×"));
     }
 
-    // c424011's caption decoding: the image and <start> steps, then its beam search (CaptionDecoder.Start is unchanged).
+    // c424011's caption decoding: its CaptionDecoder.Start (the full image step on a zero state, output included, then
+    // <start>), then its beam search.
     private static int DecodeBefore(
         BeamSearchBefore<OneByOne<ToyCaption>> search, float[] features, float[] logits, int[] tokens, int[] lengths, float[] scores)
     {
-        CaptionDecoder<OneByOne<ToyCaption>>.Start(features, out OneByOne<ToyCaption> state, logits);
+        OneByOne<ToyCaption> state = default;
+        state.StepImage(features, logits);
+        state.Step(ToyCaption.StartToken, logits);
         return search.Search(state, logits, tokens, lengths, scores);
     }
 }
 
-/// <summary>A generated caption model whose batched Step is the interface default: each model stepped alone.</summary>
+/// <summary>
+/// A generated caption model whose batched Step is the interface default: each model stepped alone (its StartImage is
+/// the model's own, so it differs from the batched decoder only in the beam's steps).
+/// </summary>
 internal struct OneByOne<TModel> : ICaptionModel<OneByOne<TModel>>, IVocabularyModel<OneByOne<TModel>>
     where TModel : struct, ICaptionModel<TModel>, IVocabularyModel<TModel>
 {
@@ -136,4 +145,10 @@ internal struct OneByOne<TModel> : ICaptionModel<OneByOne<TModel>>, IVocabularyM
     public void Step(int token, Span<float> output) => _model.Step(token, output);
 
     public void StepImage(ReadOnlySpan<float> features, Span<float> output) => _model.StepImage(features, output);
+
+    public static void StartImage(ReadOnlySpan<float> features, out OneByOne<TModel> state)
+    {
+        state = default;
+        TModel.StartImage(features, out state._model);
+    }
 }

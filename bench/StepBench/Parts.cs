@@ -78,10 +78,40 @@ internal static class Parts
         {
             LoopOf<ToyCaption>(count, seconds);
         }
+        else if (what == "captions")
+        {
+            LoopCaptions(seconds);
+        }
         else
         {
             LoopOf<KjvChar>(count, seconds);
         }
+    }
+
+    // Batched caption beam-3 decoding (as --caption) on random features, for a profiler.
+    private static void LoopCaptions(int seconds)
+    {
+        var decoder = new CaptionDecoder<ToyCaption>(16, beamWidth: 3, maxResults: 3);
+        var random = new Random(12);
+        float[][] features = Enumerable.Range(0, 300)
+            .Select(_ => Enumerable.Range(0, ToyCaption.ImageFeatureSize).Select(_ => (float)random.NextDouble()).ToArray())
+            .ToArray();
+        int[] words = new int[3 * 16];
+        int[] lengths = new int[3];
+        float[] scores = new float[3];
+        long end = Environment.TickCount64 + (seconds * 1000L);
+        long captions = 0;
+        while (Environment.TickCount64 < end)
+        {
+            foreach (float[] f in features)
+            {
+                decoder.DecodeBeam(f, words, lengths, scores);
+            }
+
+            captions += features.Length;
+        }
+
+        Console.WriteLine($"{captions} captions");
     }
 
     private static void LoopOf<TModel>(int count, int seconds)

@@ -16,13 +16,15 @@ using RnnEmbedded.Runtime;
 //   StepBench --first-call [runs]  each model in a fresh default-settings process: mean of the 1,000 steps after the
 //                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
-//   StepBench --caption [images]   caption beam-3 with the batched step vs stepping each hypothesis alone, as a ratio.
+//   StepBench --caption [images] [aligned]  caption beam-3 with the batched step vs stepping each hypothesis alone, as a
+//                                  ratio; `aligned`: the weights copied to 64-byte-aligned memory (RnnEmbedded.AlignWeights).
 //   StepBench --products [cells]   the float32/bfloat16/int8/int8-dynamic products at 1..16 inputs, a 16-model LSTM 256 step's
 //                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only;
 //                                  `int8-dynamic`: the int8-dynamic products (batch vs n singles) and steps only.
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
-//   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler.
+//   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler;
+//                                  `--loop captions 0 S`: batched caption beam-3 decoding for S seconds.
 //   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
 //                                  process, keystroke by keystroke (paired times, results compared bit for bit).
 //   StepBench --tiles              the float32 batched product at 1..8 inputs, today's kernel vs the frozen copy from
@@ -69,7 +71,14 @@ if (args.Length > 1 && args[0] == "--first-call-child")
 
 if (args.Length > 0 && args[0] == "--caption")
 {
-    Caption.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50);
+    if (args.Contains("aligned"))
+    {
+        // Before any model's weights are opened: a 64-byte-aligned copy instead of the resource in place (docs/benchmarks.md,
+        // "Caption decoding II": where the resource lands in the image moves the single steps' cost).
+        AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, true);
+    }
+
+    Caption.Run(args.Length > 1 && args[1] != "aligned" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50);
     return;
 }
 

@@ -10,7 +10,8 @@ namespace RnnEmbedded.Tests;
 /// <summary>
 /// A caption decoder with one-hot word input (rnn.input=one-hot, rnn.task=caption, rnn.image_projection): layer 0
 /// takes words as table rows and the projected image as a vector. Its generated StepImage once passed a span to
-/// the token-only cell (CS1503); now it compiles and matches the reference engine at every vector width.
+/// the token-only cell (CS1503); now it compiles and matches the reference engine at every vector width, and its
+/// StartImage (a vector through the FromZero cells beside the token table) leaves StepImage's state bit for bit.
 /// </summary>
 public class CaptionOneHotTests
 {
@@ -50,6 +51,7 @@ public class CaptionOneHotTests
         int[] words = [0, 4, 5, 3, 6, 1];
         float[][] generated = ModelRunner.StepImage(type, image, words);
         float[][] reference = ReferenceEngine.RunCaption(spec, image, words);
+        Assert.Null(ModelRunner.StartImageDiffers(type, image, words)); // the decoder's start: StepImage's state, bit for bit
 
         Assert.Equal(reference.Length, generated.Length);
         for (int t = 0; t < reference.Length; t++)

@@ -84,6 +84,9 @@ public class GeneratedParityTests
                     engine.Step(fx.Tokens[t], reference[t + 1]);
                 }
 
+                // The decoder's start (StartImage: no W_hh·0, no head) leaves StepImage's state bit for bit.
+                Assert.Null(ModelRunner.StartImageDiffers(type, fx.Image!, fx.Tokens));
+                AssertClose(reference[1..], ModelRunner.StartImage(type, fx.Image!, fx.Tokens), $"{name} @ {width} StartImage vs reference");
                 break;
             case "dense":
                 generated = spec.Bidirectional ? ModelRunner.RunDense(type, fx.Dense) : ModelRunner.StepDense(type, fx.Dense);

@@ -89,6 +89,8 @@ public class QuantizedParityTests
                 }
 
                 AssertClose(reference, ModelRunner.StepImage(model, fx.Image!, fx.Tokens), what + " StepImage+Step");
+                Assert.Null(ModelRunner.StartImageDiffers(model, fx.Image!, fx.Tokens));
+                AssertClose(reference[1..], ModelRunner.StartImage(model, fx.Image!, fx.Tokens), what + " StartImage+Step");
                 break;
             case "dense":
                 float[][] dense = ReferenceEngine.Run(spec, fx.Dense);

@@ -229,7 +229,7 @@ public enum CellVariant
 }
 
 /// <summary>One layer in one direction: a static method that advances h (and c) by one step.</summary>
-public sealed class CellPlan
+public sealed partial class CellPlan
 {
     public required int Layer { get; init; }
 

@@ -407,6 +407,7 @@ public static partial class ModelPlanner
             PaddedResetUpdateRows = variant == CellVariant.GruResetBefore ? Pad(2 * h) : 0,
             PaddedHiddenRows = variant == CellVariant.GruResetBefore ? Pad(h) : 0,
             PaddedProjectionRows = layer.ProjectionSize > 0 ? Pad(layer.ProjectionSize) : 0,
+            ZeroStateSkipsRecurrent = image && ZeroStateSkipsRecurrent(layer, d, bias, weightType), // ModelPlanner.StartImage.cs
         };
     }
 

@@ -45,6 +45,7 @@ public static partial class SourceWriter
         WriteConstants(w, plan);
         WriteState(w, plan);
         WriteStep(w, plan);
+        WriteStartImage(w, plan); // SourceWriter.StartImage.cs
         WriteEncode(w, plan); // SourceWriter.Seq2Seq.cs
         WriteBatchStep(w, plan);
         WriteRun(w, plan);
@@ -61,6 +62,7 @@ public static partial class SourceWriter
             }
         }
 
+        WriteZeroStateCells(w, plan); // SourceWriter.StartImage.cs
         WriteBatchCells(w, plan);
         WriteHead(w, plan);
         WriteBatchHead(w, plan);
@@ -448,6 +450,13 @@ public static partial class SourceWriter
             input = $"xs.Slice(0, n * {e})";
         }
 
+        if (StateIsHiddenMatrix(plan)) // SourceWriter.BatchState.cs
+        {
+            WriteAliasedLanes(w, plan, plan.Cells[plan.Layers[0].Cells[0]], input);
+            w.Close();
+            return;
+        }
+
         for (int l = 0; l < plan.State.Count; l++)
         {
             string sz = Int(plan.State[l].HiddenSize);
@@ -502,10 +511,18 @@ public static partial class SourceWriter
         string inParam = token ? "ReadOnlySpan<int> tokens" : "ReadOnlySpan<float> xs";
 
         w.Line();
-        w.Line($"// Layer {cell.Layer}, batched: {cell.Description}; hs (n, {s}) receives each model's new h");
+        bool aliased = StateIsHiddenMatrix(plan); // SourceWriter.BatchState.cs: hs is the models themselves
+        w.Line(aliased
+            ? $"// Layer {cell.Layer}, batched: {cell.Description}; the models' states are hs (n, {s}), updated in place"
+            : $"// Layer {cell.Layer}, batched: {cell.Description}; hs (n, {s}) receives each model's new h");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        w.Open($"private static void {cell.Method}Batch(Span<{plan.TypeName}> models, {inParam}, Span<float> hs)");
+        w.Open($"private static void {cell.Method}Batch(Span<{plan.TypeName}> models, {inParam}{(aliased ? "" : ", Span<float> hs")})");
         w.Line("int n = models.Length;");
+        if (aliased)
+        {
+            w.Line($"ReadOnlySpan<float> hs = MemoryMarshal.Cast<{plan.TypeName}, float>(models); // (n, {s}) each model's h");
+        }
+
         w.Line($"Span<float> {g} = stackalloc float[Lanes * {ghp}]; // (n, {gh}) {cell.GateNames} preactivations, padded");
         if (cell.Variant == CellVariant.GruResetAfter)
         {
@@ -527,7 +544,11 @@ public static partial class SourceWriter
             w.Line($"{n}_b_hn.CopyTo(gh.Slice(b * {ghp}, {ghp})); // gh_b = (0, 0, b_hn)");
         }
 
-        w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s})); // hs_b = h_b");
+        if (!aliased)
+        {
+            w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s})); // hs_b = h_b");
+        }
+
         w.Close();
         w.Line();
         string gs = $"{g}.Slice(0, n * {ghp})";
@@ -542,7 +563,7 @@ public static partial class SourceWriter
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, {gs}, n, s_width); // g_b += W_hh h_b");
                 w.Open("for (int b = 0; b < n; b++)");
                 w.Line($"{cell.Kernel}(g.Slice(b * {ghp}, {h}), models[b]._h{l}, s_width);");
-                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                WriteCopyBack(w, aliased, l, s);
                 w.Close();
                 break;
 
@@ -550,7 +571,7 @@ public static partial class SourceWriter
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hh, hs, gh.Slice(0, n * {ghp}), n, s_width); // gh_b += W_hh h_b");
                 w.Open("for (int b = 0; b < n; b++)");
                 w.Line($"{cell.Kernel}(gi.Slice(b * {ghp}, {gh}), gh.Slice(b * {ghp}, {gh}), models[b]._h{l}, s_width);");
-                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                WriteCopyBack(w, aliased, l, s);
                 w.Close();
                 break;
 
@@ -579,7 +600,7 @@ public static partial class SourceWriter
                 w.Line($"PackedGemv.MultiplyAddBatch({n}_W_hn, rh.Slice(0, n * {h}), np.Slice(0, n * {phr}), n, s_width);");
                 w.Open("for (int b = 0; b < n; b++)");
                 w.Line($"{cell.CombineKernel}(np.Slice(b * {phr}, {h}), z.Slice(b * {h}, {h}), models[b]._h{l}, s_width);");
-                w.Line($"((ReadOnlySpan<float>)models[b]._h{l}).CopyTo(hs.Slice(b * {s}, {s}));");
+                WriteCopyBack(w, aliased, l, s);
                 w.Close();
                 break;
 
@@ -777,8 +798,10 @@ public static partial class SourceWriter
 
     // ---------------------------------------------------------------- cells
 
-    private static void WriteCell(IndentedWriter w, CellPlan cell, bool token)
+    private static void WriteCell(IndentedWriter w, CellPlan cell, bool token, bool fromZero = false)
     {
+        // fromZero: the StartImage form (SourceWriter.StartImage.cs), h = 0, its recurrent products skipped when exact.
+        bool skip = fromZero && cell.ZeroStateSkipsRecurrent;
         string n = cell.Prefix;
         string ghp = Int(cell.PaddedGateRows);
         string gh = Int(cell.GateRows);
@@ -791,9 +814,9 @@ public static partial class SourceWriter
 
         w.Line();
         string route = !(cell.TokenInput && cell.VectorInput) ? "" : token ? " — a token: one table row" : " — a vector: the projected image";
-        w.Line($"// Layer {cell.Layer}: {cell.Description}{route}");
+        w.Line(fromZero ? ZeroStateComment(cell) : $"// Layer {cell.Layer}: {cell.Description}{route}");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]");
-        w.Open($"private static void {cell.Method}({inParam}, Span<float> h{(lstm ? ", Span<float> c" : "")})");
+        w.Open($"private static void {cell.Method}{(fromZero ? "FromZero" : "")}({inParam}, Span<float> h{(lstm ? ", Span<float> c" : "")})");
         w.Line($"Span<float> {g} = stackalloc float[{ghp}]; // ({gh},) {cell.GateNames} preactivations, padded");
         if (token)
         {
@@ -809,21 +832,21 @@ public static partial class SourceWriter
         switch (cell.Variant)
         {
             case CellVariant.Rnn:
-                w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
+                w.Line(skip ? SkippedProduct : $"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
                 w.Line($"{cell.Kernel}(g.Slice(0, {h}), h, s_width); // h' = {cell.Kernel.Substring(cell.Kernel.LastIndexOf('.') + 1).ToLowerInvariant()}(g)");
                 break;
 
             case CellVariant.GruResetAfter:
                 w.Line($"Span<float> gh = stackalloc float[{ghp}]; // ({gh},) (0, 0, b_hn) + W_hh h, padded");
                 w.Line($"{n}_b_hn.CopyTo(gh); // gh = (0, 0, b_hn)");
-                w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, gh, s_width); // gh += W_hh h");
+                w.Line(skip ? SkippedProduct : $"PackedGemv.MultiplyAdd({n}_W_hh, h, gh, s_width); // gh += W_hh h");
                 w.Line($"{cell.Kernel}(gi.Slice(0, {gh}), gh.Slice(0, {gh}), h, s_width); // h' = (1 − z)⊙n + z⊙h");
                 break;
 
             case CellVariant.GruResetBefore:
                 string rz = Int(2 * cell.HiddenSize);
                 w.Line($"Span<float> ghrz = stackalloc float[{Int(cell.PaddedResetUpdateRows)}]; // ({rz},) W_hr h, W_hz h, padded");
-                w.Line($"PackedGemv.Multiply({n}_W_hrz, h, ghrz, s_width); // ghrz = W_hr h, W_hz h");
+                w.Line(skip ? "ghrz.Clear(); // ghrz = W_hr h, W_hz h = 0 for h = 0" : $"PackedGemv.Multiply({n}_W_hrz, h, ghrz, s_width); // ghrz = W_hr h, W_hz h");
                 w.Line($"Span<float> z = stackalloc float[{h}]; // ({h},) z");
                 w.Line($"Span<float> rh = stackalloc float[{h}]; // ({h},) r⊙h");
                 w.Line($"{cell.Kernel}(gi.Slice(0, {rz}), ghrz.Slice(0, {rz}), h, z, rh, s_width); // z; r⊙h");
@@ -839,7 +862,7 @@ public static partial class SourceWriter
                 break;
 
             default: // LSTM, every variant
-                w.Line($"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
+                w.Line(skip ? SkippedProduct : $"PackedGemv.MultiplyAdd({n}_W_hh, h, g, s_width); // g += W_hh h");
                 string target = "h";
                 if (cell.ProjectionSize > 0)
                 {

@@ -244,7 +244,7 @@ public sealed class BeamSearch<TModel>
             for (int b = 0; b < live; b++)
             {
                 ReadOnlySpan<float> beamLogits = _logits.AsSpan(b * v, v);
-                float max = Softmax.CheckedMax(beamLogits, "values", out _);
+                float max = CheckedMax(beamLogits);
                 if (float.IsNegativeInfinity(max))
                 {
                     continue;
@@ -484,6 +484,41 @@ public sealed class BeamSearch<TModel>
         }
 
         return mask;
+    }
+
+    /// <summary>
+    /// <see cref="Softmax.CheckedMax"/>'s max of one hypothesis's logits (and its error for a NaN or +∞), 8 at a time:
+    /// the max of non-NaN floats is the same value in any order except a zero max, where +0 and −0 compare equal and
+    /// the scalar scan keeps the first — that case and a bad logit take the scalar scan, so the bits are its bits.
+    /// </summary>
+    private static float CheckedMax(ReadOnlySpan<float> logits)
+    {
+        int v = logits.Length;
+        if (!Vector256.IsHardwareAccelerated || v < Vector256<float>.Count)
+        {
+            return Softmax.CheckedMax(logits, "values", out _);
+        }
+
+        ref float l = ref MemoryMarshal.GetReference(logits);
+        Vector256<float> limit = Vector256.Create(float.MaxValue);
+        Vector256<float> last = Vector256.LoadUnsafe(ref l, (nuint)(v - Vector256<float>.Count)); // overlapped tail
+        Vector256<float> max = last;
+        Vector256<float> good = Vector256.LessThanOrEqual(last, limit); // false for NaN and +∞
+        for (int t = 0; t + Vector256<float>.Count <= v; t += Vector256<float>.Count)
+        {
+            Vector256<float> x = Vector256.LoadUnsafe(ref l, (nuint)t);
+            max = Vector256.Max(max, x);
+            good &= Vector256.LessThanOrEqual(x, limit);
+        }
+
+        float m = max.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++)
+        {
+            float e = max.GetElement(i);
+            m = e > m ? e : m;
+        }
+
+        return good == Vector256<float>.AllBitsSet && m != 0f ? m : Softmax.CheckedMax(logits, "values", out _);
     }
 
     /// <summary>log Σ exp(logits), as <see cref="Softmax.LogSumExp"/> computes it, with the max already known.</summary>

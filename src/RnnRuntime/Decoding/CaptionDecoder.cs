@@ -2,8 +2,9 @@ namespace RnnEmbedded.Runtime;
 
 /// <summary>
 /// Show-and-Tell caption decoding (Vinyals et al. 2015): the model first steps on the image feature vector
-/// (<see cref="ICaptionModel{TSelf}.StepImage"/>, output ignored), then on &lt;start&gt;; from there each step's logits
-/// choose the next word, until &lt;stop&gt; or <see cref="MaxLength"/> words. Greedy or beam search.
+/// (<see cref="ICaptionModel{TSelf}.StartImage"/>: StepImage from the zero state, output not computed), then on
+/// &lt;start&gt;; from there each step's logits choose the next word, until &lt;stop&gt; or <see cref="MaxLength"/> words.
+/// Greedy or beam search.
 /// In beam search <see cref="MaxLength"/> counts tokens with &lt;stop&gt; included (the <see cref="BeamSearch{TModel}"/>
 /// rule): a caption that has not stopped after MaxLength words is complete as it is (truncated, scored without
 /// &lt;stop&gt;); greedy decoding likewise returns at most MaxLength words.
@@ -34,7 +35,10 @@ public sealed class CaptionDecoder<TModel>
         set => _decoding.Search.LengthPenalty = value;
     }
 
-    /// <summary>Steps a zero-state model on the image, then on &lt;start&gt;; <paramref name="logits"/> gets the first word's logits.</summary>
+    /// <summary>
+    /// Steps a zero-state model on the image (<see cref="ICaptionModel{TSelf}.StartImage"/>: its output is not computed),
+    /// then on &lt;start&gt;; <paramref name="logits"/> gets the first word's logits.
+    /// </summary>
     public static void Start(ReadOnlySpan<float> features, out TModel state, Span<float> logits)
     {
         if (features.Length != TModel.ImageFeatureSize)
@@ -47,8 +51,7 @@ public sealed class CaptionDecoder<TModel>
             ThrowHelper.Length(nameof(logits), logits.Length, TModel.OutputSize);
         }
 
-        state = default;
-        state.StepImage(features, logits);
+        TModel.StartImage(features, out state);
         state.Step(TModel.StartToken, logits);
     }
 

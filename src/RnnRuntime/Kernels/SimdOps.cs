@@ -38,6 +38,14 @@ internal interface ISimdOps<TV>
 
     static abstract TV Max(TV a, TV b);
 
+    /// <summary>
+    /// Min(Max(x, lo), hi) for constants lo &lt; hi that are neither ±0 nor NaN: the same bits for every x, a NaN x
+    /// included (it stays NaN on the vector widths, as Vector128/256/512.Max/Min give it on .NET 9+; ScalarOps keeps
+    /// its own Min/Max). On x86 one maxps and one minps with the constant first — (c &gt; x) ? c : x returns x when x is
+    /// NaN — instead of the longer IEEE sequence (vrangeps, two vfixupimmps) the JIT emits for Vector512.Max/Min.
+    /// </summary>
+    static abstract TV Clamp(TV x, TV lo, TV hi);
+
     static abstract TV And(TV a, TV b);
 
     static abstract TV Or(TV a, TV b);
@@ -91,6 +99,9 @@ internal readonly struct ScalarOps : ISimdOps<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Max(float a, float b) => a > b ? a : b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Clamp(float x, float lo, float hi) => Min(Max(x, lo), hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float And(float a, float b) => FromBits(Bits(a) & Bits(b));
@@ -168,6 +179,10 @@ internal readonly struct V128Ops : ISimdOps<Vector128<float>>
     public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Clamp(Vector128<float> x, Vector128<float> lo, Vector128<float> hi) =>
+        Sse.IsSupported ? Sse.Min(hi, Sse.Max(lo, x)) : Vector128.Min(Vector128.Max(x, lo), hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -226,6 +241,10 @@ internal readonly struct V256Ops : ISimdOps<Vector256<float>>
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Clamp(Vector256<float> x, Vector256<float> lo, Vector256<float> hi) =>
+        Avx.IsSupported ? Avx.Min(hi, Avx.Max(lo, x)) : Vector256.Min(Vector256.Max(x, lo), hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -282,6 +301,10 @@ internal readonly struct V512Ops : ISimdOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Clamp(Vector512<float> x, Vector512<float> lo, Vector512<float> hi) =>
+        Avx512F.IsSupported ? Avx512F.Min(hi, Avx512F.Max(lo, x)) : Vector512.Min(Vector512.Max(x, lo), hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;

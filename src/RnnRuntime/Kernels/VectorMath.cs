@@ -47,7 +47,7 @@ internal static class VectorMath
         where TOps : ISimdOps<TV>
         where TV : struct
     {
-        x = TOps.Min(TOps.Max(x, TOps.Create(ExpMin)), TOps.Create(ExpMax));
+        x = TOps.Clamp(x, TOps.Create(ExpMin), TOps.Create(ExpMax));
 
         TV t = TOps.Add(TOps.Multiply(x, TOps.Create(Log2E)), TOps.Create(RoundMagic)); // low bits hold n
         TV n = TOps.Subtract(t, TOps.Create(RoundMagic));                                 // n = round(x·log2 e)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using RnnEmbedded.Runtime.CompilerServices;
 
 namespace RnnEmbedded.Runtime;
@@ -9,7 +10,7 @@ namespace RnnEmbedded.Runtime;
 //
 //   IRecurrentModel            sizes, task, Reset                       every generated model
 //   ├─ ITokenModel             Step(int token, …), static batched Step  unidirectional, embedding or one-hot input
-//   │  └─ ICaptionModel        StepImage(features, …)                   Show-and-Tell caption decoders
+//   │  └─ ICaptionModel        StepImage(features, …), StartImage       Show-and-Tell caption decoders
 //   ├─ IDenseModel             Step(input, …), static batched Step      unidirectional, dense input
 //   ├─ ITokenSequenceModel     static Run(tokens, outputs)              every token model (the only entry with a bidirectional or reverse layer)
 //   ├─ IDenseSequenceModel     static Run(inputs, outputs)              every dense model (the only entry with a bidirectional or reverse layer)
@@ -173,4 +174,33 @@ public interface ICaptionModel<TSelf> : ITokenModel<TSelf>
     /// <param name="features">Exactly ImageFeatureSize floats.</param>
     /// <param name="output">At least OutputSize floats.</param>
     void StepImage(ReadOnlySpan<float> features, Span<float> output);
+
+    /// <summary>
+    /// The state after the image step from the zero state, without its output: <c>state = default;
+    /// state.StepImage(features, …)</c> with the output discarded — where a caption decoder stands before
+    /// &lt;start&gt; (<see cref="CaptionDecoder{TModel}"/> starts every caption here). The state is bit for bit the one
+    /// that call leaves.
+    /// </summary>
+    /// <param name="features">Exactly ImageFeatureSize floats.</param>
+    /// <param name="state">Receives the model after the image step.</param>
+    /// <remarks>
+    /// Generated models skip the work whose result the zero state fixes — the recurrent products W_hh·h with h = 0
+    /// (when that leaves the gates' bits unchanged, which the generator checks per layer) and the output head
+    /// (docs/decoding.md, "Caption decoding"); this default (for hand-written models) calls StepImage on a default
+    /// state with a pooled scratch output.
+    /// </remarks>
+    static virtual void StartImage(ReadOnlySpan<float> features, out TSelf state)
+    {
+        state = default;
+        int o = TSelf.OutputSize;
+        float[] scratch = ArrayPool<float>.Shared.Rent(o);
+        try
+        {
+            state.StepImage(features, scratch.AsSpan(0, o));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using RnnEmbedded.Runtime;
 
 namespace RnnEmbedded.Tests.Infrastructure;
@@ -20,6 +21,19 @@ internal static class ModelRunner
 
     /// <summary>Caption decoders: StepImage on <paramref name="image"/>, then Step on each token; one output per call.</summary>
     public static float[][] StepImage(Type model, float[] image, int[] tokens) => Invoke<float[][]>(nameof(StepImageCore), model, new object[] { image, tokens });
+
+    /// <summary>
+    /// Caption decoders: the static StartImage on <paramref name="image"/> (the image step from the zero state without
+    /// its output), then Step on each token; one output per token.
+    /// </summary>
+    public static float[][] StartImage(Type model, float[] image, int[] tokens) => Invoke<float[][]>(nameof(StartImageCore), model, new object[] { image, tokens });
+
+    /// <summary>
+    /// Null when StartImage then Step on <paramref name="tokens"/> gives the outputs of StepImage then Step bit for bit
+    /// (after the image step), and the same final state; else where they first differ.
+    /// </summary>
+    public static string? StartImageDiffers(Type model, float[] image, int[] tokens) =>
+        Invoke<string?>(nameof(StartImageDiffersCore), model, new object[] { image, tokens });
 
     /// <summary>Seq2seq models: Encode on <paramref name="source"/>, then Step on each target token; one output per step.</summary>
     public static float[][] EncodeStep(Type model, int[] source, int[] tokens) => Invoke<float[][]>(nameof(EncodeStepCore), model, new object[] { source, tokens });
@@ -176,6 +190,56 @@ internal static class ModelRunner
         }
 
         return outputs;
+    }
+
+    private static float[][] StartImageCore<TModel>(float[] image, int[] tokens)
+        where TModel : struct, ICaptionModel<TModel>
+    {
+        TModel.StartImage(image, out TModel model);
+        var outputs = new float[tokens.Length][];
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            outputs[t] = new float[TModel.OutputSize];
+            model.Step(tokens[t], outputs[t]);
+        }
+
+        return outputs;
+    }
+
+    private static string? StartImageDiffersCore<TModel>(float[] image, int[] tokens)
+        where TModel : struct, ICaptionModel<TModel>
+    {
+        var stepped = default(TModel);
+        var output = new float[TModel.OutputSize];
+        stepped.StepImage(image, output);
+        TModel.StartImage(image, out TModel started);
+        var startedOutput = new float[TModel.OutputSize];
+        for (int t = 0; t <= tokens.Length; t++)
+        {
+            ReadOnlySpan<byte> a = MemoryMarshal.AsBytes(new ReadOnlySpan<TModel>(in stepped));
+            ReadOnlySpan<byte> b = MemoryMarshal.AsBytes(new ReadOnlySpan<TModel>(in started));
+            if (!a.SequenceEqual(b))
+            {
+                return $"the state after StartImage and {t} tokens differs from StepImage's in its bits";
+            }
+
+            if (t == tokens.Length)
+            {
+                break;
+            }
+
+            stepped.Step(tokens[t], output);
+            started.Step(tokens[t], startedOutput);
+            for (int k = 0; k < output.Length; k++)
+            {
+                if (BitConverter.SingleToInt32Bits(output[k]) != BitConverter.SingleToInt32Bits(startedOutput[k]))
+                {
+                    return $"token {t} output {k}: {startedOutput[k]:R} after StartImage, {output[k]:R} after StepImage";
+                }
+            }
+        }
+
+        return null;
     }
 
     private static float[][] Split(float[] flat, int steps, int width)

@@ -303,6 +303,10 @@ internal static partial class ModelSpaceRunner
         if (expected.Caption is not null)
         {
             Compare(expected.Caption, ModelRunner.StepImage(type, image, tokens), where + " StepImage+Step", failures);
+            if (ModelRunner.StartImageDiffers(type, image, tokens) is { } startDiff)
+            {
+                failures.Add($"{where} StartImage+Step against StepImage+Step: {startDiff}");
+            }
         }
 
         if (expected.Seq2Seq is not null)

@@ -170,6 +170,29 @@ public class CaptionDecoderTests
     private static readonly float[] s_features = [0.3f, -1.2f, 0.8f];
 
     [Fact]
+    public void StartImage_Default_IsStepImageOnTheZeroState()
+    {
+        // A hand-written model gets ICaptionModel's default StartImage: StepImage on default, output discarded.
+        StartImage(s_features, out TinyCaptionModel started);
+        var stepped = default(TinyCaptionModel);
+        stepped.StepImage(s_features, new float[TinyCaptionModel.V]);
+        var a = new float[TinyCaptionModel.V];
+        var b = new float[TinyCaptionModel.V];
+        started.Step(TinyCaptionModel.StartToken, a);
+        stepped.Step(TinyCaptionModel.StartToken, b);
+        Assert.Equal(b.Select(BitConverter.SingleToInt32Bits), a.Select(BitConverter.SingleToInt32Bits));
+        var fresh = default(TinyCaptionModel);
+        var c = new float[TinyCaptionModel.V];
+        fresh.Step(TinyCaptionModel.StartToken, c);
+        Assert.NotEqual(c, a); // the image step moved the state away from the zero state
+        Assert.Throws<ArgumentException>(() => StartImage(new float[s_features.Length + 1], out TinyCaptionModel _));
+    }
+
+    // The interface's default is reached through the type parameter (a static virtual member).
+    private static void StartImage<TModel>(ReadOnlySpan<float> features, out TModel state)
+        where TModel : struct, ICaptionModel<TModel> => TModel.StartImage(features, out state);
+
+    [Fact]
     public void Greedy_MatchesTheArgMaxChainAfterImageAndStart()
     {
         var decoder = new CaptionDecoder<TinyCaptionModel>(maxLength: 8);
