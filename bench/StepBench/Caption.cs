@@ -91,8 +91,7 @@ internal static class Caption
         Array.Sort(tBatched);
         Array.Sort(tBefore);
         string clock = ThreadClock.IsThreadTime ? "thread CPU time" : "wall";
-        string weights = AppContext.TryGetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, out bool aligned) && aligned
-            ? "64-byte-aligned copy" : "in place";
+        string weights = ToyCaption.WeightsAddress() % 64 == 0 ? "64-byte aligned" : "in place, misaligned";
         Console.WriteLine(FormattableString.Invariant(
             $"caption beam-3 (toy-shapes GRU, {images} images, mean best length {totalWords / (double)images:F1}; clock: {clock}; weights {weights}, {ToyCaption.WeightsAddress() % 64} bytes past a 64-byte boundary):"));
         Console.WriteLine(FormattableString.Invariant(

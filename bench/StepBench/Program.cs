@@ -16,8 +16,8 @@ using RnnEmbedded.Runtime;
 //   StepBench --first-call [runs]  each model in a fresh default-settings process: mean of the 1,000 steps after the
 //                                  first call vs the steady state (steps 50,000–60,000), as a ratio.
 //   StepBench --keystroke [text]   keystroke latency on the shipped KJV model (p50/p90/p99, thread CPU time).
-//   StepBench --caption [images] [aligned]  caption beam-3 with the batched step vs stepping each hypothesis alone, as a
-//                                  ratio; `aligned`: the weights copied to 64-byte-aligned memory (RnnEmbedded.AlignWeights).
+//   StepBench --caption [images] [in-place]  caption beam-3 with the batched step vs stepping each hypothesis alone, as a
+//                                  ratio; `in-place`: the weights read in place, misaligned (RnnEmbedded.AlignWeights=false).
 //   StepBench --products [cells]   the float32/bfloat16/int8/int8-dynamic products at 1..16 inputs, a 16-model LSTM 256 step's
 //                                  parts (head, cell kernels, copies) and a few generated steps; `cells`: the parts only;
 //                                  `int8-dynamic`: the int8-dynamic products (batch vs n singles) and steps only.
@@ -71,14 +71,14 @@ if (args.Length > 1 && args[0] == "--first-call-child")
 
 if (args.Length > 0 && args[0] == "--caption")
 {
-    if (args.Contains("aligned"))
+    if (args.Contains("in-place"))
     {
-        // Before any model's weights are opened: a 64-byte-aligned copy instead of the resource in place (docs/benchmarks.md,
-        // "Caption decoding II": where the resource lands in the image moves the single steps' cost).
-        AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, true);
+        // Before any model's weights are opened: the resource read in place (8-byte aligned) instead of the default
+        // 64-byte-aligned copy (docs/generator.md, "Alignment"; docs/benchmarks.md, "Caption decoding II").
+        AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, false);
     }
 
-    Caption.Run(args.Length > 1 && args[1] != "aligned" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50);
+    Caption.Run(args.Length > 1 && args[1] != "in-place" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50);
     return;
 }
 

@@ -169,8 +169,13 @@ public class ResourceWeightsTests
         Assert.Contains("another layout", d.GetMessage());
     }
 
+    /// <summary>
+    /// A small blob is 64-byte aligned by default (copied once unless the image already has it aligned); the
+    /// RnnEmbedded.AlignWeights switch set to false reads it in place. The 78 MB word model below checks the other
+    /// default: above EmbeddedWeights.AlignDefaultLimit the blob is read in place.
+    /// </summary>
     [Fact]
-    public unsafe void Weights_AreReadInPlace_OrCopiedAlignedWhenTheAppAsks()
+    public unsafe void SmallWeights_AreAlignedByDefault_OrReadInPlaceWhenTheAppAsks()
     {
         byte[] file = TestModels.ToBytes(TestModels.Lstm(vocab: 20, e: 8, h: 17, seed: 7));
         (ModelItem a, ResourceDescription blobA, _) = ModelItem.Packed("InPlace.M", file);
@@ -178,23 +183,40 @@ public class ResourceWeightsTests
         Assembly inPlace = CompileOne(a, blobA, "InPlace");
         Assembly aligned = CompileOne(b, blobB, "Aligned");
 
-        nint address = WeightsAddress(inPlace.GetType("InPlace.M")!);
-        using (var stream = (UnmanagedMemoryStream)inPlace.GetManifestResourceStream("InPlace.M.rnnweights")!)
-        {
-            Assert.Equal((nint)stream.PositionPointer, address); // the image's own bytes: no copy
-        }
-
-        AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, true);
+        AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, false);
         try
         {
-            Assert.Equal(0, WeightsAddress(aligned.GetType("Aligned.M")!) % 64);
+            nint address = WeightsAddress(inPlace.GetType("InPlace.M")!);
+            using var stream = (UnmanagedMemoryStream)inPlace.GetManifestResourceStream("InPlace.M.rnnweights")!;
+            Assert.Equal((nint)stream.PositionPointer, address); // the image's own bytes: no copy
         }
         finally
         {
-            AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, false);
+            ClearAlignSwitch();
         }
 
+        Assert.Equal(0, WeightsAddress(aligned.GetType("Aligned.M")!) % 64); // the default for a small blob
         Assert.Equal(Steps(inPlace.GetType("InPlace.M")!, new[] { 1, 2, 3 }), Steps(aligned.GetType("Aligned.M")!, new[] { 1, 2, 3 }));
+    }
+
+    // AppContext has no API to remove a switch; the runtime reads an unset switch from AppContext.GetData, so clearing
+    // the data (where SetSwitch stores it as well) is not enough: the switch table is private. Tests that set the switch
+    // therefore run in this class only (xunit runs a class's tests one at a time) and put the unset state back through
+    // reflection on AppContext's switch table.
+    private static void ClearAlignSwitch()
+    {
+        var field = typeof(AppContext).GetField("s_switches", BindingFlags.NonPublic | BindingFlags.Static);
+        if (field?.GetValue(null) is System.Collections.IDictionary switches)
+        {
+            lock (switches)
+            {
+                switches.Remove(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch);
+            }
+        }
+        else
+        {
+            AppContext.SetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, true); // the small-blob default
+        }
     }
 
     private static nint WeightsAddress(Type model) =>
@@ -210,6 +232,16 @@ public class ResourceWeightsTests
         (ModelItem item, ResourceDescription blob, _) = ModelItem.Packed("Big.WordModel", file);
         file = Array.Empty<byte>();
         Type type = CompileOne(item, blob, "BigWord").GetType("Big.WordModel")!;
+        if (!AppContext.TryGetSwitch(RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignSwitch, out _))
+        {
+            // Above EmbeddedWeights.AlignDefaultLimit the default is no copy: the image's own bytes.
+            using var stream = (UnmanagedMemoryStream)type.Assembly.GetManifestResourceStream("Big.WordModel.rnnweights")!;
+            Assert.True(stream.Length > RnnEmbedded.Runtime.CompilerServices.EmbeddedWeights.AlignDefaultLimit, $"{stream.Length} bytes");
+            unsafe
+            {
+                Assert.Equal((nint)stream.PositionPointer, WeightsAddress(type));
+            }
+        }
 
         int[] tokens = { 0, 49_999, 123, 31_415, 7 };
         float[][] expected = ReferenceEngine.Run(spec, tokens);
