@@ -10,7 +10,8 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // time for 9..16 inputs, 8192 / L columns for L <= 8; a single input is used as it is), so a tile's broadcasts of x[j]
 // all come from one base register plus constants instead of one pointer per input (which spilled). Then panel by
 // panel — back to front on every other pass when W is one chunk (PackedGemv.PassOrder.cs), in blocks of 64 columns
-// when two groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) —
+// when two groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group, while
+// the next block is prefetched: PackedGemv.Batch512Wide.cs) —
 // register tiles of at most 24 FMA chains: a 64-row panel (4 vectors) × up to 6 inputs (1..3 inputs of a panel that
 // is not 64-byte aligned in the aligned-block stream tile, PackedGemv.Batch512Stream.cs), 32 rows (2 vectors) × 7..8
 // inputs, a 48-row last panel (3 vectors) × up to 5 inputs, or 16 rows × up to 8 (docs/kernels.md, "Batched float32
@@ -93,6 +94,12 @@ public static partial class PackedGemv
 
             ref float chunk = ref lanes > 1 ? ref packed : ref Unsafe.Add(ref x, c0); // one input is already packed
             bool chunkAccumulate = accumulate || c0 > 0;
+            if (lanes > GroupLanes)
+            {
+                WidePanels(ref w, ref chunk, ref y, rows, cols, c0, kc, lanes, chunkAccumulate, reverse); // Batch512Wide.cs
+                continue;
+            }
+
             nuint block = lanes > GroupLanes ? BlockColumns : kc;
             for (nuint i = 0; i < panels; i++)
             {
