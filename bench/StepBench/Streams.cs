@@ -30,6 +30,12 @@ internal static class Streams
             return;
         }
 
+        Console.WriteLine("the rest of a 16-model step, us per call: head product (96 x H, 16 inputs), 16 cell kernels");
+        foreach (int hidden in new[] { 512, 256 })
+        {
+            Rest(hidden, iterations * 256 / hidden);
+        }
+
         Console.WriteLine("generated step, us per call: 1 model, 16 models (16/1), 64 streams one by one / together (gain)");
         Steps<Lstm512>("lstm512", iterations / 4);
         Steps<Gru512>("gru512", iterations / 4);
@@ -83,6 +89,45 @@ internal static class Streams
         }
 
         Console.WriteLine();
+    }
+
+    // The parts of a 16-model step besides the recurrent product: the head product and the pointwise cell kernels.
+    private static void Rest(int hidden, int iterations)
+    {
+        var random = new Random(5);
+        float[] head = new float[96 * hidden];
+        float[] gates = new float[16 * 4 * hidden];
+        float[] gh = new float[16 * 3 * hidden];
+        float[] xs = new float[16 * hidden];
+        float[] ys = new float[16 * 96];
+        float[] c = new float[16 * hidden];
+        float[] h = new float[16 * hidden];
+        foreach (float[] a in new[] { head, gates, gh, xs })
+        {
+            for (int i = 0; i < a.Length; i++)
+            {
+                a[i] = (float)random.NextDouble() - 0.5f;
+            }
+        }
+
+        double headTime = Median(() => PackedGemv.MultiplyBatch(head, xs, ys, 16, VectorWidth.V512), iterations);
+        double lstm = Median(() =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                CellKernels.Lstm(gates.AsSpan(b * 4 * hidden, 4 * hidden), c.AsSpan(b * hidden, hidden), h.AsSpan(b * hidden, hidden), VectorWidth.V512);
+            }
+        }, iterations);
+        double gru = Median(() =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                CellKernels.GruResetAfter(
+                    gates.AsSpan(b * 3 * hidden, 3 * hidden), gh.AsSpan(b * 3 * hidden, 3 * hidden), h.AsSpan(b * hidden, hidden), VectorWidth.V512);
+            }
+        }, iterations);
+        Console.WriteLine(FormattableString.Invariant(
+            $"  H={hidden}: head {headTime,6:F2} ({16 * 96.0 * hidden / headTime / 1000:F0}/ns)  16 LSTM cells {lstm,6:F2}  16 GRU cells {gru,6:F2}"));
     }
 
     private static void Steps<TModel>(string name, int iterations)
