@@ -6,13 +6,14 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The Vector512 batched product for 9..16 inputs (docs/kernels.md, "Batched float32 tiles"), called by
 // PackedGemv.Batch512.cs for each packed column chunk. As there, each panel is walked in blocks of BlockColumns
-// columns (64 × 64 floats = 16 KB) and both groups of inputs (8, then 1..8) multiply a block while it sits in L1;
-// a narrower last panel and the second group go through Group (PackedGemv.Batch512.cs). In addition the first group —
-// a full panel's block as two tiles of 2 row vectors × 8 inputs — asks for the next block the pass will read (later
-// in the panel, else the next panel's first block in pass order), one line per row vector and column, 16 KB ahead:
-// a W beyond L2 (H = 512: 3–4 MB) then streams from L3 while the FMAs run. 2048 × 512 with 16 inputs: 0.91–0.93 × the time without (docs/benchmarks.md,
-// "Many inputs over a W beyond L2"). A prefetch changes no arithmetic: each input's sum still runs over the columns in
-// order in one FMA chain, carried through y between blocks, so results are bit for bit those of the single product.
+// columns (64 × 64 floats = 16 KB) and both groups of inputs (8, then 1..8) multiply a block while it sits in L1; a
+// narrower last panel, and the second group, go through Group as before. The first group — a full panel's block as two
+// tiles of 2 row vectors × 8 inputs, Tile<Lanes2, Lanes8>'s work — also asks for the next block the pass will read
+// (later in the panel, else the next panel's first block in pass order), one line per row vector and column, 16 KB
+// ahead: a W beyond L2 (H = 512: 3–4 MB) then streams from L3 while the FMAs run. 2048 × 512 and 1536 × 512 with 9–16
+// inputs: 0.88–0.95 × the time without (docs/benchmarks.md, "Many inputs over a W beyond L2"). A prefetch changes no
+// arithmetic: each input's sum still runs over the columns in order in one FMA chain, carried through y between
+// blocks, so results are bit for bit that chain whatever the count (PackedGemvWideBatchTests).
 public static partial class PackedGemv
 {
     // One chunk (columns c0..c0+kc, packed at `chunk` by Pack) of a pass for 9..16 inputs; y = input 0's first row.
