@@ -22,7 +22,7 @@ internal static class Streams
         Console.WriteLine(FormattableString.Invariant(
             $"FMA peak of this thread now: {peak:F1} multiply-adds/ns (16 independent Vector512 chains)"));
         Console.WriteLine("float32 batched product V512, W 64-byte aligned, us per call: main -> now (now/main), multiply-adds/ns now (% of peak)");
-        foreach ((int rows, int cols) in new[] { (2048, 512), (1536, 512), (1024, 256), (768, 256) })
+        foreach ((int rows, int cols) in new[] { (2048, 512), (1536, 512), (1024, 256), (768, 256), (64, 512) })
         {
             Shape(rows, cols, Math.Max(20, iterations * 512 * 2048 / (rows * cols) / 8), peak, productsOnly ? [16] : [9, 12, 16, 64]);
         }

@@ -87,7 +87,11 @@ public static partial class PackedGemv
         for (nuint c0 = 0; c0 < cols; c0 += chunkColumns)
         {
             nuint kc = Math.Min(chunkColumns, cols - c0);
-            if (lanes > 1)
+            if (lanes > GroupLanes)
+            {
+                WidePack(ref x, cols, c0, kc, lanes, ref packed); // Batch512Wide.cs
+            }
+            else if (lanes > 1)
             {
                 Pack(ref x, cols, c0, kc, lanes, ref packed);
             }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -16,6 +17,69 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // blocks, so results are bit for bit that chain whatever the count (PackedGemvWideBatchTests).
 public static partial class PackedGemv
 {
+    // Pack's layout for 9..16 inputs (group g at packed + g·kc, its input l's column j at [j·L + l]): a group of 8
+    // inputs as 8 × 8 transposes of Vector256 rows (24 shuffles per 64 floats instead of 64 scalar moves), a
+    // smaller last group through Pack.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WidePack(ref float x, nuint cols, nuint c0, nuint kc, int lanes, ref float packed)
+    {
+        if (!Avx.IsSupported)
+        {
+            Pack(ref x, cols, c0, kc, lanes, ref packed);
+            return;
+        }
+
+        for (int g = 0; g < lanes; g += GroupLanes)
+        {
+            ref float source = ref Unsafe.Add(ref x, ((nuint)g * cols) + c0);
+            ref float destination = ref Unsafe.Add(ref packed, (nuint)g * kc);
+            if (lanes - g < GroupLanes)
+            {
+                Pack(ref source, cols, 0, kc, lanes - g, ref destination);
+                break;
+            }
+
+            nuint j = 0;
+            for (; j + 8 <= kc; j += 8)
+            {
+                ref float s = ref Unsafe.Add(ref source, j);
+                Vector256<float> t0 = Avx.UnpackLow(Vector256.LoadUnsafe(ref s, 0), Vector256.LoadUnsafe(ref s, cols));
+                Vector256<float> t1 = Avx.UnpackHigh(Vector256.LoadUnsafe(ref s, 0), Vector256.LoadUnsafe(ref s, cols));
+                Vector256<float> t2 = Avx.UnpackLow(Vector256.LoadUnsafe(ref s, 2 * cols), Vector256.LoadUnsafe(ref s, 3 * cols));
+                Vector256<float> t3 = Avx.UnpackHigh(Vector256.LoadUnsafe(ref s, 2 * cols), Vector256.LoadUnsafe(ref s, 3 * cols));
+                Vector256<float> t4 = Avx.UnpackLow(Vector256.LoadUnsafe(ref s, 4 * cols), Vector256.LoadUnsafe(ref s, 5 * cols));
+                Vector256<float> t5 = Avx.UnpackHigh(Vector256.LoadUnsafe(ref s, 4 * cols), Vector256.LoadUnsafe(ref s, 5 * cols));
+                Vector256<float> t6 = Avx.UnpackLow(Vector256.LoadUnsafe(ref s, 6 * cols), Vector256.LoadUnsafe(ref s, 7 * cols));
+                Vector256<float> t7 = Avx.UnpackHigh(Vector256.LoadUnsafe(ref s, 6 * cols), Vector256.LoadUnsafe(ref s, 7 * cols));
+                Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44); // inputs 0..3 of columns 0 | 4
+                Vector256<float> u1 = Avx.Shuffle(t0, t2, 0xEE); // columns 1 | 5
+                Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44); // columns 2 | 6
+                Vector256<float> u3 = Avx.Shuffle(t1, t3, 0xEE); // columns 3 | 7
+                Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44); // inputs 4..7, likewise
+                Vector256<float> u5 = Avx.Shuffle(t4, t6, 0xEE);
+                Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44);
+                Vector256<float> u7 = Avx.Shuffle(t5, t7, 0xEE);
+                ref float d = ref Unsafe.Add(ref destination, j * GroupLanes);
+                Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref d, 0);
+                Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref d, 8);
+                Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref d, 16);
+                Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref d, 24);
+                Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref d, 32);
+                Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref d, 40);
+                Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref d, 48);
+                Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref d, 56);
+            }
+
+            for (; j < kc; j++)
+            {
+                for (nuint l = 0; l < GroupLanes; l++)
+                {
+                    Unsafe.Add(ref destination, (j * GroupLanes) + l) = Unsafe.Add(ref source, (l * cols) + j);
+                }
+            }
+        }
+    }
+
     // One chunk (columns c0..c0+kc, packed at `chunk` by Pack) of a pass for 9..16 inputs; y = input 0's first row.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WidePanels(
