@@ -25,11 +25,11 @@ public static partial class PackedGemv
     private const int GroupLanes = 8;     // inputs per register-tile group
     private const int PrefetchColumns = 8; // full-panel tiles ask for the weights 8 columns (2 KB) ahead
 
-    // A single input's full-panel tile prefetches only a W bigger than this (1.5 MB: it does not stay in a 2 MB L2
-    // beside the rest of a step). An L2-resident W streams faster without: the tile then runs 4 FMA chains at one
-    // column per FMA latency, and the 4 prefetches per column took issue slots it needed (docs/kernels.md, "Batched
-    // float32 tiles"; docs/benchmarks.md, "Aligned small-batch tiles").
-    private const nuint PrefetchOneMinFloats = 3 * 128 * 1024;
+    // The full-panel tile of 1 or 2 inputs prefetches only a W bigger than this (1.5 MB: it does not stay in a 2 MB
+    // L2 beside the rest of a step). An L2-resident W streams faster without: those tiles do 4 or 8 FMAs per column,
+    // and the 4 prefetches per column (8 instructions as the JIT emits them) took issue slots they needed; 3 inputs
+    // and more do 12+ FMAs per column and gain from the prefetch (docs/benchmarks.md, "Aligned small-batch tiles").
+    private const nuint PrefetchFewMinFloats = 3 * 128 * 1024;
 
     private interface ILaneCount
     {
@@ -105,7 +105,7 @@ public static partial class PackedGemv
         nuint chunkColumns = lanes > GroupLanes ? ChunkColumns : (nuint)(ChunkColumns * MaxLanes / lanes);
         nuint panels = (rows + PanelRows - 1) / PanelRows;
         bool reverse = backward && cols <= chunkColumns;
-        bool prefetchOne = rows * cols > PrefetchOneMinFloats; // one input: prefetch only a W that L2 does not hold
+        bool prefetchFew = rows * cols > PrefetchFewMinFloats; // 1-2 inputs: prefetch only a W that L2 does not hold
         for (nuint c0 = 0; c0 < cols; c0 += chunkColumns)
         {
             nuint kc = Math.Min(chunkColumns, cols - c0);
@@ -138,7 +138,7 @@ public static partial class PackedGemv
                             kb,
                             groupLanes,
                             blockAccumulate,
-                            prefetchOne);
+                            prefetchFew);
                     }
                 }
             }
@@ -243,7 +243,7 @@ public static partial class PackedGemv
     // stride = its width) as one 3-vector tile (48 rows, up to 5 inputs), else 2-vector tiles then a 1-vector one.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Group(
-        ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate, bool prefetchOne)
+        ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate, bool prefetchFew)
     {
         nuint s = 0;
         if (panelWidth == PanelRows && lanes <= 3 && !IsAligned64(ref w))
@@ -268,11 +268,14 @@ public static partial class PackedGemv
         {
             switch (lanes)
             {
-                case 1 when !prefetchOne:
+                case 1 when !prefetchFew:
                     Tile<Lanes4, Lanes1, NoPrefetch>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 1:
                     Tile<Lanes4, Lanes1, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 2 when !prefetchFew:
+                    Tile<Lanes4, Lanes2, NoPrefetch>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 2:
                     Tile<Lanes4, Lanes2, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
@@ -394,8 +397,9 @@ public static partial class PackedGemv
     // (row vector, input), at most 24. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
     // base register plus a constant. Input l's rows go to y + l·rows; accumulate = start from y, else from 0.
     // A full-panel tile (1..6 inputs: a beam's few hypotheses) is bound by streaming W from L2 as much as by its FMAs,
-    // so it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and
-    // KJV models 10-30 % faster, docs/benchmarks.md); 2-vector groups reuse each column enough that it does not pay.
+    // so with TP = Ahead it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the
+    // shipped caption and KJV models 10-30 % faster, docs/benchmarks.md) — except 1 or 2 inputs on a W that L2 holds
+    // (PrefetchFewMinFloats); 2-vector groups reuse each column enough that it does not pay.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile<TR, TL, TP>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
         where TR : struct, ILaneCount
