@@ -26,6 +26,12 @@ public static partial class PackedGemv
     private const int GroupLanes = 8;     // inputs per register-tile group
     private const int PrefetchColumns = 8; // full-panel tiles ask for the weights 8 columns (2 KB) ahead
 
+    // The full-panel tile of 1 or 2 inputs prefetches only a W bigger than this (1.5 MB: it does not stay in a 2 MB
+    // L2 beside the rest of a step). An L2-resident W streams faster without: those tiles do 4 or 8 FMAs per column,
+    // and the 4 prefetches per column (8 instructions as the JIT emits them) took issue slots they needed; 3 inputs
+    // and more do 12+ FMAs per column and gain from the prefetch (docs/benchmarks.md, "Aligned small-batch tiles").
+    private const nuint PrefetchFewMinFloats = 3 * 128 * 1024;
+
     private interface ILaneCount
     {
         static abstract int Value { get; }
@@ -71,6 +77,22 @@ public static partial class PackedGemv
         public static int Value => 8;
     }
 
+    // Whether a tile prefetches W PrefetchColumns ahead (a type argument, so each tile's loop is compiled without the test).
+    private interface IPrefetch
+    {
+        static abstract bool Enabled { get; }
+    }
+
+    private struct Ahead : IPrefetch
+    {
+        public static bool Enabled => true;
+    }
+
+    private struct NoPrefetch : IPrefetch
+    {
+        public static bool Enabled => false;
+    }
+
     // One pass over W for up to MaxLanes inputs (see the file comment for the order).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Batch512(
@@ -84,6 +106,7 @@ public static partial class PackedGemv
         nuint chunkColumns = lanes > GroupLanes ? ChunkColumns : (nuint)(ChunkColumns * MaxLanes / lanes);
         nuint panels = (rows + PanelRows - 1) / PanelRows;
         bool reverse = backward && cols <= chunkColumns;
+        bool prefetchFew = rows * cols > PrefetchFewMinFloats; // 1-2 inputs: prefetch only a W that L2 does not hold
         for (nuint c0 = 0; c0 < cols; c0 += chunkColumns)
         {
             nuint kc = Math.Min(chunkColumns, cols - c0);
@@ -125,7 +148,8 @@ public static partial class PackedGemv
                             rows,
                             kb,
                             groupLanes,
-                            blockAccumulate);
+                            blockAccumulate,
+                            prefetchFew);
                     }
                 }
             }
@@ -229,7 +253,8 @@ public static partial class PackedGemv
     // the 32 registers accumulate) — or 2-vector tiles (7, 8 inputs); a narrower panel (16, 32 or 48 rows, column
     // stride = its width) as one 3-vector tile (48 rows, up to 5 inputs), else 2-vector tiles then a 1-vector one.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Group(ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate)
+    private static void Group(
+        ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate, bool prefetchFew)
     {
         nuint s = 0;
         if (panelWidth == PanelRows && lanes <= 3 && !IsAligned64(ref w))
@@ -254,23 +279,29 @@ public static partial class PackedGemv
         {
             switch (lanes)
             {
+                case 1 when !prefetchFew:
+                    Tile<Lanes4, Lanes1, NoPrefetch>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
                 case 1:
-                    Tile<Lanes4, Lanes1>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes1, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 2 when !prefetchFew:
+                    Tile<Lanes4, Lanes2, NoPrefetch>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes4, Lanes2>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes2, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes4, Lanes3>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes3, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes4, Lanes4>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes4, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 5:
-                    Tile<Lanes4, Lanes5>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes5, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes4, Lanes6>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes6, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
@@ -282,19 +313,19 @@ public static partial class PackedGemv
             switch (lanes)
             {
                 case 1:
-                    Tile<Lanes3, Lanes1>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes1, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes3, Lanes2>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes2, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes3, Lanes3>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes3, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes3, Lanes4>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes4, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes3, Lanes5>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes5, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
@@ -308,28 +339,28 @@ public static partial class PackedGemv
             switch (lanes)
             {
                 case 1:
-                    Tile<Lanes2, Lanes1>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes1, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes2, Lanes2>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes2, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes2, Lanes3>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes3, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes2, Lanes4>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes4, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 5:
-                    Tile<Lanes2, Lanes5>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes5, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 6:
-                    Tile<Lanes2, Lanes6>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes6, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 7:
-                    Tile<Lanes2, Lanes7>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes7, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes2, Lanes8>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes8, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
             }
         }
@@ -341,28 +372,28 @@ public static partial class PackedGemv
             switch (lanes)
             {
                 case 1:
-                    Tile<Lanes1, Lanes1>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes1, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes1, Lanes2>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes2, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes1, Lanes3>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes3, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes1, Lanes4>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes4, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 5:
-                    Tile<Lanes1, Lanes5>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes5, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 6:
-                    Tile<Lanes1, Lanes6>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes6, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 7:
-                    Tile<Lanes1, Lanes7>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes7, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes1, Lanes8>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes8, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
             }
         }
@@ -377,12 +408,14 @@ public static partial class PackedGemv
     // (row vector, input), at most 24. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
     // base register plus a constant. Input l's rows go to y + l·rows; accumulate = start from y, else from 0.
     // A full-panel tile (1..6 inputs: a beam's few hypotheses) is bound by streaming W from L2 as much as by its FMAs,
-    // so it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and
-    // KJV models 10-30 % faster, docs/benchmarks.md); 2-vector groups reuse each column enough that it does not pay.
+    // so with TP = Ahead it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the
+    // shipped caption and KJV models 10-30 % faster, docs/benchmarks.md) — except 1 or 2 inputs on a W that L2 holds
+    // (PrefetchFewMinFloats); 2-vector groups reuse each column enough that it does not pay.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile<TR, TL>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
+    private static unsafe void Tile<TR, TL, TP>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
         where TR : struct, ILaneCount
         where TL : struct, ILaneCount
+        where TP : struct, IPrefetch
     {
         nuint lanes = (nuint)TL.Value;
         ref float y1 = ref TL.Value > 1 ? ref Unsafe.Add(ref y, 1 * rows) : ref y;
@@ -560,7 +593,7 @@ public static partial class PackedGemv
         for (nuint j = 0; j < kb; j++)
         {
             ref float column = ref Unsafe.Add(ref w, j * stride);
-            if (TR.Value == 4 && Sse.IsSupported)
+            if (TP.Enabled && Sse.IsSupported)
             {
                 // A hint only: an address the GC has since moved, or past the end, is harmless.
                 ref float ahead = ref Unsafe.Add(ref column, PrefetchColumns * stride);

@@ -87,6 +87,7 @@ public static partial class PackedGemv
     {
         nuint panels = (rows + PanelRows - 1) / PanelRows;
         nuint blocks = (kc + BlockColumns - 1) / BlockColumns; // per panel
+        bool prefetchFew = rows * cols > PrefetchFewMinFloats; // as Batch512 passes it to Group (1-2-input groups)
         for (nuint i = 0; i < panels; i++)
         {
             nuint p = (reverse ? panels - 1 - i : i) * PanelRows;
@@ -105,7 +106,7 @@ public static partial class PackedGemv
                         int groupLanes = Math.Min(GroupLanes, lanes - g);
                         Group(
                             ref block, panelWidth, ref Unsafe.Add(ref chunk, ((nuint)g * kc) + (j0 * (nuint)groupLanes)),
-                            ref Unsafe.Add(ref y, ((nuint)g * rows) + p), rows, kb, groupLanes, blockAccumulate);
+                            ref Unsafe.Add(ref y, ((nuint)g * rows) + p), rows, kb, groupLanes, blockAccumulate, prefetchFew);
                     }
 
                     continue;
@@ -131,7 +132,7 @@ public static partial class PackedGemv
                 int rest = lanes - GroupLanes; // the second group: a 4-vector tile up to 6 inputs, else 2 × 2 vectors
                 Group(
                     ref block, PanelRows, ref Unsafe.Add(ref chunk, ((nuint)GroupLanes * kc) + (j0 * (nuint)rest)),
-                    ref Unsafe.Add(ref y, ((nuint)GroupLanes * rows) + p), rows, kb, rest, blockAccumulate);
+                    ref Unsafe.Add(ref y, ((nuint)GroupLanes * rows) + p), rows, kb, rest, blockAccumulate, prefetchFew);
             }
         }
     }
