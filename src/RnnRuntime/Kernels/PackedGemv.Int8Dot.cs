@@ -209,6 +209,12 @@ public static partial class PackedGemv
     }
 
     /// <summary>max_j |x[j]| (exact: a maximum does not round). NaN inputs give unspecified results.</summary>
+    /// <remarks>
+    /// x86 uses vmaxps (<c>Avx.Max</c>), not <c>Vector256.Max</c>: since .NET 9 the latter follows IEEE maximumNumber
+    /// (NaN and ±0 rules) and compiles to vrangeps + 2 vfixupimmps per vector on AVX-512, a 12-cycle chain that made
+    /// this loop about as slow as quantizing (docs/benchmarks.md, "int8-dynamic small batches at the VNNI bound"). On
+    /// |x| ≥ 0 without NaN both give the same value, as does the scalar tail.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MaxAbs(ReadOnlySpan<float> x)
     {
@@ -216,7 +222,29 @@ public static partial class PackedGemv
         nuint n = (nuint)x.Length;
         nuint j = 0;
         float max = 0f;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
+        if (Avx.IsSupported && n >= 8)
+        {
+            Vector256<float> m0 = Vector256<float>.Zero, m1 = m0, m2 = m0, m3 = m0;
+            for (; j + 32 <= n; j += 32)
+            {
+                m0 = Avx.Max(m0, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j)));
+                m1 = Avx.Max(m1, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j + 8)));
+                m2 = Avx.Max(m2, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j + 16)));
+                m3 = Avx.Max(m3, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j + 24)));
+            }
+
+            for (; j + 8 <= n; j += 8)
+            {
+                m0 = Avx.Max(m0, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j)));
+            }
+
+            m0 = Avx.Max(Avx.Max(m0, m1), Avx.Max(m2, m3));
+            Vector128<float> h = Sse.Max(m0.GetLower(), m0.GetUpper());
+            h = Sse.Max(h, Sse.MoveHighToLow(h, h));
+            h = Sse.MaxScalar(h, Sse.Shuffle(h, h, 0b01));
+            max = h.ToScalar();
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
         {
             Vector256<float> m0 = Vector256<float>.Zero, m1 = m0;
             for (; j + 16 <= n; j += 16)

@@ -423,7 +423,10 @@ public static partial class PackedGemv
 
     // AVX-512 machines (32 vector registers): 4 row vectors (32 rows of a full panel, whose groups are 256 bytes apart)
     // × TL inputs = up to 24 chains + 4 weight vectors + the broadcast x + the 0x80 constant, halving the loads and the
-    // per-tile overhead per vpdpbusd of the 2-vector tile. Same exact sums, same finish.
+    // per-tile overhead per vpdpbusd of the 2-vector tile. Two groups per iteration: with one, the loop's own scalar
+    // instructions took vpdpbusd's ports often enough to cost ≈ 20 % (measured: docs/benchmarks.md, "int8-dynamic small
+    // batches at the VNNI bound"); up to 2 inputs put the odd group into the unused accumulators of lanes 2 and 3 (8
+    // chains are too few for vpdpbusd's latency), added in before the finish. Same exact sums, same finish.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotTileWide<TL>(ref sbyte w, ref int x, nuint xStride, nuint groups, ref int sum, ref float sx, ref int o, ref float s, ref float y, bool accumulate)
         where TL : struct, ILaneCount
@@ -434,65 +437,217 @@ public static partial class PackedGemv
         Vector256<int> a2_0 = z, a2_1 = z, a2_2 = z, a2_3 = z, a2_4 = z, a2_5 = z;
         Vector256<int> a3_0 = z, a3_1 = z, a3_2 = z, a3_3 = z, a3_4 = z, a3_5 = z;
         Vector256<int> flip = DotOpsVnni256.Flip;
+        Vector256<int> w0, w1, w2, w3;
+        Vector256<sbyte> v;
         ref sbyte c = ref w;
         ref int xg = ref x;
-        for (nuint g = 0; g < groups; g++, c = ref Unsafe.Add(ref c, PanelRows * 4), xg = ref Unsafe.Add(ref xg, xStride))
+        nuint g = 0;
+        for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * PanelRows * 4), xg = ref Unsafe.Add(ref xg, 2 * xStride))
         {
-            Vector256<int> w0 = DotOpsVnni256.Load(ref c, 0, flip);
-            Vector256<int> w1 = DotOpsVnni256.Load(ref c, 32, flip);
-            Vector256<int> w2 = DotOpsVnni256.Load(ref c, 64, flip);
-            Vector256<int> w3 = DotOpsVnni256.Load(ref c, 96, flip);
-            Vector256<int> v;
-            v = Vector256.Create(xg);
-            a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v.AsSByte());
-            a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v.AsSByte());
-            a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v.AsSByte());
-            a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v.AsSByte());
+            w0 = DotOpsVnni256.Load(ref c, 0, flip);
+            w1 = DotOpsVnni256.Load(ref c, 32, flip);
+            w2 = DotOpsVnni256.Load(ref c, 64, flip);
+            w3 = DotOpsVnni256.Load(ref c, 96, flip);
+            v = Vector256.Create(xg).AsSByte();
+            a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v);
+            a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v);
+            a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v);
+            a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v);
 
             if (TL.Value > 1)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 1));
-                a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v.AsSByte());
-                a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v.AsSByte());
-                a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v.AsSByte());
-                a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 1)).AsSByte();
+                a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v);
+                a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v);
+                a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v);
+                a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v);
             }
 
             if (TL.Value > 2)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 2));
-                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v.AsSByte());
-                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v.AsSByte());
-                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v.AsSByte());
-                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 2)).AsSByte();
+                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
             }
 
             if (TL.Value > 3)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 3));
-                a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v.AsSByte());
-                a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v.AsSByte());
-                a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v.AsSByte());
-                a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 3)).AsSByte();
+                a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
             }
 
             if (TL.Value > 4)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 4));
-                a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v.AsSByte());
-                a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v.AsSByte());
-                a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v.AsSByte());
-                a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 4)).AsSByte();
+                a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v);
+                a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v);
+                a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v);
+                a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v);
             }
 
             if (TL.Value > 5)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 5));
-                a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v.AsSByte());
-                a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v.AsSByte());
-                a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v.AsSByte());
-                a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 5)).AsSByte();
+                a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v);
+                a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v);
+                a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v);
+                a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v);
             }
+
+            ref sbyte d = ref Unsafe.Add(ref c, PanelRows * 4);
+            ref int xh = ref Unsafe.Add(ref xg, xStride);
+            if (TL.Value <= 2)
+            {
+                w0 = DotOpsVnni256.Load(ref d, 0, flip);
+                w1 = DotOpsVnni256.Load(ref d, 32, flip);
+                w2 = DotOpsVnni256.Load(ref d, 64, flip);
+                w3 = DotOpsVnni256.Load(ref d, 96, flip);
+                v = Vector256.Create(xh).AsSByte();
+                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
+                if (TL.Value > 1)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 1)).AsSByte();
+                    a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                    a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                    a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                    a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
+                }
+            }
+            else
+            {
+                w0 = DotOpsVnni256.Load(ref d, 0, flip);
+                w1 = DotOpsVnni256.Load(ref d, 32, flip);
+                w2 = DotOpsVnni256.Load(ref d, 64, flip);
+                w3 = DotOpsVnni256.Load(ref d, 96, flip);
+                v = Vector256.Create(xh).AsSByte();
+                a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v);
+                a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v);
+                a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v);
+                a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v);
+
+                if (TL.Value > 1)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 1)).AsSByte();
+                    a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v);
+                    a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v);
+                    a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v);
+                    a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 2)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 2)).AsSByte();
+                    a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                    a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                    a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                    a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 3)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 3)).AsSByte();
+                    a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                    a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                    a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                    a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 4)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 4)).AsSByte();
+                    a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v);
+                    a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v);
+                    a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v);
+                    a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 5)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 5)).AsSByte();
+                    a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v);
+                    a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v);
+                    a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v);
+                    a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v);
+                }
+            }
+        }
+
+        if (g < groups)
+        {
+            w0 = DotOpsVnni256.Load(ref c, 0, flip);
+            w1 = DotOpsVnni256.Load(ref c, 32, flip);
+            w2 = DotOpsVnni256.Load(ref c, 64, flip);
+            w3 = DotOpsVnni256.Load(ref c, 96, flip);
+            v = Vector256.Create(xg).AsSByte();
+            a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v);
+            a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v);
+            a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v);
+            a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v);
+
+            if (TL.Value > 1)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 1)).AsSByte();
+                a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v);
+                a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v);
+                a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v);
+                a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 2)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 2)).AsSByte();
+                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 3)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 3)).AsSByte();
+                a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 4)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 4)).AsSByte();
+                a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v);
+                a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v);
+                a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v);
+                a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 5)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 5)).AsSByte();
+                a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v);
+                a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v);
+                a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v);
+                a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v);
+            }
+        }
+
+        if (TL.Value <= 2)
+        {
+            a0_0 += a0_2;
+            a1_0 += a1_2;
+            a2_0 += a2_2;
+            a3_0 += a3_2;
+            a0_1 += a0_3;
+            a1_1 += a1_3;
+            a2_1 += a2_3;
+            a3_1 += a3_3;
         }
 
         FinishWide(a0_0, a1_0, a2_0, a3_0, Unsafe.Add(ref sum, 0), Unsafe.Add(ref sx, 0), ref s, ref Unsafe.Add(ref y, Unsafe.Add(ref o, 0)), accumulate);
