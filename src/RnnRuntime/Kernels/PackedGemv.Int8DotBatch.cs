@@ -11,8 +11,8 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The batched int8-dynamic product (docs/kernels.md, "Dynamic int8: int8 dot products", batched): up to MaxLanes inputs
-// are quantized once each — with its own scale, by the same MaxAbs and QuantizeInput as the single product — into one
-// buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time (32 in full panels where AVX-512
+// are quantized once each — with its own scale, by the same MaxAbs and Quantize16 as the single product — straight into
+// one buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time (32 in full panels where AVX-512
 // gives 32 vector registers), register tiles load each row vector's 4-column group once and run vpdpbusd / sdot
 // against the broadcast 4-byte groups of up to DotTileLanes inputs; the strip stays in L1 while every input group
 // passes over it, so the weights come from memory once per MaxLanes inputs (2-vector tiles of up to 3 inputs take two
@@ -84,10 +84,6 @@ public static partial class PackedGemv
         Span<int> xi = bufferInts <= DotBatchStackBytes / 4
             ? stackalloc int[bufferInts]
             : (rentedInts = ArrayPool<int>.Shared.Rent(bufferInts)).AsSpan(0, bufferInts);
-        sbyte[]? rentedRow = null;
-        Span<sbyte> row = paddedCols <= DotStackLimit
-            ? stackalloc sbyte[paddedCols]
-            : (rentedRow = ArrayPool<sbyte>.Shared.Rent(paddedCols)).AsSpan(0, paddedCols);
         Span<int> sums = stackalloc int[MaxLanes];    // Σ q_x per quantized input (the VNNI offset)
         Span<float> sxs = stackalloc float[MaxLanes]; // s_x per quantized input
         Span<int> outs = stackalloc int[MaxLanes];    // where its output starts in ys
@@ -112,16 +108,9 @@ public static partial class PackedGemv
                     continue;
                 }
 
-                sums[n] = QuantizeInput(x, row, Int8DotPacking.Inverse(maxAbs));
+                sums[n] = QuantizeInterleaved(x, ref Unsafe.Add(ref MemoryMarshal.GetReference(xi), n), (nuint)lanes, (nuint)groups, Int8DotPacking.Inverse(maxAbs));
                 sxs[n] = Int8DotPacking.Scale(maxAbs);
                 outs[n] = b * rows;
-                ref int source = ref Unsafe.As<sbyte, int>(ref MemoryMarshal.GetReference(row));
-                ref int destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(xi), n);
-                for (nuint g = 0; g < (nuint)groups; g++)
-                {
-                    Unsafe.Add(ref destination, g * (nuint)lanes) = Unsafe.ReadUnaligned<int>(ref Unsafe.As<int, byte>(ref Unsafe.Add(ref source, g)));
-                }
-
                 n++;
             }
 
@@ -134,11 +123,6 @@ public static partial class PackedGemv
         if (rentedInts is not null)
         {
             ArrayPool<int>.Shared.Return(rentedInts);
-        }
-
-        if (rentedRow is not null)
-        {
-            ArrayPool<sbyte>.Shared.Return(rentedRow);
         }
     }
 
