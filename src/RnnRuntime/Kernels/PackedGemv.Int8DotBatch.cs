@@ -258,51 +258,128 @@ public static partial class PackedGemv
         ref sbyte c = ref w;
         ref int xg = ref x;
         nuint g = 0;
-        if (TL.Value <= 3)
+        // Two groups per iteration, the weight vectors of the second loaded into the registers of the first (2 + 12
+        // accumulators + the broadcast x + the 0x80 constant = 16 registers; loading all 4 at once spilled at 3
+        // inputs). Up to 3 inputs: 2·TL chains are too few to hide vpdpbusd's latency, so odd groups go into the
+        // unused accumulators a3..a5 / b3..b5 (integer sums: any order gives the same sum), added in before the finish.
+        TV w0, w1, v;
+        for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * wStride), xg = ref Unsafe.Add(ref xg, 2 * xStride))
         {
-            // Up to 3 inputs: 2·TL chains are too few to hide vpdpbusd's latency, so odd groups go into the unused
-            // accumulators a3..a5 / b3..b5 (integer sums: any order gives the same sum), added in before the finish.
-            for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * wStride), xg = ref Unsafe.Add(ref xg, 2 * xStride))
+            w0 = TOps.Load(ref c, 0, flip);
+            w1 = TOps.Load(ref c, second, flip);
+            v = TOps.Broadcast(xg);
+            a0 = TOps.Dot(a0, w0, v);
+            b0 = TOps.Dot(b0, w1, v);
+
+            if (TL.Value > 1)
             {
-                ref sbyte d = ref Unsafe.Add(ref c, wStride);
-                ref int xh = ref Unsafe.Add(ref xg, xStride);
-                TV w0 = TOps.Load(ref c, 0, flip);
-                TV w1 = TOps.Load(ref c, second, flip);
-                TV w2 = TOps.Load(ref d, 0, flip);
-                TV w3 = TOps.Load(ref d, second, flip);
-                TV v = TOps.Broadcast(xg);
-                a0 = TOps.Dot(a0, w0, v);
-                b0 = TOps.Dot(b0, w1, v);
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 1));
+                a1 = TOps.Dot(a1, w0, v);
+                b1 = TOps.Dot(b1, w1, v);
+            }
+
+            if (TL.Value > 2)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 2));
+                a2 = TOps.Dot(a2, w0, v);
+                b2 = TOps.Dot(b2, w1, v);
+            }
+
+            if (TL.Value > 3)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 3));
+                a3 = TOps.Dot(a3, w0, v);
+                b3 = TOps.Dot(b3, w1, v);
+            }
+
+            if (TL.Value > 4)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 4));
+                a4 = TOps.Dot(a4, w0, v);
+                b4 = TOps.Dot(b4, w1, v);
+            }
+
+            if (TL.Value > 5)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 5));
+                a5 = TOps.Dot(a5, w0, v);
+                b5 = TOps.Dot(b5, w1, v);
+            }
+
+            ref sbyte d = ref Unsafe.Add(ref c, wStride);
+            ref int xh = ref Unsafe.Add(ref xg, xStride);
+            if (TL.Value <= 3)
+            {
+                w0 = TOps.Load(ref d, 0, flip);
+                w1 = TOps.Load(ref d, second, flip);
                 v = TOps.Broadcast(xh);
-                a3 = TOps.Dot(a3, w2, v);
-                b3 = TOps.Dot(b3, w3, v);
+                a3 = TOps.Dot(a3, w0, v);
+                b3 = TOps.Dot(b3, w1, v);
+
                 if (TL.Value > 1)
                 {
-                    v = TOps.Broadcast(Unsafe.Add(ref xg, 1));
-                    a1 = TOps.Dot(a1, w0, v);
-                    b1 = TOps.Dot(b1, w1, v);
                     v = TOps.Broadcast(Unsafe.Add(ref xh, 1));
-                    a4 = TOps.Dot(a4, w2, v);
-                    b4 = TOps.Dot(b4, w3, v);
+                    a4 = TOps.Dot(a4, w0, v);
+                    b4 = TOps.Dot(b4, w1, v);
                 }
 
                 if (TL.Value > 2)
                 {
-                    v = TOps.Broadcast(Unsafe.Add(ref xg, 2));
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
+                    a5 = TOps.Dot(a5, w0, v);
+                    b5 = TOps.Dot(b5, w1, v);
+                }
+            }
+            else
+            {
+                w0 = TOps.Load(ref d, 0, flip);
+                w1 = TOps.Load(ref d, second, flip);
+                v = TOps.Broadcast(xh);
+                a0 = TOps.Dot(a0, w0, v);
+                b0 = TOps.Dot(b0, w1, v);
+
+                if (TL.Value > 1)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 1));
+                    a1 = TOps.Dot(a1, w0, v);
+                    b1 = TOps.Dot(b1, w1, v);
+                }
+
+                if (TL.Value > 2)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
                     a2 = TOps.Dot(a2, w0, v);
                     b2 = TOps.Dot(b2, w1, v);
-                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
-                    a5 = TOps.Dot(a5, w2, v);
-                    b5 = TOps.Dot(b5, w3, v);
+                }
+
+                if (TL.Value > 3)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 3));
+                    a3 = TOps.Dot(a3, w0, v);
+                    b3 = TOps.Dot(b3, w1, v);
+                }
+
+                if (TL.Value > 4)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 4));
+                    a4 = TOps.Dot(a4, w0, v);
+                    b4 = TOps.Dot(b4, w1, v);
+                }
+
+                if (TL.Value > 5)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 5));
+                    a5 = TOps.Dot(a5, w0, v);
+                    b5 = TOps.Dot(b5, w1, v);
                 }
             }
         }
 
         for (; g < groups; g++, c = ref Unsafe.Add(ref c, wStride), xg = ref Unsafe.Add(ref xg, xStride))
         {
-            TV w0 = TOps.Load(ref c, 0, flip);
-            TV w1 = TOps.Load(ref c, second, flip);
-            TV v = TOps.Broadcast(xg);
+            w0 = TOps.Load(ref c, 0, flip);
+            w1 = TOps.Load(ref c, second, flip);
+            v = TOps.Broadcast(xg);
             a0 = TOps.Dot(a0, w0, v);
             b0 = TOps.Dot(b0, w1, v);
             if (TL.Value > 1)
