@@ -32,6 +32,7 @@ using RnnEmbedded.Runtime;
 //   StepBench --tiles              the float32 batched product at 1..8 inputs, today's kernel vs the frozen copy from
 //                                  before the tiles branch, in one process (bits compared first).
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
+//                                  `int8-dynamic`: the keystroke part with the int8-dynamic KJV model.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -122,7 +123,7 @@ if (args.Length > 0 && args[0] == "--tiles")
 
 if (args.Length > 0 && args[0] == "--dump-decoders")
 {
-    Dump.Run();
+    Dump.Run(args.Contains("int8-dynamic"));
     return;
 }
 

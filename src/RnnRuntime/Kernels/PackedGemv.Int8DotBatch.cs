@@ -15,9 +15,9 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // one buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time (32 in full panels where AVX-512
 // gives 32 vector registers), register tiles load each row vector's 4-column group once and run vpdpbusd / sdot
 // against the broadcast 4-byte groups of up to DotTileLanes inputs; the strip stays in L1 while every input group
-// passes over it, so the weights come from memory once per MaxLanes inputs (2-vector tiles of up to 3 inputs take two
-// groups per iteration into separate chains, enough to hide vpdpbusd's latency; one input alone runs the single
-// product). The int32 sums are exact and each input is finished with the single product's float32 operations,
+// passes over it, so the weights come from memory once per MaxLanes inputs. Every tile takes two groups per iteration
+// (the loop's own instructions otherwise take vpdpbusd's ports); tiles of few inputs put the second group into
+// separate chains, enough to hide vpdpbusd's latency; one input alone runs the single product. The int32 sums are exact and each input is finished with the single product's float32 operations,
 // y (+)= (float)sum · (s_w · s_x), so every input's result equals its single product bit for bit at every width. An
 // input with max|x| = 0 leaves its y as the single product does (untouched, or cleared).
 public static partial class PackedGemv
