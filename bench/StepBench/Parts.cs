@@ -82,6 +82,10 @@ internal static class Parts
         {
             LoopCaptions(seconds);
         }
+        else if (what == "kjv-int8-dynamic")
+        {
+            LoopOf<KjvCharInt8Dynamic>(count, seconds);
+        }
         else
         {
             LoopOf<KjvChar>(count, seconds);

@@ -23,15 +23,18 @@ using RnnEmbedded.Runtime;
 //                                  `int8-dynamic`: the int8-dynamic products (batch vs n singles) and steps only.
 //   StepBench --parts              where the decoders' time goes: the packed product and the generated steps at 1..16
 //                                  models, batched calls per keystroke's completions and per caption.
-//   StepBench --loop caption|kjv N S   N models (0 = the single Step) stepped for S seconds, for a profiler;
+//   StepBench --loop caption|kjv|kjv-int8-dynamic N S   N models (0 = the single Step) stepped for S seconds, for a profiler;
 //                                  `--loop captions 0 S`: batched caption beam-3 decoding for S seconds.
 //   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
 //                                  process, keystroke by keystroke (paired times, results compared bit for bit).
+//   StepBench --i8step [rounds]    the int8-dynamic product at 1..8 inputs, today's kernels vs the frozen copy from before
+//                                  branch i8step, in one process, with the share of the vpdpbusd peak; int8-dynamic steps.
 //   StepBench --tiles              the float32 batched product at 1..8 inputs, today's kernel vs the frozen copy from
 //                                  before the tile4 branch (3a95383), in one process (bits compared first).
 //   StepBench --streams [iterations] [products]  the float32 batched product at 9..64 inputs, today's kernel vs the frozen copy of
 //                                  main's (Before/Batch512Main.cs), and the H=512/256 models' 1-, 16- and 64-stream steps.
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
+//                                  `int8-dynamic`: the keystroke part with the int8-dynamic KJV model.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
 {
@@ -108,6 +111,12 @@ if (args.Length > 0 && args[0] == "--keystroke-ab")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--i8step")
+{
+    I8Step.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 7);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--tiles")
 {
     Tiles.Run();
@@ -122,7 +131,7 @@ if (args.Length > 0 && args[0] == "--streams")
 
 if (args.Length > 0 && args[0] == "--dump-decoders")
 {
-    Dump.Run();
+    Dump.Run(args.Contains("int8-dynamic"));
     return;
 }
 

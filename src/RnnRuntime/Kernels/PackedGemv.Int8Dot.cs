@@ -209,6 +209,12 @@ public static partial class PackedGemv
     }
 
     /// <summary>max_j |x[j]| (exact: a maximum does not round). NaN inputs give unspecified results.</summary>
+    /// <remarks>
+    /// x86 uses vmaxps (<c>Avx.Max</c>), not <c>Vector256.Max</c>: since .NET 9 the latter follows IEEE maximumNumber
+    /// (NaN and ±0 rules) and compiles to vrangeps + 2 vfixupimmps per vector on AVX-512, a 12-cycle chain that made
+    /// this loop about as slow as quantizing (docs/benchmarks.md, "int8-dynamic small batches at the VNNI bound"). On
+    /// |x| ≥ 0 without NaN both give the same value, as does the scalar tail.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MaxAbs(ReadOnlySpan<float> x)
     {
@@ -216,7 +222,29 @@ public static partial class PackedGemv
         nuint n = (nuint)x.Length;
         nuint j = 0;
         float max = 0f;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
+        if (Avx.IsSupported && n >= 8)
+        {
+            Vector256<float> m0 = Vector256<float>.Zero, m1 = m0, m2 = m0, m3 = m0;
+            for (; j + 32 <= n; j += 32)
+            {
+                m0 = Avx.Max(m0, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j)));
+                m1 = Avx.Max(m1, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j + 8)));
+                m2 = Avx.Max(m2, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j + 16)));
+                m3 = Avx.Max(m3, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j + 24)));
+            }
+
+            for (; j + 8 <= n; j += 8)
+            {
+                m0 = Avx.Max(m0, Vector256.Abs(Vector256.LoadUnsafe(ref xr, j)));
+            }
+
+            m0 = Avx.Max(Avx.Max(m0, m1), Avx.Max(m2, m3));
+            Vector128<float> h = Sse.Max(m0.GetLower(), m0.GetUpper());
+            h = Sse.Max(h, Sse.MoveHighToLow(h, h));
+            h = Sse.MaxScalar(h, Sse.Shuffle(h, h, 0b01));
+            max = h.ToScalar();
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
         {
             Vector256<float> m0 = Vector256<float>.Zero, m1 = m0;
             for (; j + 16 <= n; j += 16)
@@ -250,7 +278,7 @@ public static partial class PackedGemv
 
     /// <summary>
     /// xq[j] = <see cref="Int8DotPacking.Quantize"/>(x[j], inverse), the padding columns 0; returns Σ xq. The AVX path
-    /// computes the same single multiply, round-to-nearest-even (vroundps) and clamp as the scalar definition.
+    /// computes the same single multiply and round-to-nearest-even as the scalar definition (<see cref="Quantize16"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int QuantizeInput(ReadOnlySpan<float> x, Span<sbyte> xq, float inverse)
@@ -263,26 +291,13 @@ public static partial class PackedGemv
         if (Avx2.IsSupported && n >= 16)
         {
             Vector256<float> inv = Vector256.Create(inverse);
-            Vector256<float> hi = Vector256.Create(127f);
-            Vector256<float> lo = Vector256.Create(-127f);
             Vector256<int> acc = Vector256<int>.Zero;
             for (; j + 16 <= n; j += 16)
             {
-                Vector256<float> t0 = Avx.RoundToNearestInteger(Vector256.LoadUnsafe(ref xr, j) * inv);
-                Vector256<float> t1 = Avx.RoundToNearestInteger(Vector256.LoadUnsafe(ref xr, j + 8) * inv);
-                Vector256<int> q0 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(Avx.Max(t0, lo), hi));
-                Vector256<int> q1 = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(Avx.Max(t1, lo), hi));
-                acc += q0 + q1;
-
-                // int32 → int16 → int8 with saturation (exact: |q| ≤ 127); packs work per 128-bit lane, so restore the order.
-                Vector256<short> words = Avx2.PackSignedSaturate(q0, q1);                   // q0[0..3] q1[0..3] q0[4..7] q1[4..7]
-                words = Avx2.Permute4x64(words.AsInt64(), 0b11_01_10_00).AsInt16();       // q0[0..7] q1[0..7]
-                Vector128<sbyte> bytes = Sse2.PackSignedSaturate(words.GetLower(), words.GetUpper());
-                bytes.StoreUnsafe(ref qr, j);
+                Quantize16(ref Unsafe.Add(ref xr, j), inv, ref acc).StoreUnsafe(ref qr, j);
             }
 
-            Vector128<int> s4 = acc.GetLower() + acc.GetUpper();
-            sum = s4.GetElement(0) + s4.GetElement(1) + s4.GetElement(2) + s4.GetElement(3);
+            sum = SumInt32(acc);
         }
 
         for (; j < n; j++)
@@ -298,6 +313,86 @@ public static partial class PackedGemv
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// As <see cref="QuantizeInput"/>, but group g (4 columns, one int) goes to <c>xi[g · stride]</c>: the batch's
+    /// interleaved layout, written without a row buffer. <paramref name="groups"/> = PaddedCols / 4.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int QuantizeInterleaved(ReadOnlySpan<float> x, ref int xi, nuint stride, nuint groups, float inverse)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        nuint n = (nuint)x.Length;
+        nuint j = 0;
+        int sum = 0;
+        if (Avx2.IsSupported && n >= 16)
+        {
+            Vector256<float> inv = Vector256.Create(inverse);
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (; j + 16 <= n; j += 16)
+            {
+                Vector128<int> q = Quantize16(ref Unsafe.Add(ref xr, j), inv, ref acc).AsInt32();
+                ref int d = ref Unsafe.Add(ref xi, (j >> 2) * stride);
+                d = q.ToScalar();
+                Unsafe.Add(ref d, stride) = q.GetElement(1);
+                Unsafe.Add(ref d, 2 * stride) = q.GetElement(2);
+                Unsafe.Add(ref d, 3 * stride) = q.GetElement(3);
+            }
+
+            sum = SumInt32(acc);
+        }
+
+        // The rest, 4 columns (one group) at a time; columns past x are 0.
+        for (nuint g = j >> 2; g < groups; g++)
+        {
+            int group = 0;
+            for (nuint k = 0; k < 4; k++)
+            {
+                nuint c = (g * 4) + k;
+                if (c < n)
+                {
+                    sbyte q = Int8DotPacking.Quantize(Unsafe.Add(ref xr, c), inverse);
+                    sum += q;
+                    group |= (byte)q << (int)(8 * k);
+                }
+            }
+
+            Unsafe.Add(ref xi, g * stride) = group;
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// 16 values of x quantized to int8 (acc += them as int32): t = x · inverse (one float32 multiply), clamped to
+    /// ±127, then converted with vcvtps2dq, which rounds to nearest even (the MXCSR default, which .NET never
+    /// changes) — the scalar definition's round-then-clamp, since ±127 are integers and rounding is monotonic (one
+    /// rounding instruction fewer than vroundps + vcvttps2dq). NaN becomes −127 here (vmaxps returns its second
+    /// operand), as before; NaN inputs are unspecified (<see cref="MaxAbs"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<sbyte> Quantize16(ref float x, Vector256<float> inverse, ref Vector256<int> acc)
+    {
+        Vector256<float> hi = Vector256.Create(127f);
+        Vector256<float> lo = Vector256.Create(-127f);
+        Vector256<float> t0 = Avx.Min(Avx.Max(Vector256.LoadUnsafe(ref x) * inverse, lo), hi);
+        Vector256<float> t1 = Avx.Min(Avx.Max(Vector256.LoadUnsafe(ref x, 8) * inverse, lo), hi);
+        Vector256<int> q0 = Avx.ConvertToVector256Int32(t0);
+        Vector256<int> q1 = Avx.ConvertToVector256Int32(t1);
+        acc += q0 + q1;
+
+        // int32 → int16 → int8 with saturation (exact: |q| ≤ 127); packs work per 128-bit lane, so restore the order.
+        Vector256<short> words = Avx2.PackSignedSaturate(q0, q1);             // q0[0..3] q1[0..3] q0[4..7] q1[4..7]
+        words = Avx2.Permute4x64(words.AsInt64(), 0b11_01_10_00).AsInt16(); // q0[0..7] q1[0..7]
+        return Sse2.PackSignedSaturate(words.GetLower(), words.GetUpper());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SumInt32(Vector256<int> acc)
+    {
+        Vector128<int> s4 = acc.GetLower() + acc.GetUpper();
+        return s4.GetElement(0) + s4.GetElement(1) + s4.GetElement(2) + s4.GetElement(3);
     }
 
     // ---- finishing: y (+)= (float)sum · (s_w · s_x), the same float32 operations as the scalar path.

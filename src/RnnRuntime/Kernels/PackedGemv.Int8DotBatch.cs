@@ -11,13 +11,13 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnEmbedded.Runtime.CompilerServices;
 
 // The batched int8-dynamic product (docs/kernels.md, "Dynamic int8: int8 dot products", batched): up to MaxLanes inputs
-// are quantized once each — with its own scale, by the same MaxAbs and QuantizeInput as the single product — into one
-// buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time (32 in full panels where AVX-512
+// are quantized once each — with its own scale, by the same MaxAbs and Quantize16 as the single product — straight into
+// one buffer where group g of input l is the int at g·lanes + l. Then, 16 rows at a time (32 in full panels where AVX-512
 // gives 32 vector registers), register tiles load each row vector's 4-column group once and run vpdpbusd / sdot
 // against the broadcast 4-byte groups of up to DotTileLanes inputs; the strip stays in L1 while every input group
-// passes over it, so the weights come from memory once per MaxLanes inputs (2-vector tiles of up to 3 inputs take two
-// groups per iteration into separate chains, enough to hide vpdpbusd's latency; one input alone runs the single
-// product). The int32 sums are exact and each input is finished with the single product's float32 operations,
+// passes over it, so the weights come from memory once per MaxLanes inputs. Every tile takes two groups per iteration
+// (the loop's own instructions otherwise take vpdpbusd's ports); tiles of few inputs put the second group into
+// separate chains, enough to hide vpdpbusd's latency; one input alone runs the single product. The int32 sums are exact and each input is finished with the single product's float32 operations,
 // y (+)= (float)sum · (s_w · s_x), so every input's result equals its single product bit for bit at every width. An
 // input with max|x| = 0 leaves its y as the single product does (untouched, or cleared).
 public static partial class PackedGemv
@@ -84,10 +84,6 @@ public static partial class PackedGemv
         Span<int> xi = bufferInts <= DotBatchStackBytes / 4
             ? stackalloc int[bufferInts]
             : (rentedInts = ArrayPool<int>.Shared.Rent(bufferInts)).AsSpan(0, bufferInts);
-        sbyte[]? rentedRow = null;
-        Span<sbyte> row = paddedCols <= DotStackLimit
-            ? stackalloc sbyte[paddedCols]
-            : (rentedRow = ArrayPool<sbyte>.Shared.Rent(paddedCols)).AsSpan(0, paddedCols);
         Span<int> sums = stackalloc int[MaxLanes];    // Σ q_x per quantized input (the VNNI offset)
         Span<float> sxs = stackalloc float[MaxLanes]; // s_x per quantized input
         Span<int> outs = stackalloc int[MaxLanes];    // where its output starts in ys
@@ -112,16 +108,9 @@ public static partial class PackedGemv
                     continue;
                 }
 
-                sums[n] = QuantizeInput(x, row, Int8DotPacking.Inverse(maxAbs));
+                sums[n] = QuantizeInterleaved(x, ref Unsafe.Add(ref MemoryMarshal.GetReference(xi), n), (nuint)lanes, (nuint)groups, Int8DotPacking.Inverse(maxAbs));
                 sxs[n] = Int8DotPacking.Scale(maxAbs);
                 outs[n] = b * rows;
-                ref int source = ref Unsafe.As<sbyte, int>(ref MemoryMarshal.GetReference(row));
-                ref int destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(xi), n);
-                for (nuint g = 0; g < (nuint)groups; g++)
-                {
-                    Unsafe.Add(ref destination, g * (nuint)lanes) = Unsafe.ReadUnaligned<int>(ref Unsafe.As<int, byte>(ref Unsafe.Add(ref source, g)));
-                }
-
                 n++;
             }
 
@@ -134,11 +123,6 @@ public static partial class PackedGemv
         if (rentedInts is not null)
         {
             ArrayPool<int>.Shared.Return(rentedInts);
-        }
-
-        if (rentedRow is not null)
-        {
-            ArrayPool<sbyte>.Shared.Return(rentedRow);
         }
     }
 
@@ -274,51 +258,128 @@ public static partial class PackedGemv
         ref sbyte c = ref w;
         ref int xg = ref x;
         nuint g = 0;
-        if (TL.Value <= 3)
+        // Two groups per iteration, the weight vectors of the second loaded into the registers of the first (2 + 12
+        // accumulators + the broadcast x + the 0x80 constant = 16 registers; loading all 4 at once spilled at 3
+        // inputs). Up to 3 inputs: 2·TL chains are too few to hide vpdpbusd's latency, so odd groups go into the
+        // unused accumulators a3..a5 / b3..b5 (integer sums: any order gives the same sum), added in before the finish.
+        TV w0, w1, v;
+        for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * wStride), xg = ref Unsafe.Add(ref xg, 2 * xStride))
         {
-            // Up to 3 inputs: 2·TL chains are too few to hide vpdpbusd's latency, so odd groups go into the unused
-            // accumulators a3..a5 / b3..b5 (integer sums: any order gives the same sum), added in before the finish.
-            for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * wStride), xg = ref Unsafe.Add(ref xg, 2 * xStride))
+            w0 = TOps.Load(ref c, 0, flip);
+            w1 = TOps.Load(ref c, second, flip);
+            v = TOps.Broadcast(xg);
+            a0 = TOps.Dot(a0, w0, v);
+            b0 = TOps.Dot(b0, w1, v);
+
+            if (TL.Value > 1)
             {
-                ref sbyte d = ref Unsafe.Add(ref c, wStride);
-                ref int xh = ref Unsafe.Add(ref xg, xStride);
-                TV w0 = TOps.Load(ref c, 0, flip);
-                TV w1 = TOps.Load(ref c, second, flip);
-                TV w2 = TOps.Load(ref d, 0, flip);
-                TV w3 = TOps.Load(ref d, second, flip);
-                TV v = TOps.Broadcast(xg);
-                a0 = TOps.Dot(a0, w0, v);
-                b0 = TOps.Dot(b0, w1, v);
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 1));
+                a1 = TOps.Dot(a1, w0, v);
+                b1 = TOps.Dot(b1, w1, v);
+            }
+
+            if (TL.Value > 2)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 2));
+                a2 = TOps.Dot(a2, w0, v);
+                b2 = TOps.Dot(b2, w1, v);
+            }
+
+            if (TL.Value > 3)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 3));
+                a3 = TOps.Dot(a3, w0, v);
+                b3 = TOps.Dot(b3, w1, v);
+            }
+
+            if (TL.Value > 4)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 4));
+                a4 = TOps.Dot(a4, w0, v);
+                b4 = TOps.Dot(b4, w1, v);
+            }
+
+            if (TL.Value > 5)
+            {
+                v = TOps.Broadcast(Unsafe.Add(ref xg, 5));
+                a5 = TOps.Dot(a5, w0, v);
+                b5 = TOps.Dot(b5, w1, v);
+            }
+
+            ref sbyte d = ref Unsafe.Add(ref c, wStride);
+            ref int xh = ref Unsafe.Add(ref xg, xStride);
+            if (TL.Value <= 3)
+            {
+                w0 = TOps.Load(ref d, 0, flip);
+                w1 = TOps.Load(ref d, second, flip);
                 v = TOps.Broadcast(xh);
-                a3 = TOps.Dot(a3, w2, v);
-                b3 = TOps.Dot(b3, w3, v);
+                a3 = TOps.Dot(a3, w0, v);
+                b3 = TOps.Dot(b3, w1, v);
+
                 if (TL.Value > 1)
                 {
-                    v = TOps.Broadcast(Unsafe.Add(ref xg, 1));
-                    a1 = TOps.Dot(a1, w0, v);
-                    b1 = TOps.Dot(b1, w1, v);
                     v = TOps.Broadcast(Unsafe.Add(ref xh, 1));
-                    a4 = TOps.Dot(a4, w2, v);
-                    b4 = TOps.Dot(b4, w3, v);
+                    a4 = TOps.Dot(a4, w0, v);
+                    b4 = TOps.Dot(b4, w1, v);
                 }
 
                 if (TL.Value > 2)
                 {
-                    v = TOps.Broadcast(Unsafe.Add(ref xg, 2));
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
+                    a5 = TOps.Dot(a5, w0, v);
+                    b5 = TOps.Dot(b5, w1, v);
+                }
+            }
+            else
+            {
+                w0 = TOps.Load(ref d, 0, flip);
+                w1 = TOps.Load(ref d, second, flip);
+                v = TOps.Broadcast(xh);
+                a0 = TOps.Dot(a0, w0, v);
+                b0 = TOps.Dot(b0, w1, v);
+
+                if (TL.Value > 1)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 1));
+                    a1 = TOps.Dot(a1, w0, v);
+                    b1 = TOps.Dot(b1, w1, v);
+                }
+
+                if (TL.Value > 2)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
                     a2 = TOps.Dot(a2, w0, v);
                     b2 = TOps.Dot(b2, w1, v);
-                    v = TOps.Broadcast(Unsafe.Add(ref xh, 2));
-                    a5 = TOps.Dot(a5, w2, v);
-                    b5 = TOps.Dot(b5, w3, v);
+                }
+
+                if (TL.Value > 3)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 3));
+                    a3 = TOps.Dot(a3, w0, v);
+                    b3 = TOps.Dot(b3, w1, v);
+                }
+
+                if (TL.Value > 4)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 4));
+                    a4 = TOps.Dot(a4, w0, v);
+                    b4 = TOps.Dot(b4, w1, v);
+                }
+
+                if (TL.Value > 5)
+                {
+                    v = TOps.Broadcast(Unsafe.Add(ref xh, 5));
+                    a5 = TOps.Dot(a5, w0, v);
+                    b5 = TOps.Dot(b5, w1, v);
                 }
             }
         }
 
         for (; g < groups; g++, c = ref Unsafe.Add(ref c, wStride), xg = ref Unsafe.Add(ref xg, xStride))
         {
-            TV w0 = TOps.Load(ref c, 0, flip);
-            TV w1 = TOps.Load(ref c, second, flip);
-            TV v = TOps.Broadcast(xg);
+            w0 = TOps.Load(ref c, 0, flip);
+            w1 = TOps.Load(ref c, second, flip);
+            v = TOps.Broadcast(xg);
             a0 = TOps.Dot(a0, w0, v);
             b0 = TOps.Dot(b0, w1, v);
             if (TL.Value > 1)
@@ -423,7 +484,10 @@ public static partial class PackedGemv
 
     // AVX-512 machines (32 vector registers): 4 row vectors (32 rows of a full panel, whose groups are 256 bytes apart)
     // × TL inputs = up to 24 chains + 4 weight vectors + the broadcast x + the 0x80 constant, halving the loads and the
-    // per-tile overhead per vpdpbusd of the 2-vector tile. Same exact sums, same finish.
+    // per-tile overhead per vpdpbusd of the 2-vector tile. Two groups per iteration: with one, the loop's own scalar
+    // instructions took vpdpbusd's ports often enough to cost ≈ 20 % (measured: docs/benchmarks.md, "int8-dynamic small
+    // batches at the VNNI bound"); up to 2 inputs put the odd group into the unused accumulators of lanes 2 and 3 (8
+    // chains are too few for vpdpbusd's latency), added in before the finish. Same exact sums, same finish.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotTileWide<TL>(ref sbyte w, ref int x, nuint xStride, nuint groups, ref int sum, ref float sx, ref int o, ref float s, ref float y, bool accumulate)
         where TL : struct, ILaneCount
@@ -434,65 +498,217 @@ public static partial class PackedGemv
         Vector256<int> a2_0 = z, a2_1 = z, a2_2 = z, a2_3 = z, a2_4 = z, a2_5 = z;
         Vector256<int> a3_0 = z, a3_1 = z, a3_2 = z, a3_3 = z, a3_4 = z, a3_5 = z;
         Vector256<int> flip = DotOpsVnni256.Flip;
+        Vector256<int> w0, w1, w2, w3;
+        Vector256<sbyte> v;
         ref sbyte c = ref w;
         ref int xg = ref x;
-        for (nuint g = 0; g < groups; g++, c = ref Unsafe.Add(ref c, PanelRows * 4), xg = ref Unsafe.Add(ref xg, xStride))
+        nuint g = 0;
+        for (; g + 2 <= groups; g += 2, c = ref Unsafe.Add(ref c, 2 * PanelRows * 4), xg = ref Unsafe.Add(ref xg, 2 * xStride))
         {
-            Vector256<int> w0 = DotOpsVnni256.Load(ref c, 0, flip);
-            Vector256<int> w1 = DotOpsVnni256.Load(ref c, 32, flip);
-            Vector256<int> w2 = DotOpsVnni256.Load(ref c, 64, flip);
-            Vector256<int> w3 = DotOpsVnni256.Load(ref c, 96, flip);
-            Vector256<int> v;
-            v = Vector256.Create(xg);
-            a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v.AsSByte());
-            a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v.AsSByte());
-            a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v.AsSByte());
-            a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v.AsSByte());
+            w0 = DotOpsVnni256.Load(ref c, 0, flip);
+            w1 = DotOpsVnni256.Load(ref c, 32, flip);
+            w2 = DotOpsVnni256.Load(ref c, 64, flip);
+            w3 = DotOpsVnni256.Load(ref c, 96, flip);
+            v = Vector256.Create(xg).AsSByte();
+            a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v);
+            a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v);
+            a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v);
+            a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v);
 
             if (TL.Value > 1)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 1));
-                a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v.AsSByte());
-                a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v.AsSByte());
-                a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v.AsSByte());
-                a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 1)).AsSByte();
+                a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v);
+                a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v);
+                a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v);
+                a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v);
             }
 
             if (TL.Value > 2)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 2));
-                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v.AsSByte());
-                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v.AsSByte());
-                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v.AsSByte());
-                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 2)).AsSByte();
+                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
             }
 
             if (TL.Value > 3)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 3));
-                a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v.AsSByte());
-                a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v.AsSByte());
-                a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v.AsSByte());
-                a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 3)).AsSByte();
+                a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
             }
 
             if (TL.Value > 4)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 4));
-                a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v.AsSByte());
-                a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v.AsSByte());
-                a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v.AsSByte());
-                a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 4)).AsSByte();
+                a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v);
+                a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v);
+                a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v);
+                a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v);
             }
 
             if (TL.Value > 5)
             {
-                v = Vector256.Create(Unsafe.Add(ref xg, 5));
-                a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v.AsSByte());
-                a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v.AsSByte());
-                a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v.AsSByte());
-                a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v.AsSByte());
+                v = Vector256.Create(Unsafe.Add(ref xg, 5)).AsSByte();
+                a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v);
+                a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v);
+                a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v);
+                a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v);
             }
+
+            ref sbyte d = ref Unsafe.Add(ref c, PanelRows * 4);
+            ref int xh = ref Unsafe.Add(ref xg, xStride);
+            if (TL.Value <= 2)
+            {
+                w0 = DotOpsVnni256.Load(ref d, 0, flip);
+                w1 = DotOpsVnni256.Load(ref d, 32, flip);
+                w2 = DotOpsVnni256.Load(ref d, 64, flip);
+                w3 = DotOpsVnni256.Load(ref d, 96, flip);
+                v = Vector256.Create(xh).AsSByte();
+                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
+                if (TL.Value > 1)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 1)).AsSByte();
+                    a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                    a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                    a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                    a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
+                }
+            }
+            else
+            {
+                w0 = DotOpsVnni256.Load(ref d, 0, flip);
+                w1 = DotOpsVnni256.Load(ref d, 32, flip);
+                w2 = DotOpsVnni256.Load(ref d, 64, flip);
+                w3 = DotOpsVnni256.Load(ref d, 96, flip);
+                v = Vector256.Create(xh).AsSByte();
+                a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v);
+                a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v);
+                a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v);
+                a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v);
+
+                if (TL.Value > 1)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 1)).AsSByte();
+                    a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v);
+                    a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v);
+                    a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v);
+                    a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 2)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 2)).AsSByte();
+                    a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                    a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                    a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                    a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 3)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 3)).AsSByte();
+                    a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                    a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                    a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                    a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 4)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 4)).AsSByte();
+                    a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v);
+                    a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v);
+                    a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v);
+                    a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v);
+                }
+
+                if (TL.Value > 5)
+                {
+                    v = Vector256.Create(Unsafe.Add(ref xh, 5)).AsSByte();
+                    a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v);
+                    a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v);
+                    a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v);
+                    a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v);
+                }
+            }
+        }
+
+        if (g < groups)
+        {
+            w0 = DotOpsVnni256.Load(ref c, 0, flip);
+            w1 = DotOpsVnni256.Load(ref c, 32, flip);
+            w2 = DotOpsVnni256.Load(ref c, 64, flip);
+            w3 = DotOpsVnni256.Load(ref c, 96, flip);
+            v = Vector256.Create(xg).AsSByte();
+            a0_0 = AvxVnni.MultiplyWideningAndAdd(a0_0, w0.AsByte(), v);
+            a1_0 = AvxVnni.MultiplyWideningAndAdd(a1_0, w1.AsByte(), v);
+            a2_0 = AvxVnni.MultiplyWideningAndAdd(a2_0, w2.AsByte(), v);
+            a3_0 = AvxVnni.MultiplyWideningAndAdd(a3_0, w3.AsByte(), v);
+
+            if (TL.Value > 1)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 1)).AsSByte();
+                a0_1 = AvxVnni.MultiplyWideningAndAdd(a0_1, w0.AsByte(), v);
+                a1_1 = AvxVnni.MultiplyWideningAndAdd(a1_1, w1.AsByte(), v);
+                a2_1 = AvxVnni.MultiplyWideningAndAdd(a2_1, w2.AsByte(), v);
+                a3_1 = AvxVnni.MultiplyWideningAndAdd(a3_1, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 2)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 2)).AsSByte();
+                a0_2 = AvxVnni.MultiplyWideningAndAdd(a0_2, w0.AsByte(), v);
+                a1_2 = AvxVnni.MultiplyWideningAndAdd(a1_2, w1.AsByte(), v);
+                a2_2 = AvxVnni.MultiplyWideningAndAdd(a2_2, w2.AsByte(), v);
+                a3_2 = AvxVnni.MultiplyWideningAndAdd(a3_2, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 3)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 3)).AsSByte();
+                a0_3 = AvxVnni.MultiplyWideningAndAdd(a0_3, w0.AsByte(), v);
+                a1_3 = AvxVnni.MultiplyWideningAndAdd(a1_3, w1.AsByte(), v);
+                a2_3 = AvxVnni.MultiplyWideningAndAdd(a2_3, w2.AsByte(), v);
+                a3_3 = AvxVnni.MultiplyWideningAndAdd(a3_3, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 4)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 4)).AsSByte();
+                a0_4 = AvxVnni.MultiplyWideningAndAdd(a0_4, w0.AsByte(), v);
+                a1_4 = AvxVnni.MultiplyWideningAndAdd(a1_4, w1.AsByte(), v);
+                a2_4 = AvxVnni.MultiplyWideningAndAdd(a2_4, w2.AsByte(), v);
+                a3_4 = AvxVnni.MultiplyWideningAndAdd(a3_4, w3.AsByte(), v);
+            }
+
+            if (TL.Value > 5)
+            {
+                v = Vector256.Create(Unsafe.Add(ref xg, 5)).AsSByte();
+                a0_5 = AvxVnni.MultiplyWideningAndAdd(a0_5, w0.AsByte(), v);
+                a1_5 = AvxVnni.MultiplyWideningAndAdd(a1_5, w1.AsByte(), v);
+                a2_5 = AvxVnni.MultiplyWideningAndAdd(a2_5, w2.AsByte(), v);
+                a3_5 = AvxVnni.MultiplyWideningAndAdd(a3_5, w3.AsByte(), v);
+            }
+        }
+
+        if (TL.Value <= 2)
+        {
+            a0_0 += a0_2;
+            a1_0 += a1_2;
+            a2_0 += a2_2;
+            a3_0 += a3_2;
+            a0_1 += a0_3;
+            a1_1 += a1_3;
+            a2_1 += a2_3;
+            a3_1 += a3_3;
         }
 
         FinishWide(a0_0, a1_0, a2_0, a3_0, Unsafe.Add(ref sum, 0), Unsafe.Add(ref sx, 0), ref s, ref Unsafe.Add(ref y, Unsafe.Add(ref o, 0)), accumulate);
