@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -24,6 +25,7 @@ namespace RnnEmbedded.Runtime;
 /// hypotheses at every depth makes the search exhaustive (the tests check this).</para>
 /// <para>Ties keep the earlier candidate (lower parent, then lower token id), so results are deterministic.</para>
 /// </remarks>
+[SkipLocalsInit]
 public sealed class BeamSearch<TModel>
     where TModel : struct, ITokenModel<TModel>
 {
@@ -225,7 +227,7 @@ public sealed class BeamSearch<TModel>
         Softmax.CheckedMax(logits, nameof(logits), out _);
 
         _lastFound = 0;
-        _states[0] = primed;
+        new ReadOnlySpan<TModel>(in primed).CopyTo(_states.AsSpan(0, 1)); // one memmove, no stack temporary
         logits.CopyTo(_logits);
         _scores[0] = 0f;
         int live = 1;
@@ -344,7 +346,7 @@ public sealed class BeamSearch<TModel>
                 Span<int> history = _nextTokens.AsSpan(i * MaxLength, MaxLength);
                 _tokens.AsSpan(parent * MaxLength, depth - 1).CopyTo(history);
                 history[depth - 1] = token;
-                _nextStates[i] = _states[parent];
+                _states.AsSpan(parent, 1).CopyTo(_nextStates.AsSpan(i, 1)); // one memmove, no stack temporary
             }
 
             TModel.Step(_nextStates.AsSpan(0, heapCount), _heapTokens.AsSpan(0, heapCount), _nextLogits.AsSpan(0, heapCount * v));
@@ -518,7 +520,8 @@ public sealed class BeamSearch<TModel>
             m = e > m ? e : m;
         }
 
-        return good == Vector256<float>.AllBitsSet && m != 0f ? m : Softmax.CheckedMax(logits, "values", out _);
+        // ExtractMostSignificantBits, not good == AllBitsSet: as floats, all-bits-set lanes are NaN and never compare equal.
+        return good.ExtractMostSignificantBits() == 0xFFu && m != 0f ? m : Softmax.CheckedMax(logits, "values", out _);
     }
 
     /// <summary>log Σ exp(logits), as <see cref="Softmax.LogSumExp"/> computes it, with the max already known.</summary>
