@@ -135,12 +135,7 @@ public static class CellKernels
         nuint count = (nuint)TOps.Count;
         nuint last = n - count;
         LstmLanes<TV> tail = LoadLstm<TVariant, TOps, TV>(ref gates, ref peep, ref c, n, last);
-        nuint k = 0;
-        for (; k + (4 * count) <= last; k += 4 * count)
-        {
-            StepLstm4<TVariant, TOps, TV>(ref gates, ref peep, ref c, ref h, n, k);
-        }
-
+        nuint k = last >= 2 * count ? LstmGroups<TVariant, TOps, TV>(ref gates, ref peep, ref c, ref h, n, last) : 0;
         for (; k < last; k += count)
         {
             LstmLanes<TV> lanes = LoadLstm<TVariant, TOps, TV>(ref gates, ref peep, ref c, n, k);
@@ -150,61 +145,55 @@ public static class CellKernels
         StepLstm<TVariant, TOps, TV>(in tail, ref c, ref h, last);
     }
 
-    /// <summary>
-    /// Four vectors of lanes, each function applied to all four before the next: the same operations on every lane
-    /// as <see cref="StepLstm"/> (so the same bits), but four independent dependency chains side by side, which the
-    /// out-of-order core overlaps — one vector's exp → divide → c' → tanh(c') chain is longer than its window.
-    /// All inputs of these vectors are read before any of their outputs is written (c is read-write).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepLstm4<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n, nuint k0)
+    // The 2-vector groups below last, in a method of their own (the JIT's inlining budget is per method: with the
+    // single-vector code in the same method, helpers stopped being inlined). Returns the first lane not done.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static nuint LstmGroups<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n, nuint last)
         where TVariant : ILstmVariant
         where TOps : ISimdOps<TV>
         where TV : struct
     {
-        nuint count = (nuint)TOps.Count;
-        nuint k1 = k0 + count;
-        nuint k2 = k1 + count;
-        nuint k3 = k2 + count;
+        nuint step = 2 * (nuint)TOps.Count;
+        nuint k = 0;
+        for (; k + step <= last; k += step)
+        {
+            StepLstm2<TVariant, TOps, TV>(ref gates, ref peep, ref c, ref h, n, k);
+        }
+
+        return k;
+    }
+
+    /// <summary>
+    /// Two vectors of lanes, each function applied to both before the next: the same operations on every lane as
+    /// <see cref="StepLstm"/> (so the same bits), but two independent dependency chains side by side, which the
+    /// out-of-order core overlaps — one vector's exp → divide → c' → tanh(c') chain is longer than its window.
+    /// (Four side by side exceed the JIT's inlining budget.) Both vectors' inputs are read before their outputs
+    /// are written (c is read-write).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepLstm2<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n, nuint k0)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint k1 = k0 + (nuint)TOps.Count;
         TV c0 = TOps.Load(ref c, k0);
         TV c1 = TOps.Load(ref c, k1);
-        TV c2 = TOps.Load(ref c, k2);
-        TV c3 = TOps.Load(ref c, k3);
-
         TV i0 = InputGate<TVariant, TOps, TV>(ref gates, ref peep, c0, k0);
         TV i1 = InputGate<TVariant, TOps, TV>(ref gates, ref peep, c1, k1);
-        TV i2 = InputGate<TVariant, TOps, TV>(ref gates, ref peep, c2, k2);
-        TV i3 = InputGate<TVariant, TOps, TV>(ref gates, ref peep, c3, k3);
-
         nuint gOffset = TVariant.Cifg ? n : 2 * n;
         TV g0 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref gates, gOffset + k0));
         TV g1 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref gates, gOffset + k1));
-        TV g2 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref gates, gOffset + k2));
-        TV g3 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref gates, gOffset + k3));
-
         TV f0 = ForgetGate<TVariant, TOps, TV>(ref gates, ref peep, c0, i0, n, k0);
         TV f1 = ForgetGate<TVariant, TOps, TV>(ref gates, ref peep, c1, i1, n, k1);
-        TV f2 = ForgetGate<TVariant, TOps, TV>(ref gates, ref peep, c2, i2, n, k2);
-        TV f3 = ForgetGate<TVariant, TOps, TV>(ref gates, ref peep, c3, i3, n, k3);
-
         c0 = TOps.MultiplyAdd(f0, c0, TOps.Multiply(i0, g0));
         c1 = TOps.MultiplyAdd(f1, c1, TOps.Multiply(i1, g1));
-        c2 = TOps.MultiplyAdd(f2, c2, TOps.Multiply(i2, g2));
-        c3 = TOps.MultiplyAdd(f3, c3, TOps.Multiply(i3, g3));
-
         TV o0 = OutputGate<TVariant, TOps, TV>(ref gates, ref peep, c0, n, k0);
         TV o1 = OutputGate<TVariant, TOps, TV>(ref gates, ref peep, c1, n, k1);
-        TV o2 = OutputGate<TVariant, TOps, TV>(ref gates, ref peep, c2, n, k2);
-        TV o3 = OutputGate<TVariant, TOps, TV>(ref gates, ref peep, c3, n, k3);
-
         TOps.Store(c0, ref c, k0);
         TOps.Store(c1, ref c, k1);
-        TOps.Store(c2, ref c, k2);
-        TOps.Store(c3, ref c, k3);
         TOps.Store(TOps.Multiply(o0, VectorMath.Tanh<TOps, TV>(c0)), ref h, k0);
         TOps.Store(TOps.Multiply(o1, VectorMath.Tanh<TOps, TV>(c1)), ref h, k1);
-        TOps.Store(TOps.Multiply(o2, VectorMath.Tanh<TOps, TV>(c2)), ref h, k2);
-        TOps.Store(TOps.Multiply(o3, VectorMath.Tanh<TOps, TV>(c3)), ref h, k3);
     }
 
     // σ(i [+ p_i⊙c]) at lanes k: StepLstm's i.
