@@ -46,6 +46,8 @@ public sealed class BeamSearch<TModel>
     private readonly int[] _doneLengths;    // (MaxResults,)
     private readonly float[] _doneScores;   // (MaxResults,) normalized scores
     private readonly float[] _doneLogProbs; // (MaxResults,)
+    private readonly int[] _doneKeyLengths; // (MaxResults,) token count without a closing stop token
+    private readonly int[] _doneKeyHashes;  // (MaxResults,) hash of those tokens: unequal hashes, unequal keys
     private readonly int[] _order;          // (MaxResults,) result order
     private float _lengthPenalty;
     private int _minLength;
@@ -95,6 +97,8 @@ public sealed class BeamSearch<TModel>
         _doneLengths = new int[maxResults];
         _doneScores = new float[maxResults];
         _doneLogProbs = new float[maxResults];
+        _doneKeyLengths = new int[maxResults];
+        _doneKeyHashes = new int[maxResults];
         _order = new int[maxResults];
     }
 
@@ -413,6 +417,9 @@ public sealed class BeamSearch<TModel>
         _doneLengths[slot] = length;
         _doneScores[slot] = score;
         _doneLogProbs[slot] = logProb;
+        int keyLength = _isStop[token] ? length - 1 : length;
+        _doneKeyLengths[slot] = keyLength;
+        _doneKeyHashes[slot] = KeyHash(target[..keyLength]);
         if (done == n)
         {
             // Worst = lowest score; among equals the latest slot, so earlier entries win ties.
@@ -558,42 +565,54 @@ public sealed class BeamSearch<TModel>
     private float DistinctLogProbability(int done, int k)
     {
         Span<int> order = _order.AsSpan(0, done); // scratch: the results are ordered into it only after the search
-        for (int i = 0; i < done; i++)
+        ReadOnlySpan<float> scores = _doneScores.AsSpan(0, done);
+        for (int i = 0; i < order.Length; i++)
         {
-            int item = i;
             int j = i - 1;
-            while (j >= 0 && _doneScores[order[j]] < _doneScores[item])
+            while (j >= 0 && scores[order[j]] < scores[i])
             {
                 order[j + 1] = order[j];
                 j--;
             }
 
-            order[j + 1] = item;
+            order[j + 1] = i;
         }
 
+        // Keys (tokens without a closing stop token) compared by length and hash first, tokens only when both match.
+        ReadOnlySpan<int> keyLengths = _doneKeyLengths.AsSpan(0, done);
+        ReadOnlySpan<int> keyHashes = _doneKeyHashes.AsSpan(0, done);
         int found = 0;
-        for (int r = 0; r < done; r++)
+        for (int r = 0; r < order.Length; r++)
         {
-            ReadOnlySpan<int> key = WithoutStop(order[r]);
+            int slot = order[r];
+            int length = keyLengths[slot];
+            int hash = keyHashes[slot];
             bool repeated = false;
             for (int q = 0; q < r && !repeated; q++)
             {
-                repeated = key.SequenceEqual(WithoutStop(order[q]));
+                int other = order[q];
+                repeated = keyLengths[other] == length && keyHashes[other] == hash &&
+                    _doneTokens.AsSpan(slot * MaxLength, length).SequenceEqual(_doneTokens.AsSpan(other * MaxLength, length));
             }
 
             if (!repeated && ++found == k)
             {
-                return _doneLogProbs[order[r]];
+                return _doneLogProbs[slot];
             }
         }
 
         return float.NegativeInfinity;
     }
 
-    private ReadOnlySpan<int> WithoutStop(int slot)
+    private static int KeyHash(ReadOnlySpan<int> tokens)
     {
-        ReadOnlySpan<int> tokens = _doneTokens.AsSpan(slot * MaxLength, _doneLengths[slot]);
-        return tokens.Length > 0 && _isStop[tokens[^1]] ? tokens[..^1] : tokens;
+        uint hash = 2166136261;
+        foreach (int token in tokens)
+        {
+            hash = (hash ^ (uint)token) * 16777619;
+        }
+
+        return (int)hash;
     }
 
     /// <summary>Keeps the BeamWidth best candidates in a min-heap; an equal score never displaces an earlier one.</summary>

@@ -341,7 +341,24 @@ public static class CellKernels
         nuint count = (nuint)TOps.Count;
         nuint last = n - count;
         TV tailH = TOps.Load(ref h, last); // the only read-write input
-        for (nuint k = 0; k < last; k += count)
+        nuint k = 0;
+        for (; k + (2 * count) <= last; k += 2 * count)
+        {
+            // Two vectors side by side (two independent chains for the out-of-order core, as in StepLstm2).
+            nuint k1 = k + count;
+            TV h0 = TOps.Load(ref h, k);
+            TV h1 = TOps.Load(ref h, k1);
+            TV r0 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, k), TOps.Load(ref gh, k)));
+            TV r1 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, k1), TOps.Load(ref gh, k1)));
+            TV z0 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, n + k), TOps.Load(ref gh, n + k)));
+            TV z1 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, n + k1), TOps.Load(ref gh, n + k1)));
+            TV n0 = VectorMath.Tanh<TOps, TV>(TOps.MultiplyAdd(r0, TOps.Load(ref gh, (2 * n) + k), TOps.Load(ref gi, (2 * n) + k)));
+            TV n1 = VectorMath.Tanh<TOps, TV>(TOps.MultiplyAdd(r1, TOps.Load(ref gh, (2 * n) + k1), TOps.Load(ref gi, (2 * n) + k1)));
+            TOps.Store(TOps.MultiplyAdd(z0, TOps.Subtract(h0, n0), n0), ref h, k);
+            TOps.Store(TOps.MultiplyAdd(z1, TOps.Subtract(h1, n1), n1), ref h, k1);
+        }
+
+        for (; k < last; k += count)
         {
             TOps.Store(GruAfter<TOps, TV>(ref gi, ref gh, TOps.Load(ref h, k), n, k), ref h, k);
         }
@@ -499,7 +516,17 @@ public static class CellKernels
         nuint count = (nuint)TOps.Count;
         nuint last = n - count;
         TV tailH = TOps.Load(ref h, last);
-        for (nuint k = 0; k < last; k += count)
+        nuint k = 0;
+        for (; k + (2 * count) <= last; k += 2 * count)
+        {
+            nuint k1 = k + count; // two vectors side by side, as in StepLstm2
+            TV c0 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref nPre, k));
+            TV c1 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref nPre, k1));
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref z, k), TOps.Subtract(TOps.Load(ref h, k), c0), c0), ref h, k);
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref z, k1), TOps.Subtract(TOps.Load(ref h, k1), c1), c1), ref h, k1);
+        }
+
+        for (; k < last; k += count)
         {
             TOps.Store(Combine<TOps, TV>(TOps.Load(ref nPre, k), TOps.Load(ref z, k), TOps.Load(ref h, k)), ref h, k);
         }
