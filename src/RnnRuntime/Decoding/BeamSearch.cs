@@ -297,7 +297,12 @@ public sealed class BeamSearch<TModel>
                                 haveBase = true;
                             }
 
-                            if (Offer(b, t, baseScore + l, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct)
+                            // The k-th distinct log-probability is the k-th largest of each key's best: replacing the
+                            // worst entry only lowers it, adding p raises it to at most p, so an offer at or below the
+                            // bound leaves max(bound, k-th) unchanged and the recount is skipped (α = 0: score = log P).
+                            float logProb = baseScore + l;
+                            if (Offer(b, t, logProb, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct &&
+                                logProb > distinctBound)
                             {
                                 distinctBound = Math.Max(distinctBound, DistinctLogProbability(done, distinct));
                             }
