@@ -49,6 +49,8 @@ public sealed class BeamSearch<TModel>
     private readonly int[] _doneKeyLengths; // (MaxResults,) token count without a closing stop token
     private readonly int[] _doneKeyHashes;  // (MaxResults,) hash of those tokens: unequal hashes, unequal keys
     private readonly int[] _order;          // (MaxResults,) result order
+    private bool _trackKeys;                // this search counts the pool's distinct keys (DistinctResults > 0)
+    private int _distinctKeys;              // distinct keys (tokens without a closing stop) in the pool
     private float _lengthPenalty;
     private int _minLength;
     private int _lastFound;
@@ -240,6 +242,8 @@ public sealed class BeamSearch<TModel>
         bool prune = _lengthPenalty == 0f;
         int distinct = prune ? Math.Min(_distinctResults, n) : 0;
         float distinctBound = float.NegativeInfinity; // α = 0: the best k-th distinct result's log-probability so far
+        _trackKeys = distinct > 0;
+        _distinctKeys = 0;
 
         for (int depth = 1; depth <= MaxLength && live > 0; depth++)
         {
@@ -299,10 +303,11 @@ public sealed class BeamSearch<TModel>
 
                             // The k-th distinct log-probability is the k-th largest of each key's best: replacing the
                             // worst entry only lowers it, adding p raises it to at most p, so an offer at or below the
-                            // bound leaves max(bound, k-th) unchanged and the recount is skipped (α = 0: score = log P).
+                            // bound leaves max(bound, k-th) unchanged and the recount is skipped (α = 0: score = log P);
+                            // so is it while the pool holds fewer than k distinct keys (the k-th is then −∞).
                             float logProb = baseScore + l;
-                            if (Offer(b, t, logProb, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct &&
-                                logProb > distinctBound)
+                            if (Offer(b, t, logProb, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 &&
+                                _distinctKeys >= distinct && logProb > distinctBound)
                             {
                                 distinctBound = Math.Max(distinctBound, DistinctLogProbability(done, distinct));
                             }
@@ -410,6 +415,10 @@ public sealed class BeamSearch<TModel>
         else if (score > _doneScores[worstDone])
         {
             slot = worstDone;
+            if (_trackKeys && !KeyShared(slot, n))
+            {
+                _distinctKeys--; // the replaced entry held the last copy of its key
+            }
         }
         else
         {
@@ -425,6 +434,10 @@ public sealed class BeamSearch<TModel>
         int keyLength = _isStop[token] ? length - 1 : length;
         _doneKeyLengths[slot] = keyLength;
         _doneKeyHashes[slot] = KeyHash(target[..keyLength]);
+        if (_trackKeys && !KeyShared(slot, done))
+        {
+            _distinctKeys++;
+        }
         if (done == n)
         {
             // Worst = lowest score; among equals the latest slot, so earlier entries win ties.
@@ -607,6 +620,23 @@ public sealed class BeamSearch<TModel>
         }
 
         return float.NegativeInfinity;
+    }
+
+    /// <summary>True when a pool entry other than <paramref name="slot"/>, among the first <paramref name="count"/>, has its key.</summary>
+    private bool KeyShared(int slot, int count)
+    {
+        int length = _doneKeyLengths[slot];
+        int hash = _doneKeyHashes[slot];
+        for (int j = 0; j < count; j++)
+        {
+            if (j != slot && _doneKeyLengths[j] == length && _doneKeyHashes[j] == hash &&
+                _doneTokens.AsSpan(j * MaxLength, length).SequenceEqual(_doneTokens.AsSpan(slot * MaxLength, length)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static int KeyHash(ReadOnlySpan<int> tokens)
