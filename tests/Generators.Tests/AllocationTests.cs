@@ -108,6 +108,10 @@ public class AllocationTests
             TModel.Step(models, inputs, outputs);
         }
 
+        // Start from an empty gen0 budget: the count is process-wide, and the test runner's own threads allocate
+        // while this one measures (the per-thread byte count is what this thread did).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         int gc0 = GC.CollectionCount(0);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int t = 0; t < steps; t++)
@@ -132,6 +136,10 @@ public class AllocationTests
             TModel.Step(models, tokens, outputs); // warm up: tiering, static init
         }
 
+        // Start from an empty gen0 budget: the count is process-wide, and the test runner's own threads allocate
+        // while this one measures (the per-thread byte count is what this thread did).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         int gc0 = GC.CollectionCount(0);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int t = 0; t < steps; t++)
@@ -159,6 +167,10 @@ public class AllocationTests
             model.Step(t % TModel.InputSize, logits); // warm up: tiering, static init
         }
 
+        // Start from an empty gen0 budget: the count is process-wide, and the test runner's own threads allocate
+        // while this one measures (the per-thread byte count is what this thread did).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         int gc0 = GC.CollectionCount(0);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int t = 0; t < steps; t++)
