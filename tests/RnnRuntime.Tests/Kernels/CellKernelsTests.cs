@@ -89,12 +89,12 @@ public sealed class CellKernelsTests
 
     [Theory]
     [MemberData(nameof(LstmCases))]
-    public void Lstm_FourVectorsAtOnce_SameBitsAsOneVectorAtATime(VectorWidth width, bool peephole, bool cifg)
+    public void Lstm_TwoVectorsSideBySide_SameBitsAsOneVectorAtATime(VectorWidth width, bool peephole, bool cifg)
     {
-        // Long cells run four vectors side by side (docs/kernels.md); a cell exactly one vector long takes the
+        // Long cells run two vectors side by side (docs/kernels.md); a cell exactly one vector long takes the
         // one-vector path. Every lane must get the same bits both ways, extreme and NaN preactivations included.
         int lanes = width == VectorWidth.Scalar ? 1 : (int)width / 32;
-        int n = (9 * lanes) + 3; // two 4-vector groups, one single vector, the overlapped tail
+        int n = (9 * lanes) + 3; // four pairs of vectors, one single vector, the overlapped tail
         int gateCount = cifg ? 3 : 4;
         var random = new Random(71 + (peephole ? 1 : 0) + (cifg ? 2 : 0));
         float[] gates = Uniform(random, gateCount * n, -12f, 12f);
