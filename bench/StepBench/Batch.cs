@@ -57,7 +57,7 @@ internal static class Batch
 
     // Multiply-adds per ns that one thread gets right now from 16 independent chains in registers: the ceiling for
     // a batched step, which is FMA-bound once the weights are shared by enough models.
-    private static double FmaPeak()
+    internal static double FmaPeak()
     {
         const int Iterations = 2_000_000;
         double best = 0;

@@ -28,7 +28,9 @@ using RnnEmbedded.Runtime;
 //   StepBench --keystroke-ab [passes]  the keystroke bench on today's engine and the frozen c424011 copy in one
 //                                  process, keystroke by keystroke (paired times, results compared bit for bit).
 //   StepBench --tiles              the float32 batched product at 1..8 inputs, today's kernel vs the frozen copy from
-//                                  before the tiles branch, in one process (bits compared first).
+//                                  before the tile4 branch (3a95383), in one process (bits compared first).
+//   StepBench --streams [iterations] [products]  the float32 batched product at 9..64 inputs, today's kernel vs the frozen copy of
+//                                  main's (Before/Batch512Main.cs), and the H=512/256 models' 1-, 16- and 64-stream steps.
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
 if (args.Length > 0 && args[0] == "--ratios")
@@ -109,6 +111,12 @@ if (args.Length > 0 && args[0] == "--keystroke-ab")
 if (args.Length > 0 && args[0] == "--tiles")
 {
     Tiles.Run();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--streams")
+{
+    Streams.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400, args.Length > 2 && args[2] == "products");
     return;
 }
 

@@ -5,8 +5,9 @@ using RnnEmbedded.Runtime.CompilerServices;
 
 /// <summary>
 /// StepBench --tiles: the float32 batched product at Vector512 for 1..8 inputs, today's kernel against the frozen copy
-/// from before the tiles branch (Before/Batch512Before.cs), in one process, rounds interleaved (docs/benchmarks.md,
-/// "Small-batch float32 tiles"). The weights sit 12 bytes past a 64-byte line, as a generated model's string-literal
+/// from before the tile4 branch (Before/Batch512Before.cs, commit 3a95383; until then the copy from before the tiles
+/// branch), in one process, rounds interleaved (docs/benchmarks.md, "Small-batch float32 tiles", "Aligned small-batch
+/// tiles"). The weights sit 12 bytes past a 64-byte line, as a generated model's string-literal
 /// weights typically do (any offset that is not 0 mod 64 takes the same path), and 64-byte aligned. Results are
 /// compared bit for bit before timing. Thread CPU time, median of 7 rounds.
 /// </summary>

@@ -10,7 +10,8 @@ namespace RnnEmbedded.Runtime.CompilerServices;
 // time for 9..16 inputs, 8192 / L columns for L <= 8; a single input is used as it is), so a tile's broadcasts of x[j]
 // all come from one base register plus constants instead of one pointer per input (which spilled). Then panel by
 // panel — back to front on every other pass when W is one chunk (PackedGemv.PassOrder.cs), in blocks of 64 columns
-// when two groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group) —
+// when two groups of 8 inputs share the pass (64 × 64 floats = 16 KB, which stay in L1 for the second group, while
+// the next block is prefetched: PackedGemv.Batch512Wide.cs) —
 // register tiles of at most 24 FMA chains: a 64-row panel (4 vectors) × up to 6 inputs (1..3 inputs of a panel that
 // is not 64-byte aligned in the aligned-block stream tile, PackedGemv.Batch512Stream.cs), 32 rows (2 vectors) × 7..8
 // inputs, a 48-row last panel (3 vectors) × up to 5 inputs, or 16 rows × up to 8 (docs/kernels.md, "Batched float32
@@ -24,6 +25,12 @@ public static partial class PackedGemv
     private const int BlockColumns = 64;  // panel columns per tile pass when more than 8 inputs share a panel
     private const int GroupLanes = 8;     // inputs per register-tile group
     private const int PrefetchColumns = 8; // full-panel tiles ask for the weights 8 columns (2 KB) ahead
+
+    // The full-panel tile of 1 or 2 inputs prefetches only a W bigger than this (1.5 MB: it does not stay in a 2 MB
+    // L2 beside the rest of a step). An L2-resident W streams faster without: those tiles do 4 or 8 FMAs per column,
+    // and the 4 prefetches per column (8 instructions as the JIT emits them) took issue slots they needed; 3 inputs
+    // and more do 12+ FMAs per column and gain from the prefetch (docs/benchmarks.md, "Aligned small-batch tiles").
+    private const nuint PrefetchFewMinFloats = 3 * 128 * 1024;
 
     private interface ILaneCount
     {
@@ -70,6 +77,22 @@ public static partial class PackedGemv
         public static int Value => 8;
     }
 
+    // Whether a tile prefetches W PrefetchColumns ahead (a type argument, so each tile's loop is compiled without the test).
+    private interface IPrefetch
+    {
+        static abstract bool Enabled { get; }
+    }
+
+    private struct Ahead : IPrefetch
+    {
+        public static bool Enabled => true;
+    }
+
+    private struct NoPrefetch : IPrefetch
+    {
+        public static bool Enabled => false;
+    }
+
     // One pass over W for up to MaxLanes inputs (see the file comment for the order).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Batch512(
@@ -83,16 +106,27 @@ public static partial class PackedGemv
         nuint chunkColumns = lanes > GroupLanes ? ChunkColumns : (nuint)(ChunkColumns * MaxLanes / lanes);
         nuint panels = (rows + PanelRows - 1) / PanelRows;
         bool reverse = backward && cols <= chunkColumns;
+        bool prefetchFew = rows * cols > PrefetchFewMinFloats; // 1-2 inputs: prefetch only a W that L2 does not hold
         for (nuint c0 = 0; c0 < cols; c0 += chunkColumns)
         {
             nuint kc = Math.Min(chunkColumns, cols - c0);
-            if (lanes > 1)
+            if (lanes > GroupLanes)
+            {
+                WidePack(ref x, cols, c0, kc, lanes, ref packed); // Batch512Wide.cs
+            }
+            else if (lanes > 1)
             {
                 Pack(ref x, cols, c0, kc, lanes, ref packed);
             }
 
             ref float chunk = ref lanes > 1 ? ref packed : ref Unsafe.Add(ref x, c0); // one input is already packed
             bool chunkAccumulate = accumulate || c0 > 0;
+            if (lanes > GroupLanes)
+            {
+                WidePanels(ref w, ref chunk, ref y, rows, cols, c0, kc, lanes, chunkAccumulate, reverse); // Batch512Wide.cs
+                continue;
+            }
+
             nuint block = lanes > GroupLanes ? BlockColumns : kc;
             for (nuint i = 0; i < panels; i++)
             {
@@ -114,7 +148,8 @@ public static partial class PackedGemv
                             rows,
                             kb,
                             groupLanes,
-                            blockAccumulate);
+                            blockAccumulate,
+                            prefetchFew);
                     }
                 }
             }
@@ -218,7 +253,8 @@ public static partial class PackedGemv
     // the 32 registers accumulate) — or 2-vector tiles (7, 8 inputs); a narrower panel (16, 32 or 48 rows, column
     // stride = its width) as one 3-vector tile (48 rows, up to 5 inputs), else 2-vector tiles then a 1-vector one.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Group(ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate)
+    private static void Group(
+        ref float w, nuint panelWidth, ref float xp, ref float y, nuint rows, nuint kb, int lanes, bool accumulate, bool prefetchFew)
     {
         nuint s = 0;
         if (panelWidth == PanelRows && lanes <= 3 && !IsAligned64(ref w))
@@ -243,23 +279,29 @@ public static partial class PackedGemv
         {
             switch (lanes)
             {
+                case 1 when !prefetchFew:
+                    Tile<Lanes4, Lanes1, NoPrefetch>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
                 case 1:
-                    Tile<Lanes4, Lanes1>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes1, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    break;
+                case 2 when !prefetchFew:
+                    Tile<Lanes4, Lanes2, NoPrefetch>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes4, Lanes2>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes2, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes4, Lanes3>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes3, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes4, Lanes4>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes4, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 5:
-                    Tile<Lanes4, Lanes5>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes5, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes4, Lanes6>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes4, Lanes6, Ahead>(ref w, PanelRows, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
@@ -271,19 +313,19 @@ public static partial class PackedGemv
             switch (lanes)
             {
                 case 1:
-                    Tile<Lanes3, Lanes1>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes1, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes3, Lanes2>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes2, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes3, Lanes3>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes3, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes3, Lanes4>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes4, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes3, Lanes5>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
+                    Tile<Lanes3, Lanes5, NoPrefetch>(ref w, 48, ref xp, ref y, rows, kb, accumulate);
                     break;
             }
 
@@ -297,28 +339,28 @@ public static partial class PackedGemv
             switch (lanes)
             {
                 case 1:
-                    Tile<Lanes2, Lanes1>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes1, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes2, Lanes2>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes2, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes2, Lanes3>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes3, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes2, Lanes4>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes4, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 5:
-                    Tile<Lanes2, Lanes5>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes5, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 6:
-                    Tile<Lanes2, Lanes6>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes6, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 7:
-                    Tile<Lanes2, Lanes7>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes7, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes2, Lanes8>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes2, Lanes8, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
             }
         }
@@ -330,28 +372,28 @@ public static partial class PackedGemv
             switch (lanes)
             {
                 case 1:
-                    Tile<Lanes1, Lanes1>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes1, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 2:
-                    Tile<Lanes1, Lanes2>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes2, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 3:
-                    Tile<Lanes1, Lanes3>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes3, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 4:
-                    Tile<Lanes1, Lanes4>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes4, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 5:
-                    Tile<Lanes1, Lanes5>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes5, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 6:
-                    Tile<Lanes1, Lanes6>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes6, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 case 7:
-                    Tile<Lanes1, Lanes7>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes7, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
                 default:
-                    Tile<Lanes1, Lanes8>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
+                    Tile<Lanes1, Lanes8, NoPrefetch>(ref ws, panelWidth, ref xp, ref ys, rows, kb, accumulate);
                     break;
             }
         }
@@ -366,12 +408,14 @@ public static partial class PackedGemv
     // (row vector, input), at most 24. x is packed: input l's column j at xp[j·TL + l], so every broadcast is one
     // base register plus a constant. Input l's rows go to y + l·rows; accumulate = start from y, else from 0.
     // A full-panel tile (1..6 inputs: a beam's few hypotheses) is bound by streaming W from L2 as much as by its FMAs,
-    // so it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the shipped caption and
-    // KJV models 10-30 % faster, docs/benchmarks.md); 2-vector groups reuse each column enough that it does not pay.
+    // so with TP = Ahead it prefetches each column PrefetchColumns ahead (measured: the 3- and 4-model steps of the
+    // shipped caption and KJV models 10-30 % faster, docs/benchmarks.md) — except 1 or 2 inputs on a W that L2 holds
+    // (PrefetchFewMinFloats); 2-vector groups reuse each column enough that it does not pay.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile<TR, TL>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
+    private static unsafe void Tile<TR, TL, TP>(ref float w, nuint stride, ref float xp, ref float y, nuint rows, nuint kb, bool accumulate)
         where TR : struct, ILaneCount
         where TL : struct, ILaneCount
+        where TP : struct, IPrefetch
     {
         nuint lanes = (nuint)TL.Value;
         ref float y1 = ref TL.Value > 1 ? ref Unsafe.Add(ref y, 1 * rows) : ref y;
@@ -549,7 +593,7 @@ public static partial class PackedGemv
         for (nuint j = 0; j < kb; j++)
         {
             ref float column = ref Unsafe.Add(ref w, j * stride);
-            if (TR.Value == 4 && Sse.IsSupported)
+            if (TP.Enabled && Sse.IsSupported)
             {
                 // A hint only: an address the GC has since moved, or past the end, is harmless.
                 ref float ahead = ref Unsafe.Add(ref column, PrefetchColumns * stride);
