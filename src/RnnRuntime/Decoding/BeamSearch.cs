@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -24,6 +25,7 @@ namespace RnnEmbedded.Runtime;
 /// hypotheses at every depth makes the search exhaustive (the tests check this).</para>
 /// <para>Ties keep the earlier candidate (lower parent, then lower token id), so results are deterministic.</para>
 /// </remarks>
+[SkipLocalsInit]
 public sealed class BeamSearch<TModel>
     where TModel : struct, ITokenModel<TModel>
 {
@@ -44,7 +46,11 @@ public sealed class BeamSearch<TModel>
     private readonly int[] _doneLengths;    // (MaxResults,)
     private readonly float[] _doneScores;   // (MaxResults,) normalized scores
     private readonly float[] _doneLogProbs; // (MaxResults,)
+    private readonly int[] _doneKeyLengths; // (MaxResults,) token count without a closing stop token
+    private readonly int[] _doneKeyHashes;  // (MaxResults,) hash of those tokens: unequal hashes, unequal keys
     private readonly int[] _order;          // (MaxResults,) result order
+    private bool _trackKeys;                // this search counts the pool's distinct keys (DistinctResults > 0)
+    private int _distinctKeys;              // distinct keys (tokens without a closing stop) in the pool
     private float _lengthPenalty;
     private int _minLength;
     private int _lastFound;
@@ -93,6 +99,8 @@ public sealed class BeamSearch<TModel>
         _doneLengths = new int[maxResults];
         _doneScores = new float[maxResults];
         _doneLogProbs = new float[maxResults];
+        _doneKeyLengths = new int[maxResults];
+        _doneKeyHashes = new int[maxResults];
         _order = new int[maxResults];
     }
 
@@ -225,7 +233,7 @@ public sealed class BeamSearch<TModel>
         Softmax.CheckedMax(logits, nameof(logits), out _);
 
         _lastFound = 0;
-        _states[0] = primed;
+        new ReadOnlySpan<TModel>(in primed).CopyTo(_states.AsSpan(0, 1)); // one memmove, no stack temporary
         logits.CopyTo(_logits);
         _scores[0] = 0f;
         int live = 1;
@@ -234,6 +242,8 @@ public sealed class BeamSearch<TModel>
         bool prune = _lengthPenalty == 0f;
         int distinct = prune ? Math.Min(_distinctResults, n) : 0;
         float distinctBound = float.NegativeInfinity; // α = 0: the best k-th distinct result's log-probability so far
+        _trackKeys = distinct > 0;
+        _distinctKeys = 0;
 
         for (int depth = 1; depth <= MaxLength && live > 0; depth++)
         {
@@ -291,7 +301,13 @@ public sealed class BeamSearch<TModel>
                                 haveBase = true;
                             }
 
-                            if (Offer(b, t, baseScore + l, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 && done >= distinct)
+                            // The k-th distinct log-probability is the k-th largest of each key's best: replacing the
+                            // worst entry only lowers it, adding p raises it to at most p, so an offer at or below the
+                            // bound leaves max(bound, k-th) unchanged and the recount is skipped (α = 0: score = log P);
+                            // so is it while the pool holds fewer than k distinct keys (the k-th is then −∞).
+                            float logProb = baseScore + l;
+                            if (Offer(b, t, logProb, depth, lengthDivisor, n, ref done, ref worstDone) && distinct > 0 &&
+                                _distinctKeys >= distinct && logProb > distinctBound)
                             {
                                 distinctBound = Math.Max(distinctBound, DistinctLogProbability(done, distinct));
                             }
@@ -344,7 +360,7 @@ public sealed class BeamSearch<TModel>
                 Span<int> history = _nextTokens.AsSpan(i * MaxLength, MaxLength);
                 _tokens.AsSpan(parent * MaxLength, depth - 1).CopyTo(history);
                 history[depth - 1] = token;
-                _nextStates[i] = _states[parent];
+                _states.AsSpan(parent, 1).CopyTo(_nextStates.AsSpan(i, 1)); // one memmove, no stack temporary
             }
 
             TModel.Step(_nextStates.AsSpan(0, heapCount), _heapTokens.AsSpan(0, heapCount), _nextLogits.AsSpan(0, heapCount * v));
@@ -399,6 +415,10 @@ public sealed class BeamSearch<TModel>
         else if (score > _doneScores[worstDone])
         {
             slot = worstDone;
+            if (_trackKeys && !KeyShared(slot, n))
+            {
+                _distinctKeys--; // the replaced entry held the last copy of its key
+            }
         }
         else
         {
@@ -411,6 +431,13 @@ public sealed class BeamSearch<TModel>
         _doneLengths[slot] = length;
         _doneScores[slot] = score;
         _doneLogProbs[slot] = logProb;
+        int keyLength = _isStop[token] ? length - 1 : length;
+        _doneKeyLengths[slot] = keyLength;
+        _doneKeyHashes[slot] = KeyHash(target[..keyLength]);
+        if (_trackKeys && !KeyShared(slot, done))
+        {
+            _distinctKeys++;
+        }
         if (done == n)
         {
             // Worst = lowest score; among equals the latest slot, so earlier entries win ties.
@@ -518,7 +545,8 @@ public sealed class BeamSearch<TModel>
             m = e > m ? e : m;
         }
 
-        return good == Vector256<float>.AllBitsSet && m != 0f ? m : Softmax.CheckedMax(logits, "values", out _);
+        // ExtractMostSignificantBits, not good == AllBitsSet: as floats, all-bits-set lanes are NaN and never compare equal.
+        return good.ExtractMostSignificantBits() == 0xFFu && m != 0f ? m : Softmax.CheckedMax(logits, "values", out _);
     }
 
     /// <summary>log Σ exp(logits), as <see cref="Softmax.LogSumExp"/> computes it, with the max already known.</summary>
@@ -555,42 +583,71 @@ public sealed class BeamSearch<TModel>
     private float DistinctLogProbability(int done, int k)
     {
         Span<int> order = _order.AsSpan(0, done); // scratch: the results are ordered into it only after the search
-        for (int i = 0; i < done; i++)
+        ReadOnlySpan<float> scores = _doneScores.AsSpan(0, done);
+        for (int i = 0; i < order.Length; i++)
         {
-            int item = i;
             int j = i - 1;
-            while (j >= 0 && _doneScores[order[j]] < _doneScores[item])
+            while (j >= 0 && scores[order[j]] < scores[i])
             {
                 order[j + 1] = order[j];
                 j--;
             }
 
-            order[j + 1] = item;
+            order[j + 1] = i;
         }
 
+        // Keys (tokens without a closing stop token) compared by length and hash first, tokens only when both match.
+        ReadOnlySpan<int> keyLengths = _doneKeyLengths.AsSpan(0, done);
+        ReadOnlySpan<int> keyHashes = _doneKeyHashes.AsSpan(0, done);
         int found = 0;
-        for (int r = 0; r < done; r++)
+        for (int r = 0; r < order.Length; r++)
         {
-            ReadOnlySpan<int> key = WithoutStop(order[r]);
+            int slot = order[r];
+            int length = keyLengths[slot];
+            int hash = keyHashes[slot];
             bool repeated = false;
             for (int q = 0; q < r && !repeated; q++)
             {
-                repeated = key.SequenceEqual(WithoutStop(order[q]));
+                int other = order[q];
+                repeated = keyLengths[other] == length && keyHashes[other] == hash &&
+                    _doneTokens.AsSpan(slot * MaxLength, length).SequenceEqual(_doneTokens.AsSpan(other * MaxLength, length));
             }
 
             if (!repeated && ++found == k)
             {
-                return _doneLogProbs[order[r]];
+                return _doneLogProbs[slot];
             }
         }
 
         return float.NegativeInfinity;
     }
 
-    private ReadOnlySpan<int> WithoutStop(int slot)
+    /// <summary>True when a pool entry other than <paramref name="slot"/>, among the first <paramref name="count"/>, has its key.</summary>
+    private bool KeyShared(int slot, int count)
     {
-        ReadOnlySpan<int> tokens = _doneTokens.AsSpan(slot * MaxLength, _doneLengths[slot]);
-        return tokens.Length > 0 && _isStop[tokens[^1]] ? tokens[..^1] : tokens;
+        int length = _doneKeyLengths[slot];
+        int hash = _doneKeyHashes[slot];
+        for (int j = 0; j < count; j++)
+        {
+            if (j != slot && _doneKeyLengths[j] == length && _doneKeyHashes[j] == hash &&
+                _doneTokens.AsSpan(j * MaxLength, length).SequenceEqual(_doneTokens.AsSpan(slot * MaxLength, length)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static int KeyHash(ReadOnlySpan<int> tokens)
+    {
+        uint hash = 2166136261;
+        foreach (int token in tokens)
+        {
+            hash = (hash ^ (uint)token) * 16777619;
+        }
+
+        return (int)hash;
     }
 
     /// <summary>Keeps the BeamWidth best candidates in a min-heap; an equal score never displaces an earlier one.</summary>

@@ -188,7 +188,7 @@ public sealed class KeystrokeEngine<TModel>
         {
             _historyHead = _historyHead == 0 ? _historyStates.Length - 1 : _historyHead - 1;
             _historyCount--;
-            _model = _historyStates[_historyHead];
+            _historyStates.AsSpan(_historyHead, 1).CopyTo(new Span<TModel>(ref _model));
             _historyLogits.AsSpan(_historyHead * _vocabularySize, _vocabularySize).CopyTo(_logits);
             _version = _historyVersions[_historyHead];
         }
@@ -451,7 +451,7 @@ public sealed class KeystrokeEngine<TModel>
     private void Advance(char c, int id)
     {
         // Save the pre-keystroke state; the oldest entry is overwritten when the ring is full.
-        _historyStates[_historyHead] = _model;
+        new ReadOnlySpan<TModel>(in _model).CopyTo(_historyStates.AsSpan(_historyHead, 1)); // one memmove, no temporary
         _logits.CopyTo(_historyLogits.AsSpan(_historyHead * _vocabularySize, _vocabularySize));
         _historyVersions[_historyHead] = _version;
         _historyHead = _historyHead + 1 == _historyStates.Length ? 0 : _historyHead + 1;

@@ -135,13 +135,103 @@ public static class CellKernels
         nuint count = (nuint)TOps.Count;
         nuint last = n - count;
         LstmLanes<TV> tail = LoadLstm<TVariant, TOps, TV>(ref gates, ref peep, ref c, n, last);
-        for (nuint k = 0; k < last; k += count)
+        nuint k = last >= 2 * count ? LstmGroups<TVariant, TOps, TV>(ref gates, ref peep, ref c, ref h, n, last) : 0;
+        for (; k < last; k += count)
         {
             LstmLanes<TV> lanes = LoadLstm<TVariant, TOps, TV>(ref gates, ref peep, ref c, n, k);
             StepLstm<TVariant, TOps, TV>(in lanes, ref c, ref h, k);
         }
 
         StepLstm<TVariant, TOps, TV>(in tail, ref c, ref h, last);
+    }
+
+    // The 2-vector groups below last, in a method of their own (the JIT's inlining budget is per method: with the
+    // single-vector code in the same method, helpers stopped being inlined). Returns the first lane not done.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static nuint LstmGroups<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n, nuint last)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint step = 2 * (nuint)TOps.Count;
+        nuint k = 0;
+        for (; k + step <= last; k += step)
+        {
+            StepLstm2<TVariant, TOps, TV>(ref gates, ref peep, ref c, ref h, n, k);
+        }
+
+        return k;
+    }
+
+    /// <summary>
+    /// Two vectors of lanes, each function applied to both before the next: the same operations on every lane as
+    /// <see cref="StepLstm"/> (so the same bits), but two independent dependency chains side by side, which the
+    /// out-of-order core overlaps — one vector's exp → divide → c' → tanh(c') chain is longer than its window.
+    /// (Four side by side exceed the JIT's inlining budget.) Both vectors' inputs are read before their outputs
+    /// are written (c is read-write).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepLstm2<TVariant, TOps, TV>(ref float gates, ref float peep, ref float c, ref float h, nuint n, nuint k0)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        nuint k1 = k0 + (nuint)TOps.Count;
+        TV c0 = TOps.Load(ref c, k0);
+        TV c1 = TOps.Load(ref c, k1);
+        TV i0 = InputGate<TVariant, TOps, TV>(ref gates, ref peep, c0, k0);
+        TV i1 = InputGate<TVariant, TOps, TV>(ref gates, ref peep, c1, k1);
+        nuint gOffset = TVariant.Cifg ? n : 2 * n;
+        TV g0 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref gates, gOffset + k0));
+        TV g1 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref gates, gOffset + k1));
+        TV f0 = ForgetGate<TVariant, TOps, TV>(ref gates, ref peep, c0, i0, n, k0);
+        TV f1 = ForgetGate<TVariant, TOps, TV>(ref gates, ref peep, c1, i1, n, k1);
+        c0 = TOps.MultiplyAdd(f0, c0, TOps.Multiply(i0, g0));
+        c1 = TOps.MultiplyAdd(f1, c1, TOps.Multiply(i1, g1));
+        TV o0 = OutputGate<TVariant, TOps, TV>(ref gates, ref peep, c0, n, k0);
+        TV o1 = OutputGate<TVariant, TOps, TV>(ref gates, ref peep, c1, n, k1);
+        TOps.Store(c0, ref c, k0);
+        TOps.Store(c1, ref c, k1);
+        TOps.Store(TOps.Multiply(o0, VectorMath.Tanh<TOps, TV>(c0)), ref h, k0);
+        TOps.Store(TOps.Multiply(o1, VectorMath.Tanh<TOps, TV>(c1)), ref h, k1);
+    }
+
+    // σ(i [+ p_i⊙c]) at lanes k: StepLstm's i.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV InputGate<TVariant, TOps, TV>(ref float gates, ref float peep, TV c, nuint k)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        TV i = TOps.Load(ref gates, k);
+        return VectorMath.Sigmoid<TOps, TV>(TVariant.Peephole ? TOps.MultiplyAdd(TOps.Load(ref peep, k), c, i) : i);
+    }
+
+    // 1 − i (coupled) or σ(f [+ p_f⊙c]) at lanes k: StepLstm's f.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ForgetGate<TVariant, TOps, TV>(ref float gates, ref float peep, TV c, TV i, nuint n, nuint k)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        if (TVariant.Cifg)
+        {
+            return TOps.Subtract(TOps.Create(1f), i);
+        }
+
+        TV f = TOps.Load(ref gates, n + k);
+        return VectorMath.Sigmoid<TOps, TV>(TVariant.Peephole ? TOps.MultiplyAdd(TOps.Load(ref peep, n + k), c, f) : f);
+    }
+
+    // σ(o [+ p_o⊙c']) at lanes k: StepLstm's o.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV OutputGate<TVariant, TOps, TV>(ref float gates, ref float peep, TV cNew, nuint n, nuint k)
+        where TVariant : ILstmVariant
+        where TOps : ISimdOps<TV>
+        where TV : struct
+    {
+        TV o = TOps.Load(ref gates, (TVariant.Cifg ? 2 * n : 3 * n) + k);
+        return VectorMath.Sigmoid<TOps, TV>(TVariant.Peephole ? TOps.MultiplyAdd(TOps.Load(ref peep, (2 * n) + k), cNew, o) : o);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -251,7 +341,24 @@ public static class CellKernels
         nuint count = (nuint)TOps.Count;
         nuint last = n - count;
         TV tailH = TOps.Load(ref h, last); // the only read-write input
-        for (nuint k = 0; k < last; k += count)
+        nuint k = 0;
+        for (; k + (2 * count) <= last; k += 2 * count)
+        {
+            // Two vectors side by side (two independent chains for the out-of-order core, as in StepLstm2).
+            nuint k1 = k + count;
+            TV h0 = TOps.Load(ref h, k);
+            TV h1 = TOps.Load(ref h, k1);
+            TV r0 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, k), TOps.Load(ref gh, k)));
+            TV r1 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, k1), TOps.Load(ref gh, k1)));
+            TV z0 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, n + k), TOps.Load(ref gh, n + k)));
+            TV z1 = VectorMath.Sigmoid<TOps, TV>(TOps.Add(TOps.Load(ref gi, n + k1), TOps.Load(ref gh, n + k1)));
+            TV n0 = VectorMath.Tanh<TOps, TV>(TOps.MultiplyAdd(r0, TOps.Load(ref gh, (2 * n) + k), TOps.Load(ref gi, (2 * n) + k)));
+            TV n1 = VectorMath.Tanh<TOps, TV>(TOps.MultiplyAdd(r1, TOps.Load(ref gh, (2 * n) + k1), TOps.Load(ref gi, (2 * n) + k1)));
+            TOps.Store(TOps.MultiplyAdd(z0, TOps.Subtract(h0, n0), n0), ref h, k);
+            TOps.Store(TOps.MultiplyAdd(z1, TOps.Subtract(h1, n1), n1), ref h, k1);
+        }
+
+        for (; k < last; k += count)
         {
             TOps.Store(GruAfter<TOps, TV>(ref gi, ref gh, TOps.Load(ref h, k), n, k), ref h, k);
         }
@@ -409,7 +516,17 @@ public static class CellKernels
         nuint count = (nuint)TOps.Count;
         nuint last = n - count;
         TV tailH = TOps.Load(ref h, last);
-        for (nuint k = 0; k < last; k += count)
+        nuint k = 0;
+        for (; k + (2 * count) <= last; k += 2 * count)
+        {
+            nuint k1 = k + count; // two vectors side by side, as in StepLstm2
+            TV c0 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref nPre, k));
+            TV c1 = VectorMath.Tanh<TOps, TV>(TOps.Load(ref nPre, k1));
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref z, k), TOps.Subtract(TOps.Load(ref h, k), c0), c0), ref h, k);
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref z, k1), TOps.Subtract(TOps.Load(ref h, k1), c1), c1), ref h, k1);
+        }
+
+        for (; k < last; k += count)
         {
             TOps.Store(Combine<TOps, TV>(TOps.Load(ref nPre, k), TOps.Load(ref z, k), TOps.Load(ref h, k)), ref h, k);
         }

@@ -46,6 +46,9 @@ internal interface ISimdOps<TV>
     /// </summary>
     static abstract TV Clamp(TV x, TV lo, TV hi);
 
+    /// <summary>Max(x, lo) as <see cref="Clamp"/> computes it: Clamp's bits for every x ≤ hi (and a NaN x).</summary>
+    static abstract TV ClampBelow(TV x, TV lo);
+
     static abstract TV And(TV a, TV b);
 
     static abstract TV Or(TV a, TV b);
@@ -102,6 +105,9 @@ internal readonly struct ScalarOps : ISimdOps<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Clamp(float x, float lo, float hi) => Min(Max(x, lo), hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ClampBelow(float x, float lo) => Max(x, lo);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float And(float a, float b) => FromBits(Bits(a) & Bits(b));
@@ -183,6 +189,10 @@ internal readonly struct V128Ops : ISimdOps<Vector128<float>>
         Sse.IsSupported ? Sse.Min(hi, Sse.Max(lo, x)) : Vector128.Min(Vector128.Max(x, lo), hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ClampBelow(Vector128<float> x, Vector128<float> lo) =>
+        Sse.IsSupported ? Sse.Max(lo, x) : Vector128.Max(x, lo);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -245,6 +255,10 @@ internal readonly struct V256Ops : ISimdOps<Vector256<float>>
         Avx.IsSupported ? Avx.Min(hi, Avx.Max(lo, x)) : Vector256.Min(Vector256.Max(x, lo), hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ClampBelow(Vector256<float> x, Vector256<float> lo) =>
+        Avx.IsSupported ? Avx.Max(lo, x) : Vector256.Max(x, lo);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -305,6 +319,10 @@ internal readonly struct V512Ops : ISimdOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Clamp(Vector512<float> x, Vector512<float> lo, Vector512<float> hi) =>
         Avx512F.IsSupported ? Avx512F.Min(hi, Avx512F.Max(lo, x)) : Vector512.Min(Vector512.Max(x, lo), hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ClampBelow(Vector512<float> x, Vector512<float> lo) =>
+        Avx512F.IsSupported ? Avx512F.Max(lo, x) : Vector512.Max(x, lo);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;

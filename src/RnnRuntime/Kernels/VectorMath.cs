@@ -45,10 +45,22 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp<TOps, TV>(TV x)
         where TOps : ISimdOps<TV>
+        where TV : struct => ExpClamped<TOps, TV>(TOps.Clamp(x, TOps.Create(ExpMin), TOps.Create(ExpMax)));
+
+    /// <summary>
+    /// <see cref="Exp"/> of an x ≤ 0 or NaN (sigmoid and tanh pass −|x|): the same bits, without the upper clamp,
+    /// which leaves such an x unchanged (a NaN stays NaN through the lower one, see <see cref="ISimdOps{TV}.Clamp"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpNonPositive<TOps, TV>(TV x)
+        where TOps : ISimdOps<TV>
+        where TV : struct => ExpClamped<TOps, TV>(TOps.ClampBelow(x, TOps.Create(ExpMin)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpClamped<TOps, TV>(TV x)
+        where TOps : ISimdOps<TV>
         where TV : struct
     {
-        x = TOps.Clamp(x, TOps.Create(ExpMin), TOps.Create(ExpMax));
-
         TV t = TOps.Add(TOps.Multiply(x, TOps.Create(Log2E)), TOps.Create(RoundMagic)); // low bits hold n
         TV n = TOps.Subtract(t, TOps.Create(RoundMagic));                                 // n = round(x·log2 e)
         TV r = TOps.Subtract(TOps.Subtract(x, TOps.Multiply(n, TOps.Create(Ln2Hi))), TOps.Multiply(n, TOps.Create(Ln2Lo)));
@@ -69,7 +81,7 @@ internal static class VectorMath
         where TOps : ISimdOps<TV>
         where TV : struct
     {
-        TV e = Exp<TOps, TV>(TOps.Or(x, TOps.Create(-0f)));      // e^−|x| ∈ (0, 1]
+        TV e = ExpNonPositive<TOps, TV>(TOps.Or(x, TOps.Create(-0f)));      // e^−|x| ∈ (0, 1]
         TV s = TOps.Divide(TOps.Create(1f), TOps.Add(TOps.Create(1f), e));
         return TOps.Select(TOps.GreaterThanOrEqual(x, TOps.Create(0f)), s, TOps.Multiply(e, s));
     }
@@ -83,7 +95,7 @@ internal static class VectorMath
         TV sign = TOps.Create(-0f);
         TV ax = TOps.AndNot(x, sign);
 
-        TV e = Exp<TOps, TV>(TOps.Multiply(ax, TOps.Create(-2f)));
+        TV e = ExpNonPositive<TOps, TV>(TOps.Multiply(ax, TOps.Create(-2f)));
         TV large = TOps.Divide(TOps.Subtract(TOps.Create(1f), e), TOps.Add(TOps.Create(1f), e));
         large = TOps.Or(large, TOps.And(x, sign));
 

@@ -88,6 +88,72 @@ public sealed class CellKernelsTests
     }
 
     [Theory]
+    [MemberData(nameof(LstmCases))]
+    public void Lstm_TwoVectorsSideBySide_SameBitsAsOneVectorAtATime(VectorWidth width, bool peephole, bool cifg)
+    {
+        // Long cells run two vectors side by side (docs/kernels.md); a cell exactly one vector long takes the
+        // one-vector path. Every lane must get the same bits both ways, extreme and NaN preactivations included.
+        int lanes = width == VectorWidth.Scalar ? 1 : (int)width / 32;
+        int n = (9 * lanes) + 3; // four pairs of vectors, one single vector, the overlapped tail
+        int gateCount = cifg ? 3 : 4;
+        var random = new Random(71 + (peephole ? 1 : 0) + (cifg ? 2 : 0));
+        float[] gates = Uniform(random, gateCount * n, -12f, 12f);
+        gates[5] = float.NaN;
+        gates[n + 6] = 95f;
+        gates[n + 7] = -95f;
+        gates[(2 * n) + 8] = float.PositiveInfinity;
+        float[] peep = peephole ? Uniform(random, 3 * n, -0.5f, 0.5f) : [];
+        float[] c0 = Uniform(random, n, -3f, 3f);
+        float[] c = (float[])c0.Clone();
+        float[] h = new float[n];
+        Run(gates, peep, c, h);
+
+        for (int start = 0; start < n; start += lanes)
+        {
+            int k0 = Math.Min(start, n - lanes);
+            float[] g1 = new float[gateCount * lanes];
+            float[] p1 = peephole ? new float[3 * lanes] : [];
+            for (int block = 0; block < gateCount; block++)
+            {
+                Array.Copy(gates, (block * n) + k0, g1, block * lanes, lanes);
+            }
+
+            for (int block = 0; block < p1.Length / Math.Max(lanes, 1); block++)
+            {
+                Array.Copy(peep, (block * n) + k0, p1, block * lanes, lanes);
+            }
+
+            float[] c1 = c0.AsSpan(k0, lanes).ToArray();
+            float[] h1 = new float[lanes];
+            Run(g1, p1, c1, h1);
+            for (int k = 0; k < lanes; k++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(c1[k]), BitConverter.SingleToInt32Bits(c[k0 + k]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(h1[k]), BitConverter.SingleToInt32Bits(h[k0 + k]));
+            }
+        }
+
+        void Run(float[] g, float[] p, float[] cc, float[] hh)
+        {
+            switch ((peephole, cifg))
+            {
+                case (false, false):
+                    CellKernels.Lstm(g, cc, hh, width);
+                    break;
+                case (false, true):
+                    CellKernels.LstmCifg(g, cc, hh, width);
+                    break;
+                case (true, false):
+                    CellKernels.LstmPeephole(g, p, cc, hh, width);
+                    break;
+                default:
+                    CellKernels.LstmCifgPeephole(g, p, cc, hh, width);
+                    break;
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Widths), MemberType = typeof(KernelTestSupport))]
     public void GruResetAfter_EveryLength_MatchesDoubleReference(VectorWidth width)
     {
