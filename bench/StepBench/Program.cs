@@ -33,6 +33,8 @@ using RnnEmbedded.Runtime;
 //                                  before the tile4 branch (3a95383), in one process (bits compared first).
 //   StepBench --streams [iterations] [products]  the float32 batched product at 9..64 inputs, today's kernel vs the frozen copy of
 //                                  main's (Before/Batch512Main.cs), and the H=512/256 models' 1-, 16- and 64-stream steps.
+//   StepBench --budget [passes] [float32|int8-dynamic]  a keystroke's time by phase (update, top next characters, each
+//                                  batched call of the completions and the search between them), median and p99.
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.
 //                                  `int8-dynamic`: the keystroke part with the int8-dynamic KJV model.
 //   StepBench [BenchmarkDotNet args]   the BenchmarkDotNet suite ([MemoryDiagnoser]: bytes allocated per step).
@@ -126,6 +128,21 @@ if (args.Length > 0 && args[0] == "--tiles")
 if (args.Length > 0 && args[0] == "--streams")
 {
     Streams.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400, args.Length > 2 && args[2] == "products");
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--budget")
+{
+    int budgetPasses = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 6;
+    if (args.Contains("int8-dynamic"))
+    {
+        Budget.Run<KjvCharInt8Dynamic>(budgetPasses, "int8-dynamic");
+    }
+    else
+    {
+        Budget.Run<KjvChar>(budgetPasses, "float32");
+    }
+
     return;
 }
 

@@ -206,6 +206,7 @@ public sealed class BeamSearch<TModel>
     /// <c>tokens[r * MaxLength ..][..lengths[r]]</c>, its normalized score at <c>scores[r]</c>. Returns the count found
     /// (fewer than n when fewer complete hypotheses exist). <paramref name="primed"/> is not modified.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Search(in TModel primed, ReadOnlySpan<float> logits, Span<int> tokens, Span<int> lengths, Span<float> scores)
     {
         int v = _vocabularySize;
@@ -404,6 +405,7 @@ public sealed class BeamSearch<TModel>
         return done;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Offer(int parent, int token, float logProb, int length, float lengthDivisor, int n, ref int done, ref int worstDone)
     {
         float score = logProb / lengthDivisor;
@@ -458,6 +460,7 @@ public sealed class BeamSearch<TModel>
     /// The lowest score a candidate must exceed to be kept right now: for a stop (or last-depth) candidate the worst
     /// of a full pool (α = 0; with α &gt; 0 none), for another the worst of a full pool and the least of a full heap.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float Floor(bool last, bool prune, bool poolFull, int worstDone, int heapCount)
     {
         float offer = prune && poolFull ? _doneScores[worstDone] : float.NegativeInfinity;
@@ -476,6 +479,7 @@ public sealed class BeamSearch<TModel>
     }
 
     /// <summary>Bit t − start set when upperBase + logits[t] &gt; floor, for t in [start, end), end − start ≤ 64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong Above(ReadOnlySpan<float> logits, int start, int end, float upperBase, float floor)
     {
         ulong mask = 0;
@@ -518,6 +522,7 @@ public sealed class BeamSearch<TModel>
     /// the max of non-NaN floats is the same value in any order except a zero max, where +0 and −0 compare equal and
     /// the scalar scan keeps the first — that case and a bad logit take the scalar scan, so the bits are its bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float CheckedMax(ReadOnlySpan<float> logits)
     {
         int v = logits.Length;
@@ -550,12 +555,14 @@ public sealed class BeamSearch<TModel>
     }
 
     /// <summary>log Σ exp(logits), as <see cref="Softmax.LogSumExp"/> computes it, with the max already known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float LogSumExp(ReadOnlySpan<float> logits, float max) => max + (float)Math.Log(Softmax.SumExp(logits, max));
 
     /// <summary>
     /// Keeps the selected candidates that can still reach the results — log-probability above the worst of a full
     /// pool and not below the k-th distinct result — in their order; returns how many remain.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int DropHopeless(int count, float worstLogProb, float distinctBound)
     {
         int kept = 0;
@@ -580,6 +587,7 @@ public sealed class BeamSearch<TModel>
     /// The log-probability of the k-th best pool entry counting entries once when their tokens are equal after a
     /// closing stop token is dropped (pool order, as the results are listed); −∞ when the pool has fewer such entries.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float DistinctLogProbability(int done, int k)
     {
         Span<int> order = _order.AsSpan(0, done); // scratch: the results are ordered into it only after the search
@@ -623,6 +631,7 @@ public sealed class BeamSearch<TModel>
     }
 
     /// <summary>True when a pool entry other than <paramref name="slot"/>, among the first <paramref name="count"/>, has its key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool KeyShared(int slot, int count)
     {
         int length = _doneKeyLengths[slot];
@@ -639,6 +648,7 @@ public sealed class BeamSearch<TModel>
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int KeyHash(ReadOnlySpan<int> tokens)
     {
         uint hash = 2166136261;
@@ -651,6 +661,7 @@ public sealed class BeamSearch<TModel>
     }
 
     /// <summary>Keeps the BeamWidth best candidates in a min-heap; an equal score never displaces an earlier one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PushCandidate(ref int count, float score, int parent, int token)
     {
         if (count < BeamWidth)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>What a <see cref="CharVocabulary"/> does with a character the model never saw.</summary>
@@ -212,6 +214,7 @@ public sealed class CharVocabulary
     public CharVocabulary WithUnknownPolicy(UnknownCharPolicy unknownPolicy) => new(_text, _offsets, unknownPolicy);
 
     /// <summary>True and the id when the code point <paramref name="codePoint"/> is in the vocabulary (no policy applied).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGetId(int codePoint, out int id)
     {
         if ((uint)codePoint < AsciiCount)
@@ -232,6 +235,7 @@ public sealed class CharVocabulary
     }
 
     /// <summary>True and the id when <paramref name="c"/> is in the vocabulary (no policy applied). A lone surrogate never is.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGetId(char c, out int id)
     {
         if (char.IsSurrogate(c))
@@ -244,6 +248,7 @@ public sealed class CharVocabulary
     }
 
     /// <summary>The id of <paramref name="c"/>, or the policy's answer: −1 for Skip, the MapTo id, or an exception.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Map(char c)
     {
         if (TryGetId(c, out int id))
@@ -279,6 +284,7 @@ public sealed class CharVocabulary
     }
 
     /// <summary>The text of token <paramref name="id"/>: one UTF-16 unit, or two for a surrogate pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<char> GetText(int id)
     {
         if ((uint)id >= (uint)Count)
@@ -290,6 +296,7 @@ public sealed class CharVocabulary
     }
 
     /// <summary>The character of token <paramref name="id"/>; throws for a surrogate-pair token (use <see cref="GetText"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public char GetChar(int id)
     {
         ReadOnlySpan<char> text = GetText(id);
@@ -329,6 +336,7 @@ public sealed class CharVocabulary
     }
 
     /// <summary>UTF-16 units <see cref="Decode"/> writes for <paramref name="ids"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetDecodedLength(ReadOnlySpan<int> ids)
     {
         int length = 0;
@@ -347,6 +355,7 @@ public sealed class CharVocabulary
     }
 
     /// <summary>Writes the characters of <paramref name="ids"/> into <paramref name="text"/>; returns the UTF-16 units written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Decode(ReadOnlySpan<int> ids, Span<char> text)
     {
         int required = GetDecodedLength(ids);

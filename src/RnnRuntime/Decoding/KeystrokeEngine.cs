@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -159,6 +161,7 @@ public sealed class KeystrokeEngine<TModel>
     /// as two calls: the high surrogate takes a history slot without a step, the low surrogate steps on the pair's
     /// token (so deleting an emoji takes two backspaces).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Type(char c)
     {
         int id = MapTyped(_textCount > 0 ? TextAt(_textCount - 1) : '\0', c); // may throw (policy Throw) before anything changes
@@ -176,6 +179,7 @@ public sealed class KeystrokeEngine<TModel>
     }
 
     /// <summary>Deletes the last typed character; returns false when there is none. No model step unless the history ran out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Backspace()
     {
         if (_textCount == 0)
@@ -253,6 +257,7 @@ public sealed class KeystrokeEngine<TModel>
     }
 
     /// <summary>The next-character distribution: probs[id] for every token id (length V).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void NextCharDistribution(Span<float> probs)
     {
         if (probs.Length != _vocabularySize)
@@ -264,6 +269,7 @@ public sealed class KeystrokeEngine<TModel>
     }
 
     /// <summary>The k = ids.Length most probable next tokens, best first (ties: lower id first), with their probabilities. Returns k (≤ V).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int TopNextTokens(Span<int> ids, Span<float> probs)
     {
         int k = Math.Min(ids.Length, _vocabularySize);
@@ -306,6 +312,7 @@ public sealed class KeystrokeEngine<TModel>
     /// The k = chars.Length most probable next characters, best first, with their probabilities. Returns k (≤ V).
     /// Throws <see cref="InvalidOperationException"/> for a vocabulary with surrogate-pair tokens (use <see cref="TopNextTokens"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int TopNextChars(Span<char> chars, Span<float> probs)
     {
         if (Vocabulary.HasSurrogatePairs)
@@ -341,6 +348,7 @@ public sealed class KeystrokeEngine<TModel>
     /// without a boundary). Hypotheses whose text differs only in the closing boundary ("RD " and "RD,") are listed
     /// once, with the better score. Returns the count found (distinct texts).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Completions(Span<char> chars, Span<int> lengths, Span<float> scores)
     {
         int n = scores.Length;
@@ -403,6 +411,7 @@ public sealed class KeystrokeEngine<TModel>
     }
 
     /// <summary>Copies the completion list of the current state out of the cache, if it holds one for n completions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryCached(int n, Span<char> chars, Span<int> lengths, Span<float> scores, out int found)
     {
         int stride = CompletionStride;
@@ -431,6 +440,7 @@ public sealed class KeystrokeEngine<TModel>
     }
 
     /// <summary>Keeps the completion list just computed for the current state (replacing the oldest entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Cache(int n, int found, ReadOnlySpan<char> chars, ReadOnlySpan<int> lengths, ReadOnlySpan<float> scores)
     {
         int stride = CompletionStride;
@@ -448,6 +458,7 @@ public sealed class KeystrokeEngine<TModel>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Advance(char c, int id)
     {
         // Save the pre-keystroke state; the oldest entry is overwritten when the ring is full.
@@ -490,6 +501,7 @@ public sealed class KeystrokeEngine<TModel>
     }
 
     /// <summary>Token of a typed unit given the unit before it: a high surrogate waits (−1), a low one completes its pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int MapTyped(char previous, char c)
     {
         if (char.IsHighSurrogate(c))
@@ -518,6 +530,7 @@ public sealed class KeystrokeEngine<TModel>
         return -1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AppendText(char c)
     {
         int capacity = _text.Length;

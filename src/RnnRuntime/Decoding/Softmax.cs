@@ -27,6 +27,7 @@ public static class Softmax
     }
 
     /// <summary>log Σ exp(values[i]), computed as m + log Σ exp(values[i] − m) with m the max. All −∞ → −∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float LogSumExp(ReadOnlySpan<float> values)
     {
         float max = CheckedMax(values, nameof(values), out _);
@@ -39,6 +40,7 @@ public static class Softmax
     }
 
     /// <summary>probs[i] = exp(logits[i] − m) / Σ exp(logits[j] − m). In place when both spans are the same memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(ReadOnlySpan<float> logits, Span<float> probs)
     {
         if (probs.Length != logits.Length)
@@ -72,6 +74,7 @@ public static class Softmax
     public static void Apply(Span<float> values) => Apply(values, values);
 
     /// <summary>logProbs[i] = logits[i] − LogSumExp(logits). In place when both spans are the same memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LogSoftmax(ReadOnlySpan<float> logits, Span<float> logProbs)
     {
         if (logProbs.Length != logits.Length)
@@ -93,6 +96,7 @@ public static class Softmax
     }
 
     /// <summary>Σ exp(values[i] − max) in double; −∞ entries contribute 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double SumExp(ReadOnlySpan<float> values, float max)
     {
         double sum = 0;
@@ -105,7 +109,7 @@ public static class Softmax
     }
 
     /// <summary>Max and its first index; rejects empty input, NaN and +∞ (one compare per element).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     internal static float CheckedMax(ReadOnlySpan<float> values, string argument, out int index)
     {
         if (values.IsEmpty)
