@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -39,6 +41,7 @@ public sealed class CaptionDecoder<TModel>
     /// Steps a zero-state model on the image (<see cref="ICaptionModel{TSelf}.StartImage"/>: its output is not computed),
     /// then on &lt;start&gt;; <paramref name="logits"/> gets the first word's logits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Start(ReadOnlySpan<float> features, out TModel state, Span<float> logits)
     {
         if (features.Length != TModel.ImageFeatureSize)
@@ -56,6 +59,7 @@ public sealed class CaptionDecoder<TModel>
     }
 
     /// <summary>Greedy caption: the most probable word at each step. Writes word ids (no start/stop) into <paramref name="words"/>; returns the count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int DecodeGreedy(ReadOnlySpan<float> features, Span<int> words)
     {
         _decoding.CheckGreedy(words, nameof(words));
@@ -67,6 +71,7 @@ public sealed class CaptionDecoder<TModel>
     /// Beam-search captions, best first: caption r is <c>words[r * MaxLength ..][..lengths[r]]</c> (no start/stop), its
     /// score in <c>scores[r]</c>; n = scores.Length ≤ MaxResults. Returns the count found.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int DecodeBeam(ReadOnlySpan<float> features, Span<int> words, Span<int> lengths, Span<float> scores)
     {
         _decoding.CheckBeam(words, nameof(words), lengths, scores, "captions");

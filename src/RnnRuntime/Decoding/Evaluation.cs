@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>How well a model predicts a token stream.</summary>
@@ -16,6 +18,7 @@ public readonly record struct EvaluationResult(int Count, double MeanCrossEntrop
 public static class Evaluation
 {
     /// <summary>−log softmax(logits)[target] = LogSumExp(logits) − logits[target], in nats (+∞ for a −∞ logit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float CrossEntropy(ReadOnlySpan<float> logits, int target)
     {
         if ((uint)target >= (uint)logits.Length)
@@ -31,6 +34,7 @@ public static class Evaluation
     /// against token i + 1. Needs at least two tokens; <paramref name="logits"/> is scratch of OutputSize floats.
     /// The model is left after token n−2.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EvaluationResult Evaluate<TModel>(ref TModel model, ReadOnlySpan<int> tokens, Span<float> logits)
         where TModel : struct, ITokenModel<TModel>
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -56,6 +58,7 @@ public sealed class Sampler
     }
 
     /// <summary>Records <paramref name="token"/> as recently seen (for the repetition penalty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Observe(int token)
     {
         if ((uint)token >= (uint)VocabularySize)
@@ -78,6 +81,7 @@ public sealed class Sampler
     }
 
     /// <summary>Draws one token from <paramref name="logits"/> (length <see cref="VocabularySize"/>), modifying them in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Sample(Span<float> logits)
     {
         if (logits.Length != VocabularySize)
@@ -136,6 +140,7 @@ public sealed class Sampler
     /// tiny temperature sends the other logits toward −∞ instead of overflowing the largest to +∞.
     /// Temperature must be finite and &gt; 0 (greedy is a separate path).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyTemperature(Span<float> logits, float temperature)
     {
         if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
@@ -160,6 +165,7 @@ public sealed class Sampler
     /// <paramref name="penalty"/> and a negative one multiplied by it. O(n²) in the number of recent tokens (they are
     /// de-duplicated without scratch memory); <see cref="Sampler"/> itself keeps counts and is O(V).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyRepetitionPenalty(Span<float> logits, ReadOnlySpan<int> recentTokens, float penalty)
     {
         if (!(penalty > 0f) || float.IsPositiveInfinity(penalty))
@@ -189,6 +195,7 @@ public sealed class Sampler
     /// to the k-th largest, the lowest indices are kept. <paramref name="scratch"/> needs logits.Length floats.
     /// Quickselect (Hoare partition, median of three): O(V) expected, no allocation.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyTopK(Span<float> logits, int k, Span<float> scratch)
     {
         if (k < 1)
@@ -242,6 +249,7 @@ public sealed class Sampler
     /// <paramref name="p"/>; every token whose logit equals the last kept one is kept too (so the result does not
     /// depend on sort order); the rest become −∞. p in (0, 1]. <paramref name="scratch"/> needs logits.Length floats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyTopP(Span<float> logits, float p, Span<float> scratch)
     {
         if (!(p > 0f && p <= 1f))
@@ -307,6 +315,7 @@ public sealed class Sampler
     /// Draws index i with probability softmax(logits)[i]: u = NextDouble() · Σ exp(l − max), then the first index
     /// whose running sum exceeds u. −∞ logits are never drawn. Throws when all are −∞, or on NaN/+∞.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int SampleFromLogits(ReadOnlySpan<float> logits, ref Xoshiro128StarStar random)
     {
         float max = Softmax.CheckedMax(logits, nameof(logits), out int argMax);
@@ -342,6 +351,7 @@ public sealed class Sampler
     private static float Penalize(float logit, float penalty) => logit > 0f ? logit / penalty : logit * penalty;
 
     /// <summary>Rearranges <paramref name="a"/> so a[k − 1] is the k-th largest; returns it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float SelectKthLargest(Span<float> a, int k)
     {
         int target = k - 1;
@@ -392,6 +402,7 @@ public sealed class Sampler
     }
 
     /// <summary>In-place heapsort, ascending: O(n log n), no recursion, no allocation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void HeapSortAscending(Span<float> a)
     {
         int n = a.Length;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -40,6 +42,7 @@ public sealed class Seq2SeqDecoder<TModel>
     /// <param name="source">Source token ids.</param>
     /// <param name="state">The decoder, ready for the second target token.</param>
     /// <param name="logits">Exactly OutputSize floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Start(ReadOnlySpan<int> source, out TModel state, Span<float> logits)
     {
         if (logits.Length != TModel.OutputSize)
@@ -55,6 +58,7 @@ public sealed class Seq2SeqDecoder<TModel>
     /// <summary>Greedy decoding: the most probable token at each step. Writes target ids (no start/stop) into <paramref name="target"/>; returns the count.</summary>
     /// <param name="source">Source token ids.</param>
     /// <param name="target">At least MaxLength ids.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int DecodeGreedy(ReadOnlySpan<int> source, Span<int> target)
     {
         _decoding.CheckGreedy(target, nameof(target));
@@ -70,6 +74,7 @@ public sealed class Seq2SeqDecoder<TModel>
     /// <param name="target">At least <c>scores.Length * MaxLength</c> ids.</param>
     /// <param name="lengths">At least <c>scores.Length</c> lengths.</param>
     /// <param name="scores">One score per result wanted.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int DecodeBeam(ReadOnlySpan<int> source, Span<int> target, Span<int> lengths, Span<float> scores)
     {
         _decoding.CheckBeam(target, nameof(target), lengths, scores, "results");

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -63,6 +65,7 @@ public static class SequenceClassifier
     /// <param name="token">The next token id in [0, InputSize).</param>
     /// <param name="probabilities">At least C floats; the first C receive the probabilities.</param>
     /// <returns>The most probable label.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Step<TModel>(ref TModel model, int token, Span<float> probabilities)
         where TModel : struct, ITokenModel<TModel>, IClassifierModel<TModel>
     {
@@ -81,6 +84,7 @@ public static class SequenceClassifier
     /// <param name="tokens">At least one token id in [0, InputSize).</param>
     /// <param name="probabilities">At least C floats; the first C receive the probabilities.</param>
     /// <returns>The most probable label.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Classify<TModel>(ReadOnlySpan<int> tokens, Span<float> probabilities)
         where TModel : struct, ITokenModel<TModel>, IClassifierModel<TModel>
     {

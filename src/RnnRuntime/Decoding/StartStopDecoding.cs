@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -85,6 +87,7 @@ internal sealed class StartStopDecoding<TModel>
     /// Greedy decoding from <paramref name="state"/>, whose last step wrote <see cref="Logits"/>: the most probable
     /// token each step until the stop token or MaxLength tokens. Writes the tokens (no stop) and returns their count.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int DecodeGreedy(ref TModel state, Span<int> output)
     {
         float[] logits = Logits;
@@ -111,6 +114,7 @@ internal sealed class StartStopDecoding<TModel>
     /// <c>output[r * MaxLength ..][..lengths[r]]</c> without its stop token, its score to <c>scores[r]</c>; returns the
     /// count found. The spans were checked by <see cref="CheckBeam"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int DecodeBeam(in TModel state, Span<int> output, Span<int> lengths, Span<float> scores)
     {
         int n = scores.Length;

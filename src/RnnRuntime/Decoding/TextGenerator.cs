@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnEmbedded.Runtime;
 
 /// <summary>
@@ -118,6 +120,7 @@ public sealed class TextGenerator<TModel>
     }
 
     /// <summary>Samples the next token and steps the model on it (unless it is <paramref name="stopToken"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Next(int stopToken = -1)
     {
         if (!_primed)
@@ -136,6 +139,7 @@ public sealed class TextGenerator<TModel>
     }
 
     /// <summary>Fills <paramref name="tokens"/> with generated tokens, stopping early at <paramref name="stopToken"/> (not written). Returns the count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Generate(Span<int> tokens, int stopToken = -1)
     {
         for (int i = 0; i < tokens.Length; i++)
@@ -153,6 +157,7 @@ public sealed class TextGenerator<TModel>
     }
 
     /// <summary>Streams up to <paramref name="maxTokens"/> tokens into <paramref name="sink"/>; stops at the stop token or when the sink returns false. Returns the count delivered.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Generate<TSink>(int maxTokens, ref TSink sink, int stopToken = -1)
         where TSink : struct, ITokenSink
     {
@@ -182,6 +187,7 @@ public sealed class TextGenerator<TModel>
     /// Fills <paramref name="text"/> with generated characters, stopping early at <paramref name="stopToken"/>, or when a
     /// surrogate-pair token does not fit in the last unit (that token is then dropped). Returns the UTF-16 units written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GenerateText(Span<char> text, CharVocabulary vocabulary, int stopToken = -1)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -218,6 +224,7 @@ public sealed class TextGenerator<TModel>
     /// that does not fit. A generated &lt;start&gt; is not written (as in <see cref="WordVocabulary.Decode"/>).
     /// Returns the characters written; <paramref name="wordCount"/> receives the words written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GenerateWords(Span<char> text, WordVocabulary vocabulary, int maxWords, out int wordCount, int stopToken = -2)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);

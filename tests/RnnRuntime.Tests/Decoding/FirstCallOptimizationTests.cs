@@ -28,6 +28,32 @@ public class FirstCallOptimizationTests
         { typeof(Softmax), "CheckedMax" },
         { typeof(CharVocabulary), "Map" },
         { typeof(CharVocabulary), "Decode" },
+
+        // The other decoders' per-token paths (docs/decoding.md, "Optimized from the first keystroke").
+        { typeof(CaptionDecoder<>), "Start" },
+        { typeof(CaptionDecoder<>), "DecodeGreedy" },
+        { typeof(CaptionDecoder<>), "DecodeBeam" },
+        { typeof(Seq2SeqDecoder<>), "Start" },
+        { typeof(Seq2SeqDecoder<>), "DecodeGreedy" },
+        { typeof(Seq2SeqDecoder<>), "DecodeBeam" },
+        { typeof(Sampler).Assembly.GetType("RnnEmbedded.Runtime.StartStopDecoding`1", throwOnError: true)!, "DecodeGreedy" },
+        { typeof(Sampler).Assembly.GetType("RnnEmbedded.Runtime.StartStopDecoding`1", throwOnError: true)!, "DecodeBeam" },
+        { typeof(Sampler), "Observe" },
+        { typeof(Sampler), "Sample" },
+        { typeof(Sampler), "ApplyTemperature" },
+        { typeof(Sampler), "ApplyRepetitionPenalty" },
+        { typeof(Sampler), "ApplyTopK" },
+        { typeof(Sampler), "ApplyTopP" },
+        { typeof(Sampler), "SampleFromLogits" },
+        { typeof(Sampler), "SelectKthLargest" },
+        { typeof(TextGenerator<>), "Next" },
+        { typeof(TextGenerator<>), "Generate" },
+        { typeof(TextGenerator<>), "GenerateText" },
+        { typeof(TextGenerator<>), "GenerateWords" },
+        { typeof(SequenceClassifier), "Step" },
+        { typeof(SequenceClassifier), "Classify" },
+        { typeof(Evaluation), "CrossEntropy" },
+        { typeof(Evaluation), "Evaluate" },
     };
 
     [Theory]
