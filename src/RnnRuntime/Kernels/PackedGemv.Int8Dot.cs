@@ -215,14 +215,23 @@ public static partial class PackedGemv
     /// this loop about as slow as quantizing (docs/benchmarks.md, "int8-dynamic small batches at the VNNI bound"). On
     /// |x| ≥ 0 without NaN both give the same value, as does the scalar tail.
     /// </remarks>
+    /// Without AVX (ARM64's NEON) the Vector128 loop of <see cref="MaxAbs128"/>; <paramref name="force128"/> takes it on
+    /// x86 too, for tests.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxAbs(ReadOnlySpan<float> x)
+    internal static float MaxAbs(ReadOnlySpan<float> x, bool force128 = false)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
         nuint j = 0;
         float max = 0f;
-        if (Avx.IsSupported && n >= 8)
+        if (force128 || (!Avx.IsSupported && !Vector256.IsHardwareAccelerated))
+        {
+            if (Vector128.IsHardwareAccelerated && n >= 4)
+            {
+                max = MaxAbs128(ref xr, n, ref j);
+            }
+        }
+        else if (Avx.IsSupported && n >= 8)
         {
             Vector256<float> m0 = Vector256<float>.Zero, m1 = m0, m2 = m0, m3 = m0;
             for (; j + 32 <= n; j += 32)
@@ -280,15 +289,24 @@ public static partial class PackedGemv
     /// xq[j] = <see cref="Int8DotPacking.Quantize"/>(x[j], inverse), the padding columns 0; returns Σ xq. The AVX path
     /// computes the same single multiply and round-to-nearest-even as the scalar definition (<see cref="Quantize16"/>).
     /// </summary>
+    /// Without AVX2 (ARM64's NEON) <see cref="Quantize4"/> in Vector128s; <paramref name="force128"/> takes it on x86 too,
+    /// for tests.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int QuantizeInput(ReadOnlySpan<float> x, Span<sbyte> xq, float inverse)
+    internal static int QuantizeInput(ReadOnlySpan<float> x, Span<sbyte> xq, float inverse, bool force128 = false)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref sbyte qr = ref MemoryMarshal.GetReference(xq);
         nuint n = (nuint)x.Length;
         nuint j = 0;
         int sum = 0;
-        if (Avx2.IsSupported && n >= 16)
+        if (force128 || !Avx2.IsSupported)
+        {
+            if (Vector128.IsHardwareAccelerated && n >= 4)
+            {
+                sum = QuantizeInput128(ref xr, ref qr, n, inverse, ref j);
+            }
+        }
+        else if (n >= 16)
         {
             Vector256<float> inv = Vector256.Create(inverse);
             Vector256<int> acc = Vector256<int>.Zero;
@@ -320,13 +338,20 @@ public static partial class PackedGemv
     /// interleaved layout, written without a row buffer. <paramref name="groups"/> = PaddedCols / 4.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int QuantizeInterleaved(ReadOnlySpan<float> x, ref int xi, nuint stride, nuint groups, float inverse)
+    internal static int QuantizeInterleaved(ReadOnlySpan<float> x, ref int xi, nuint stride, nuint groups, float inverse, bool force128 = false)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
         nuint j = 0;
         int sum = 0;
-        if (Avx2.IsSupported && n >= 16)
+        if (force128 || !Avx2.IsSupported)
+        {
+            if (Vector128.IsHardwareAccelerated && n >= 4)
+            {
+                sum = QuantizeInterleaved128(ref xr, ref xi, n, stride, inverse, ref j);
+            }
+        }
+        else if (n >= 16)
         {
             Vector256<float> inv = Vector256.Create(inverse);
             Vector256<int> acc = Vector256<int>.Zero;
