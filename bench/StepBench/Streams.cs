@@ -8,8 +8,9 @@ using RnnEmbedded.Runtime.CompilerServices;
 /// StepBench --streams [iterations]: many inputs over one W (docs/benchmarks.md, "Many inputs over a W beyond L2").
 /// The float32 batched product at Vector512 with 16 and 64 inputs, today's kernel against the frozen copy of main's
 /// at 3a95383 (Before/Batch512Before.cs, shared with --tiles), in one process, rounds interleaved, W 64-byte aligned
-/// (as a generated model's weights are by default); bits compared before timing; multiply-adds per ns and the share of the thread's FMA peak; and 64
-/// inputs over L2-sized row slices of W against one 64-input call (what one pass for 64 would give). Then the rest of
+/// (as a generated model's weights are by default); bits compared before timing; multiply-adds per ns and the share
+/// of the thread's FMA peak; and 64 inputs over L2-sized row slices of W against one 64-input call (what one pass for
+/// 64 would give). Then the rest of
 /// a 16-model step (head product, cell kernels) and the generated H=512 and H=256 models: a 1-model step, a
 /// 16-model step, 64 streams one by one and together.
 /// Thread CPU time, median of 7 rounds.
