@@ -32,7 +32,7 @@ using RnnEmbedded.Runtime;
 //   StepBench --tiles              the float32 batched product at 1..8 inputs, today's kernel vs the frozen copy from
 //                                  before the tile4 branch (3a95383), in one process (bits compared first).
 //   StepBench --streams [iterations] [products]  the float32 batched product at 9..64 inputs, today's kernel vs the frozen copy of
-//                                  main's (Before/Batch512Main.cs), and the H=512/256 models' 1-, 16- and 64-stream steps.
+//                                  main's (Before/Batch512Before.cs), and the H=512/256 models' 1-, 16- and 64-stream steps.
 //   StepBench --budget [passes] [float32|int8-dynamic]  a keystroke's time by phase (update, top next characters, each
 //                                  batched call of the completions and the search between them), median and p99.
 //   StepBench --dump-decoders      the keystroke and caption benches' results with every float's bits, to diff builds.

@@ -7,9 +7,10 @@ using RnnEmbedded.Runtime.CompilerServices;
 /// <summary>
 /// StepBench --streams [iterations]: many inputs over one W (docs/benchmarks.md, "Many inputs over a W beyond L2").
 /// The float32 batched product at Vector512 with 16 and 64 inputs, today's kernel against the frozen copy of main's
-/// (Before/Batch512Main.cs), in one process, rounds interleaved, W 64-byte aligned (as a generated model's weights
-/// are by default); bits compared before timing; multiply-adds per ns and the share of the thread's FMA peak; and 64
-/// inputs over L2-sized row slices of W against one 64-input call (what one pass for 64 would give). Then the rest of
+/// at 3a95383 (Before/Batch512Before.cs, shared with --tiles), in one process, rounds interleaved, W 64-byte aligned
+/// (as a generated model's weights are by default); bits compared before timing; multiply-adds per ns and the share
+/// of the thread's FMA peak; and 64 inputs over L2-sized row slices of W against one 64-input call (what one pass for
+/// 64 would give). Then the rest of
 /// a 16-model step (head product, cell kernels) and the generated H=512 and H=256 models: a 1-model step, a
 /// 16-model step, 64 streams one by one and together.
 /// Thread CPU time, median of 7 rounds.
@@ -73,7 +74,7 @@ internal static class Streams
         foreach (int n in counts)
         {
             ReadOnlySpan<float> w = buffer.AsSpan(offset, length);
-            Batch512Main.MultiplyBatch(w, xs.AsSpan(0, n * cols), before.AsSpan(0, n * rows), n);
+            Batch512Before.MultiplyBatch(w, xs.AsSpan(0, n * cols), before.AsSpan(0, n * rows), n);
             PackedGemv.MultiplyBatch(w, xs.AsSpan(0, n * cols), after.AsSpan(0, n * rows), n, VectorWidth.V512);
             if (!MemoryMarshal.AsBytes(before.AsSpan(0, n * rows)).SequenceEqual(MemoryMarshal.AsBytes(after.AsSpan(0, n * rows))))
             {
@@ -83,7 +84,7 @@ internal static class Streams
             int o = offset, inputs = n * cols, outputs = n * rows;
             int calls = Math.Max(4, iterations * 16 / n);
             (double b, double a) = Pair(
-                () => Batch512Main.MultiplyBatch(buffer.AsSpan(o, length), xs.AsSpan(0, inputs), before.AsSpan(0, outputs), n),
+                () => Batch512Before.MultiplyBatch(buffer.AsSpan(o, length), xs.AsSpan(0, inputs), before.AsSpan(0, outputs), n),
                 () => PackedGemv.MultiplyBatch(buffer.AsSpan(o, length), xs.AsSpan(0, inputs), after.AsSpan(0, outputs), n, VectorWidth.V512),
                 calls);
             double rate = n * (double)length / a / 1000;
