@@ -122,4 +122,13 @@ sadalp=$(objdump_count pi4-int8-dynamic sadalp)
 echo "pi5-int8-dynamic: $sdot sdot instructions; pi4-int8-dynamic: $sadalp sadalp instructions"
 [[ $sdot -gt 0 ]] || fail "pi5-int8-dynamic: no sdot instruction in the binary"
 [[ $sadalp -gt 0 ]] || fail "pi4-int8-dynamic: no sadalp instruction in the binary"
+# The Vector128 quantizer (docs/kernels.md, "Quantizing on ARM64"): its NaN mask is an fcmeq of a vector with itself,
+# which nothing else in the binary emits (the float32 builds have none), so both ran it rather than the scalar loop.
+fcmeq_self() { aarch64-linux-gnu-objdump -d "$OUT/keystroke-arm64-$1/KeystrokePredictor" \
+    | grep -cP 'fcmeq\s+v\d+\.4s, (v\d+)\.4s, \1\.4s' || true; }
+for tag in pi4-int8-dynamic pi5-int8-dynamic; do
+    quantize=$(fcmeq_self "$tag")
+    echo "$tag: $quantize fcmeq x, x (the Vector128 quantizer's NaN mask)"
+    [[ $quantize -gt 0 ]] || fail "$tag: no Vector128 quantizer (fcmeq vN, vN, vN) in the binary"
+done
 echo "ARM64 OK"
