@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using RnnEmbedded.Runtime;
 using RnnEmbedded.Runtime.CompilerServices;
 
@@ -78,6 +80,52 @@ internal static class KernelTestSupport
             {
                 Assert.True(_buffer[i] == Sentinel, $"{name}: wrote before the span (guard {i}).");
                 Assert.True(_buffer[GuardLength + Length + i] == Sentinel, $"{name}: wrote past the span (guard {i}).");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The float32 batched product's exact order (docs/kernels.md, "Batched float32 tiles"): runs it twice on the same
+    /// packed W (a W of 256 KB or more is walked front to back, then back to front: PackedGemv.PassOrder.cs), from y0
+    /// (<paramref name="accumulate"/>) or from 0, and checks both passes equal and every output of every input bit for
+    /// bit equal to one chain of multiply-adds over the columns in order (fused where the width uses FMA).
+    /// </summary>
+    public static void AssertBatchEqualsChain(
+        ReadOnlySpan<float> packed, float[] w, int rows, int cols, float[] xs, float[] y0, int count, bool accumulate,
+        VectorWidth width, string where)
+    {
+        bool fused = width == VectorWidth.V512 || Fma.IsSupported || AdvSimd.IsSupported;
+        int padded = PanelPacking.PaddedRows(rows);
+        float[] ys = (float[])y0.Clone();
+        float[] again = (float[])y0.Clone();
+        foreach (float[] output in new[] { ys, again })
+        {
+            if (accumulate)
+            {
+                PackedGemv.MultiplyAddBatch(packed, xs, output, count, width);
+            }
+            else
+            {
+                PackedGemv.MultiplyBatch(packed, xs, output, count, width);
+            }
+        }
+
+        Assert.Equal(ys, again);
+        for (int b = 0; b < count; b++)
+        {
+            for (int r = 0; r < padded; r++)
+            {
+                float sum = accumulate ? y0[(b * padded) + r] : 0f;
+                for (int j = 0; j < cols; j++)
+                {
+                    float wrj = r < rows ? w[(r * cols) + j] : 0f;
+                    float xbj = xs[(b * cols) + j];
+                    sum = fused ? MathF.FusedMultiplyAdd(wrj, xbj, sum) : (wrj * xbj) + sum;
+                }
+
+                float got = ys[(b * padded) + r];
+                Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(sum),
+                    $"{width} {rows}x{cols} count {count} {where} input {b} row {r}: batched {got}, chain {sum}");
             }
         }
     }

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics.Arm;
-using System.Runtime.Intrinsics.X86;
 using RnnEmbedded.Runtime;
 using RnnEmbedded.Runtime.CompilerServices;
 using static RnnEmbedded.Tests.Kernels.KernelTestSupport;
@@ -38,7 +36,6 @@ public sealed class PackedGemvBatchBitsTests
     public void Batch_EqualsTheColumnOrderFmaChain_BitForBit_AtEveryWeightMisalignment(
         VectorWidth width, bool accumulate)
     {
-        bool fused = width == VectorWidth.V512 || Fma.IsSupported || AdvSimd.IsSupported;
         var random = new Random(4242);
         int shapeIndex = 0;
         foreach ((int rows, int cols) in s_shapes)
@@ -60,39 +57,7 @@ public sealed class PackedGemvBatchBitsTests
                 float[] y0 = Uniform(random, count * padded, -3f, 3f);
                 // Twice on the same weights: a W of 256 KB or more (the last shape) is walked front to back, then back
                 // to front (PackedGemv.PassOrder.cs); both passes must give the chain's bits.
-                float[] ys = (float[])y0.Clone();
-                float[] again = (float[])y0.Clone();
-                foreach (float[] output in new[] { ys, again })
-                {
-                    if (accumulate)
-                    {
-                        PackedGemv.MultiplyAddBatch(weights, xs, output, count, width);
-                    }
-                    else
-                    {
-                        PackedGemv.MultiplyBatch(weights, xs, output, count, width);
-                    }
-                }
-
-                Assert.Equal(ys, again);
-                for (int b = 0; b < count; b++)
-                {
-                    for (int r = 0; r < padded; r++)
-                    {
-                        float sum = accumulate ? y0[(b * padded) + r] : 0f;
-                        for (int j = 0; j < cols; j++)
-                        {
-                            float wrj = r < rows ? w[(r * cols) + j] : 0f;
-                            float xbj = xs[(b * cols) + j];
-                            sum = fused ? MathF.FusedMultiplyAdd(wrj, xbj, sum) : (wrj * xbj) + sum;
-                        }
-
-                        float got = ys[(b * padded) + r];
-                        Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(sum),
-                            $"{width} {rows}x{cols} count {count} offset {offset} input {b} row {r}: " +
-                            $"batched {got}, chain {sum}");
-                    }
-                }
+                AssertBatchEqualsChain(weights, w, rows, cols, xs, y0, count, accumulate, width, $"offset {offset}");
             }
 
             shapeIndex++;

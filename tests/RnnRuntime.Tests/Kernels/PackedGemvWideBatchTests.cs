@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics.Arm;
-using System.Runtime.Intrinsics.X86;
 using RnnEmbedded.Runtime;
 using RnnEmbedded.Runtime.CompilerServices;
 using static RnnEmbedded.Tests.Kernels.KernelTestSupport;
@@ -32,7 +30,6 @@ public sealed class PackedGemvWideBatchTests
     [MemberData(nameof(WidthsAndModes))]
     public void Batch_NineToSixteenInputs_EqualsTheColumnOrderFmaChain_BitForBit(VectorWidth width, bool accumulate)
     {
-        bool fused = width == VectorWidth.V512 || Fma.IsSupported || AdvSimd.IsSupported;
         var random = new Random(916);
         foreach ((int rows, int cols) in s_shapes)
         {
@@ -43,38 +40,7 @@ public sealed class PackedGemvWideBatchTests
             {
                 float[] xs = Uniform(random, count * cols, -2f, 2f);
                 float[] y0 = Uniform(random, count * padded, -3f, 3f);
-                float[] ys = (float[])y0.Clone();
-                float[] again = (float[])y0.Clone();
-                foreach (float[] output in new[] { ys, again }) // the second pass over a W >= 256 KB runs backward
-                {
-                    if (accumulate)
-                    {
-                        PackedGemv.MultiplyAddBatch(packed, xs, output, count, width);
-                    }
-                    else
-                    {
-                        PackedGemv.MultiplyBatch(packed, xs, output, count, width);
-                    }
-                }
-
-                Assert.Equal(ys, again);
-                for (int b = 0; b < count; b++)
-                {
-                    for (int r = 0; r < padded; r++)
-                    {
-                        float sum = accumulate ? y0[(b * padded) + r] : 0f;
-                        for (int j = 0; j < cols; j++)
-                        {
-                            float wrj = r < rows ? w[(r * cols) + j] : 0f;
-                            float xbj = xs[(b * cols) + j];
-                            sum = fused ? MathF.FusedMultiplyAdd(wrj, xbj, sum) : (wrj * xbj) + sum;
-                        }
-
-                        float got = ys[(b * padded) + r];
-                        Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(sum),
-                            $"{width} {rows}x{cols} count {count} input {b} row {r}: batched {got}, chain {sum}");
-                    }
-                }
+                AssertBatchEqualsChain(packed, w, rows, cols, xs, y0, count, accumulate, width, "");
             }
         }
     }
